@@ -1,0 +1,66 @@
+"""Handle one message addressed to the bot: a command, or a question for the agent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from bot.assistant import Assistant
+from bot.commands.registry import parse
+from bot.commands.runner import CommandRunner, command_prefix
+from bot.commands.types import FreeText, Malformed
+from bot.errors import CommandError, OpsbotError
+from bot.model import ChatMessage, Place, Platform
+from bot.ports import Chat
+from bot.replies import Replies
+
+log = logging.getLogger(__name__)
+
+
+class NoChat(OpsbotError):
+    """A message arrived from a platform opsbot has no credentials for."""
+
+
+class ChatOps:
+    def __init__(
+        self,
+        chats: Mapping[Platform, Chat],
+        replies: Replies,
+        commands: CommandRunner,
+        assistant: Assistant,
+        bot_name: str,
+    ) -> None:
+        self._chats = chats
+        self._replies = replies
+        self._commands = commands
+        self._assistant = assistant
+        self._bot_name = bot_name
+
+    def chat_for(self, place: Place) -> Chat:
+        chat = self._chats.get(place.platform)
+        if chat is None:
+            raise NoChat(f"no credentials configured to answer on {place.platform}")
+        return chat
+
+    async def respond(self, message: ChatMessage) -> str:
+        """The answer to ``message``, without posting it."""
+        parsed = parse(message.text)
+        if isinstance(parsed, Malformed):
+            prefix = command_prefix(message, self._bot_name)
+            return f"{parsed.problem}. Usage: `{prefix}{parsed.usage}`"
+        if isinstance(parsed, FreeText):
+            return await self._assistant.answer(message)
+        try:
+            return await self._commands.run(parsed, message)
+        except CommandError as refusal:
+            return str(refusal)
+
+    async def handle(self, message: ChatMessage, *, redelivered: bool, asked_at: float) -> None:
+        chat = self.chat_for(message.place)
+        await chat.acknowledge(message)
+        text = await self.respond(message)
+        await self._replies.answer(chat, message, text, redelivered=redelivered, asked_at=asked_at)
+
+    async def report_failure(self, message: ChatMessage, text: str, *, asked_at: float) -> None:
+        chat = self.chat_for(message.place)
+        await self._replies.answer(chat, message, text, redelivered=True, asked_at=asked_at, part="failure")

@@ -1,0 +1,1 @@
+"""Implementations of the core's ports over the vendors' own client libraries."""

@@ -1,0 +1,161 @@
+"""GitHub as a :class:`bot.ports.Chat`, over PyGithub.
+
+Authentication is a token, or a GitHub App whose installation token is
+looked up per repository. PyGithub's own retries are switched off: the
+worker owns the retry policy, so a rate limit can't hold a thread for a
+minute out of sight.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import requests
+from github import Auth, Github, GithubException, GithubIntegration
+
+from bot.clients.blocking import off_loop
+from bot.markers import has_reply_marker, with_reply_marker
+from bot.errors import UpstreamRejected, UpstreamUnavailable
+from bot.model import ChatMessage, GitHubThread, Place
+
+SERVICE = "GitHub"
+EYES = "eyes"
+T = TypeVar("T")
+
+PLAIN = {
+    401: "the credentials were refused (check GITHUB_TOKEN or the App's key)",
+    403: "the token or App lacks a permission this needs",
+    404: "not found, or the token or App can't see it",
+    409: "it conflicts with the repository's current state",
+    422: "GitHub could not process it",
+}
+
+
+def github_call(func: Callable[[], T]) -> Callable[[], T]:
+    """Wrap a blocking PyGithub call so its errors come out in the core's words."""
+
+    def run() -> T:
+        try:
+            return func()
+        except GithubException as exc:
+            status = exc.status
+            headers = exc.headers or {}
+            limited = status == 429 or (status == 403 and headers.get("x-ratelimit-remaining") == "0")
+            if limited or status >= 500:
+                retry_after = headers.get("retry-after")
+                raise UpstreamUnavailable(
+                    SERVICE,
+                    "rate limited" if limited else f"server error {status}",
+                    status=status,
+                    retry_after=float(retry_after) if retry_after else None,
+                ) from exc
+            message = exc.data.get("message") if isinstance(exc.data, dict) else None
+            detail = PLAIN.get(status, f"HTTP {status}")
+            raise UpstreamRejected(SERVICE, f"{detail}{f' ({message})' if message else ''}", status=status) from exc
+        except requests.RequestException as exc:
+            raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
+
+    return run
+
+
+class GitHubConnector:
+    """Hands out an authenticated PyGithub client for a repository."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        app_id: str | None = None,
+        private_key: str | None = None,
+        write_interval: float | None = 1.0,
+    ) -> None:
+        self._base_url = base_url
+        self._write_interval = write_interval
+        self._lock = threading.Lock()
+        self._by_installation: dict[int, Github] = {}
+        self._token_client = self._client(Auth.Token(token)) if token else None
+        self._integration = (
+            GithubIntegration(auth=Auth.AppAuth(int(app_id), private_key), base_url=base_url)
+            if app_id and private_key
+            else None
+        )
+
+    def _client(self, auth: Auth.Auth) -> Github:
+        # GitHub asks integrators to space out writes to stay clear of its
+        # secondary rate limits; PyGithub does the spacing per client.
+        return Github(
+            base_url=self._base_url,
+            auth=auth,
+            timeout=15,
+            retry=None,
+            lazy=True,
+            per_page=100,
+            seconds_between_requests=None,
+            seconds_between_writes=self._write_interval,
+        )
+
+    def for_repo(self, repo: str) -> Github:
+        """Blocking: call from a worker thread."""
+        if self._token_client is not None:
+            return self._token_client
+        if self._integration is None:
+            raise UpstreamRejected(SERVICE, "no GitHub credentials are configured")
+        owner, name = repo.split("/", 1)
+        installation = self._integration.get_repo_installation(owner, name)
+        with self._lock:
+            client = self._by_installation.get(installation.id)
+            if client is None:
+                client = self._client(self._integration.get_github_for_installation(installation.id).requester.auth)
+                self._by_installation[installation.id] = client
+            return client
+
+
+def _thread(place: Place) -> GitHubThread:
+    if not isinstance(place, GitHubThread):
+        raise TypeError(f"GitHubChat can't post to {place.platform}")
+    return place
+
+
+class GitHubChat:
+    def __init__(self, connector: GitHubConnector) -> None:
+        self._connector = connector
+
+    async def acknowledge(self, message: ChatMessage) -> None:
+        thread = _thread(message.place)
+        if not message.source_id:
+            return
+        kind, _, comment_id = message.source_id.partition(":")
+
+        def react() -> None:
+            repo = self._connector.for_repo(thread.repo).get_repo(thread.repo)
+            if kind == "review_comment":
+                repo.get_pull(thread.number).get_review_comment(int(comment_id)).create_reaction(EYES)
+            else:
+                repo.get_issue(thread.number).get_comment(int(comment_id)).create_reaction(EYES)
+
+        # GitHub answers 200 with the existing reaction when it is already
+        # there, so a re-run job can react again safely.
+        await off_loop(github_call(react))
+
+    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
+        thread = _thread(place)
+
+        def comment() -> None:
+            issue = self._connector.for_repo(thread.repo).get_repo(thread.repo).get_issue(thread.number)
+            issue.create_comment(with_reply_marker(text, reply_key))
+
+        await off_loop(github_call(comment))
+
+    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
+        thread = _thread(place)
+
+        def search() -> bool:
+            issue = self._connector.for_repo(thread.repo).get_repo(thread.repo).get_issue(thread.number)
+            comments = issue.get_comments(since=datetime.fromtimestamp(since, tz=UTC))
+            return any(has_reply_marker(c.body, reply_key) for c in comments)
+
+        return await off_loop(github_call(search))

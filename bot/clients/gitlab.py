@@ -1,0 +1,104 @@
+"""GitLab as a :class:`bot.ports.Chat`, over python-gitlab."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gitlab
+import requests
+from gitlab.exceptions import GitlabError
+
+from bot.clients.blocking import off_loop
+from bot.markers import has_reply_marker, with_reply_marker
+from bot.errors import UpstreamRejected, UpstreamUnavailable
+from bot.model import ChatMessage, GitLabThread, Place
+
+SERVICE = "GitLab"
+EYES = "eyes"
+SEARCH_LIMIT = 300  # newest notes searched for an earlier reply
+T = TypeVar("T")
+
+PLAIN = {
+    401: "the token was refused (check GITLAB_TOKEN)",
+    403: "the token lacks a permission this needs",
+    404: "not found, or the token can't see it",
+    409: "it conflicts with the project's current state",
+}
+
+
+def gitlab_call(func: Callable[[], T]) -> Callable[[], T]:
+    """Wrap a blocking python-gitlab call so its errors come out in the core's words."""
+
+    def run() -> T:
+        try:
+            return func()
+        except GitlabError as exc:
+            status = exc.response_code or 0
+            if status == 429 or status >= 500:
+                headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+                retry_after = headers.get("Retry-After")
+                raise UpstreamUnavailable(
+                    SERVICE, f"HTTP {status}", status=status, retry_after=float(retry_after) if retry_after else None
+                ) from exc
+            detail = PLAIN.get(status, f"HTTP {status}")
+            raise UpstreamRejected(SERVICE, f"{detail} ({exc.error_message})", status=status) from exc
+        except requests.RequestException as exc:
+            raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
+
+    return run
+
+
+def _thread(place: Place) -> GitLabThread:
+    if not isinstance(place, GitLabThread):
+        raise TypeError(f"GitLabChat can't post to {place.platform}")
+    return place
+
+
+class GitLabChat:
+    def __init__(self, client: gitlab.Gitlab) -> None:
+        self._gl = client
+
+    def _noteable(self, thread: GitLabThread) -> Any:
+        project = self._gl.projects.get(thread.project, lazy=True)
+        manager = project.mergerequests if thread.kind == "merge_request" else project.issues
+        return manager.get(thread.iid, lazy=True)
+
+    async def acknowledge(self, message: ChatMessage) -> None:
+        thread = _thread(message.place)
+        if not message.source_id:
+            return
+
+        def award() -> None:
+            note = self._noteable(thread).notes.get(int(message.source_id or 0), lazy=True)
+            try:
+                note.awardemojis.create({"name": EYES})
+            except GitlabError as exc:
+                # Awarding the same emoji twice is refused as "already taken":
+                # for a re-run job that means the acknowledgement is there.
+                if "already been taken" not in str(exc.error_message):
+                    raise
+
+        await off_loop(gitlab_call(award))
+
+    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
+        thread = _thread(place)
+
+        def note() -> None:
+            self._noteable(thread).notes.create({"body": with_reply_marker(text, reply_key)})
+
+        await off_loop(gitlab_call(note))
+
+    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
+        thread = _thread(place)
+
+        def search() -> bool:
+            notes = self._noteable(thread).notes.list(iterator=True, order_by="created_at", sort="desc", per_page=100)
+            for seen, note in enumerate(notes):
+                if has_reply_marker(note.body, reply_key):
+                    return True
+                if seen >= SEARCH_LIMIT:
+                    break
+            return False
+
+        return await off_loop(gitlab_call(search))

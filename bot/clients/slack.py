@@ -1,0 +1,111 @@
+"""Slack as a :class:`bot.ports.Chat`, over slack_sdk's AsyncWebClient."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.markers import REPLY_EVENT_TYPE
+from bot.errors import UpstreamRejected, UpstreamUnavailable
+from bot.model import ChatMessage, Place, SlackThread
+
+SERVICE = "Slack"
+SEARCH_PAGES = 5  # pages of history searched for an earlier reply
+
+# Errors Slack documents as worth retrying; everything else is permanent.
+TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+PLAIN = {
+    "not_in_channel": "opsbot is not a member of that channel; invite it with /invite",
+    "channel_not_found": "that channel does not exist or opsbot can't see it",
+    "invalid_auth": "the Slack token is invalid (check SLACK_BOT_TOKEN)",
+    "not_authed": "no Slack token was sent (check SLACK_BOT_TOKEN)",
+    "missing_scope": "the Slack app lacks a scope it needs (reinstall it from deploy/slack-app-manifest.yaml)",
+    "is_archived": "that channel is archived",
+}
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """The few Markdown forms opsbot writes, in Slack's mrkdwn."""
+    return _LINK.sub(r"<\2|\1>", _BOLD.sub(r"*\1*", markdown))
+
+
+@asynccontextmanager
+async def slack_call() -> AsyncIterator[None]:
+    try:
+        yield
+    except SlackApiError as exc:
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or "")
+        if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
+            retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
+            raise UpstreamUnavailable(
+                SERVICE, error or f"HTTP {status}", status=status, retry_after=float(retry_after) if retry_after else None
+            ) from exc
+        raise UpstreamRejected(SERVICE, PLAIN.get(error, error or f"HTTP {status}"), status=status) from exc
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
+
+
+def _thread(place: Place) -> SlackThread:
+    if not isinstance(place, SlackThread):
+        raise TypeError(f"SlackChat can't post to {place.platform}")
+    return place
+
+
+class SlackChat:
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def acknowledge(self, message: ChatMessage) -> None:
+        # Slack answers arrive within seconds in the same thread; a reaction
+        # would need one more scope and would only add noise.
+        return None
+
+    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
+        thread = _thread(place)
+        async with slack_call():
+            await self._client.chat_postMessage(
+                channel=thread.channel,
+                thread_ts=thread.thread_ts,
+                text=to_mrkdwn(text),
+                unfurl_links=False,
+                metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
+            )
+
+    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
+        thread = _thread(place)
+        async for message in self._history(thread, since):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == REPLY_EVENT_TYPE and (metadata.get("event_payload") or {}).get(
+                "key"
+            ) == reply_key:
+                return True
+        return False
+
+    async def _history(self, thread: SlackThread, since: float) -> AsyncIterator[dict[str, Any]]:
+        cursor: str | None = None
+        for _ in range(SEARCH_PAGES):
+            async with slack_call():
+                if thread.thread_ts:
+                    page = await self._client.conversations_replies(
+                        channel=thread.channel, ts=thread.thread_ts, include_all_metadata=True, cursor=cursor, limit=200
+                    )
+                else:
+                    page = await self._client.conversations_history(
+                        channel=thread.channel, oldest=f"{since:.6f}", include_all_metadata=True, cursor=cursor, limit=200
+                    )
+            for message in page.get("messages") or []:
+                yield message
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return

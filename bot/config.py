@@ -1,0 +1,168 @@
+"""The ops config (``ops.yaml``): services, environments, todos and incidents.
+
+Parsed once at start-up into frozen values. Every problem is collected and
+reported together, so ``opsbot check-config`` can list them all in one go.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from bot.errors import ConfigError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+PERSON = re.compile(r"^(U[A-Z0-9]+|W[A-Z0-9]+|github:[A-Za-z0-9-]+|gitlab:[A-Za-z0-9_.-]+)$")
+PROJECT = re.compile(r"^([A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+$|^\d+$")
+
+TodoMirror = Literal["checklist", "issues"]
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    environments: tuple[str, ...]
+    github: str | None = None
+    gitlab: str | None = None
+
+
+@dataclass(frozen=True)
+class Environment:
+    name: str
+    protected: bool = False
+    deployers: tuple[str, ...] | None = None  # None: anyone allowed on the repository
+    approvers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpsConfig:
+    services: Mapping[str, Service] = field(default_factory=dict)
+    environments: Mapping[str, Environment] = field(default_factory=dict)
+    todo_mirror: TodoMirror = "checklist"
+    todo_repo: str | None = None
+    incident_repo: str | None = None
+
+    @classmethod
+    def load(cls, path: Path | None) -> OpsConfig:
+        if path is None:
+            return cls()
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError([f"{path}: cannot be read as YAML ({exc.__class__.__name__})"]) from exc
+        return cls.parse(raw if raw is not None else {}, source=str(path))
+
+    @classmethod
+    def parse(cls, raw: object, *, source: str = "ops.yaml") -> OpsConfig:
+        problems: list[str] = []
+        if not isinstance(raw, dict):
+            raise ConfigError([f"{source}: the top level must be a mapping"])
+
+        environments = _environments(raw.get("environments") or {}, source, problems)
+        services = _services(raw.get("services") or {}, environments, source, problems)
+
+        todos = raw.get("todos") or {}
+        mirror = todos.get("mirror", "checklist") if isinstance(todos, dict) else "checklist"
+        if mirror not in ("checklist", "issues"):
+            problems.append(f"{source}: todos.mirror must be 'checklist' or 'issues', got {mirror!r}")
+            mirror = "checklist"
+        todo_repo = _repo(todos.get("repo") if isinstance(todos, dict) else None, "todos.repo", source, problems)
+        incidents = raw.get("incidents") or {}
+        incident_repo = _repo(
+            incidents.get("tracking_repo") if isinstance(incidents, dict) else None,
+            "incidents.tracking_repo",
+            source,
+            problems,
+        )
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            services=services,
+            environments=environments,
+            todo_mirror=mirror,
+            todo_repo=todo_repo,
+            incident_repo=incident_repo,
+        )
+
+
+def _people(value: object, where: str, problems: list[str]) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        problems.append(f"{where} must be a list")
+        return ()
+    people = tuple(str(p) for p in value)
+    for person in people:
+        if not PERSON.match(person):
+            problems.append(
+                f"{where}: {person!r} is not a Slack user id (U…), github:LOGIN or gitlab:USERNAME"
+            )
+    return people
+
+
+def _environments(raw: object, source: str, problems: list[str]) -> dict[str, Environment]:
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: environments must be a mapping")
+        return {}
+    result: dict[str, Environment] = {}
+    for name, spec in raw.items():
+        name = str(name)
+        where = f"{source}: environments.{name}"
+        if not NAME.match(name):
+            problems.append(f"{where}: the name may use letters, digits, '.', '_' and '-' only")
+            continue
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            problems.append(f"{where} must be a mapping")
+            continue
+        deployers = _people(spec["deployers"], f"{where}.deployers", problems) if "deployers" in spec else None
+        approvers = _people(spec.get("approvers") or [], f"{where}.approvers", problems)
+        protected = bool(spec.get("protected", False))
+        if protected and not approvers:
+            problems.append(f"{where} is protected but lists no approvers, so nobody could approve a deploy")
+        result[name] = Environment(name, protected, deployers, approvers)
+    return result
+
+
+def _services(
+    raw: object, environments: Mapping[str, Environment], source: str, problems: list[str]
+) -> dict[str, Service]:
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: services must be a mapping")
+        return {}
+    result: dict[str, Service] = {}
+    for name, spec in raw.items():
+        name = str(name)
+        where = f"{source}: services.{name}"
+        if not NAME.match(name):
+            problems.append(f"{where}: the name may use letters, digits, '.', '_' and '-' only")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"{where} must be a mapping")
+            continue
+        github = _repo(spec.get("github"), f"services.{name}.github", source, problems)
+        gitlab = _repo(spec.get("gitlab"), f"services.{name}.gitlab", source, problems)
+        if (github is None) == (gitlab is None):
+            problems.append(f"{where} needs exactly one of github: or gitlab:")
+        envs = spec.get("environments") or []
+        if not isinstance(envs, list) or not envs:
+            problems.append(f"{where}.environments must be a non-empty list")
+            envs = []
+        for env in envs:
+            if str(env) not in environments:
+                problems.append(f"{where}: environment {env!r} is not defined under environments")
+        result[name] = Service(name, tuple(str(e) for e in envs), github, gitlab)
+    return result
+
+
+def _repo(value: object, key: str, source: str, problems: list[str]) -> str | None:
+    if value is None:
+        return None
+    text = str(value)
+    if not PROJECT.match(text) or ".." in text:
+        problems.append(f"{source}: {key} must look like owner/name, got {text!r}")
+        return None
+    return text

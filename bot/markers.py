@@ -1,0 +1,23 @@
+"""Hidden markers opsbot leaves in the comments and messages it writes.
+
+A marker is an HTML comment on GitHub and GitLab (not rendered, kept in the
+body) and message metadata on Slack. They let a re-run job find what an
+earlier run already posted, and let the webhook side recognise (and ignore)
+the bot's own comments.
+"""
+
+from __future__ import annotations
+
+import re
+
+REPLY_EVENT_TYPE = "opsbot_reply"  # Slack message metadata event_type
+_REPLY = re.compile(r"<!-- opsbot:reply (\S+) -->")
+ANY_MARKER = "<!-- opsbot:"
+
+
+def with_reply_marker(body: str, reply_key: str) -> str:
+    return f"{body}\n\n<!-- opsbot:reply {reply_key} -->"
+
+
+def has_reply_marker(body: str | None, reply_key: str) -> bool:
+    return any(found == reply_key for found in _REPLY.findall(body or ""))

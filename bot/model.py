@@ -1,0 +1,106 @@
+"""The core's vocabulary: who asked, where, and what they said.
+
+These values cross the job queue, so each one turns into plain JSON and back.
+Platforms name people differently; :class:`Person` keeps the platform's own
+immutable id (a Slack user id, a GitHub login, a GitLab username) because
+display names can be changed by their owner and must never grant anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Platform = Literal["slack", "github", "gitlab", "console"]
+Via = Literal["slash", "mention"]
+
+
+@dataclass(frozen=True)
+class Person:
+    platform: Platform
+    id: str  # Slack user id, GitHub login, GitLab username, console user
+
+    @property
+    def handle(self) -> str:
+        """The name ops.yaml uses: ``U…`` for Slack, ``github:login``, ``gitlab:user``."""
+        if self.platform in ("slack", "console"):
+            return self.id
+        return f"{self.platform}:{self.id}"
+
+
+@dataclass(frozen=True)
+class SlackThread:
+    channel: str
+    thread_ts: str | None = None  # None: a new message in the channel
+    platform: Literal["slack"] = "slack"
+
+
+@dataclass(frozen=True)
+class GitHubThread:
+    repo: str  # owner/name
+    number: int
+    is_pull_request: bool
+    platform: Literal["github"] = "github"
+
+
+@dataclass(frozen=True)
+class GitLabThread:
+    project: str  # path with namespace, or numeric id
+    iid: int
+    kind: Literal["merge_request", "issue"]
+    platform: Literal["gitlab"] = "gitlab"
+
+
+@dataclass(frozen=True)
+class ConsoleThread:
+    channel: str
+    platform: Literal["console"] = "console"
+
+
+Place = SlackThread | GitHubThread | GitLabThread | ConsoleThread
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message addressed to the bot: a slash command or a mention.
+
+    ``id`` is unique per message and stable across redeliveries; it names the
+    reply, which is how a re-run job finds out that it already answered.
+    ``source_id`` is the platform's id of the message itself (comment id,
+    note id, Slack ts), used to react to it.
+    """
+
+    id: str
+    author: Person
+    place: Place
+    text: str
+    via: Via
+    source_id: str | None = None
+
+    def platform_uses_slash(self) -> bool:
+        """Slack and the console speak ``/ops …``; forges speak ``@opsbot …``."""
+        return self.place.platform in ("slack", "console")
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChatMessage:
+        return cls(
+            id=data["id"],
+            author=Person(**data["author"]),
+            place=place_from_json(data["place"]),
+            text=data["text"],
+            via=data["via"],
+            source_id=data.get("source_id"),
+        )
+
+
+def place_from_json(data: dict[str, Any]) -> Place:
+    kinds: dict[str, type[Place]] = {
+        "slack": SlackThread,
+        "github": GitHubThread,
+        "gitlab": GitLabThread,
+        "console": ConsoleThread,
+    }
+    return kinds[data["platform"]](**data)  # type: ignore[arg-type]

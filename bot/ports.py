@@ -1,0 +1,78 @@
+"""The small Protocols through which the core speaks to the world.
+
+Each is written in the core's own vocabulary; ``bot.clients`` and
+``bot.stores`` implement them for Slack, GitHub, GitLab, Claude and Redis,
+and the tests use the real implementations against emulators.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.jobs import Delivery, Job
+from bot.model import ChatMessage, Place
+
+
+class Chat(Protocol):
+    """A place where people talk to the bot: Slack, a forge, the console."""
+
+    async def acknowledge(self, message: ChatMessage) -> None:
+        """Show the person that the bot saw their message (👀), idempotently."""
+
+    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
+        """Post ``text`` at ``place``, tagged invisibly with ``reply_key``."""
+
+    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
+        """Whether a message tagged ``reply_key`` is already at ``place``."""
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    ready: int
+    in_flight: int
+    delayed: int
+
+
+class JobQueue(Protocol):
+    """A durable, at-least-once job queue shared by every worker."""
+
+    async def enqueue(self, job: Job, *, dedupe_key: str | None = None, delay: float = 0.0) -> bool:
+        """Add ``job``; False when ``dedupe_key`` was seen before (nothing added)."""
+
+    async def take(self, consumer: str, *, count: int, wait: float) -> list[Delivery]:
+        """Up to ``count`` jobs for ``consumer``, waiting up to ``wait`` seconds."""
+
+    async def complete(self, delivery: Delivery) -> None:
+        """The job is done (or given up on): it will not run again."""
+
+    async def retry_later(self, delivery: Delivery, delay: float) -> None:
+        """Run the job again, as its next attempt, after ``delay`` seconds."""
+
+    async def give_back(self, delivery: Delivery) -> None:
+        """Put an unfinished job back for any worker, at once (graceful stop)."""
+
+    async def heartbeat(self, consumer: str, deliveries: list[Delivery]) -> None:
+        """Tell the queue these jobs are still being worked on."""
+
+    async def reclaim(self, consumer: str, *, idle_for: float, count: int) -> list[Delivery]:
+        """Take over jobs whose worker stopped sending heartbeats."""
+
+    async def promote_due(self) -> int:
+        """Move delayed jobs whose time has come onto the queue."""
+
+    async def depth(self) -> QueueDepth: ...
+
+
+class Marks(Protocol):
+    """Short-lived facts with a TTL: "this reply was sent", "this event was seen"."""
+
+    async def is_set(self, key: str) -> bool: ...
+
+    async def set(self, key: str, ttl: float) -> None: ...
+
+
+class JobStats(Protocol):
+    """Cluster-wide job outcomes, recorded by workers, read by ``/metrics``."""
+
+    async def record(self, kind: str, outcome: str, seconds: float) -> None: ...

@@ -1,0 +1,61 @@
+"""Post each reply once, even when the job that posts it runs twice.
+
+Jobs are delivered at least once: a worker can die after Slack or GitHub
+took its message but before the job was marked done. A reply therefore
+carries an invisible key; before posting, the job checks a local mark and,
+when the job is a redelivery, asks the platform whether a message with that
+key is already there (the Prow/Renovate habit: trust the remote state).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.model import ChatMessage, Place
+from bot.ports import Chat, Marks
+
+log = logging.getLogger(__name__)
+
+SENT_TTL = 7 * 24 * 3600.0
+# How far back a platform is searched for a reply that may already exist.
+LOOKBACK = 24 * 3600.0
+
+
+class Replies:
+    def __init__(self, marks: Marks) -> None:
+        self._marks = marks
+
+    async def send(
+        self,
+        chat: Chat,
+        place: Place,
+        text: str,
+        *,
+        reply_key: str,
+        redelivered: bool,
+        asked_at: float,
+    ) -> bool:
+        """Post unless already posted; True when this call posted it."""
+        mark = f"sent:{reply_key}"
+        if await self._marks.is_set(mark):
+            return False
+        if redelivered and await chat.has_reply(place, reply_key, since=asked_at - LOOKBACK):
+            log.info("reply already posted by an earlier run", extra={"reply_key": reply_key})
+            await self._marks.set(mark, SENT_TTL)
+            return False
+        await chat.post(place, text, reply_key=reply_key)
+        await self._marks.set(mark, SENT_TTL)
+        return True
+
+    async def answer(
+        self, chat: Chat, message: ChatMessage, text: str, *, redelivered: bool, asked_at: float, part: str = "answer"
+    ) -> bool:
+        """Answer ``message`` where it was asked."""
+        return await self.send(
+            chat,
+            message.place,
+            text,
+            reply_key=f"{message.id}:{part}",
+            redelivered=redelivered,
+            asked_at=asked_at,
+        )

@@ -1,0 +1,195 @@
+"""One typed settings object, read once from the environment at start-up.
+
+The variable names are part of the outside contract (see the README); adding
+is fine, renaming is not. Integrations switch on only when every secret they
+need is present, so a missing secret closes the door instead of opening it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import ConfigError
+from bot.secrets import Secret
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_GITLAB_URL = "https://gitlab.com"
+DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_CONFIG_FILE = "ops.yaml"
+
+
+def _secret(env: Mapping[str, str], name: str) -> Secret | None:
+    value = env.get(name, "").strip()
+    return Secret(value) if value else None
+
+
+def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _number(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(f"{name} must be a number, got {raw!r}")
+        return default
+    if value <= 0:
+        problems.append(f"{name} must be greater than 0, got {raw!r}")
+        return default
+    return value
+
+
+@dataclass(frozen=True)
+class WorkerTuning:
+    """How a worker takes and retries jobs; the defaults suit production."""
+
+    concurrency: int = 16
+    reclaim_after: float = 60.0  # seconds a job may go without a heartbeat before another worker takes it
+    max_attempts: int = 5
+    retry_base_delay: float = 2.0
+    retry_max_delay: float = 60.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None
+    config_path: Path | None
+    bot_name: str
+    slack_bot_token: Secret | None
+    slack_signing_secret: Secret | None
+    slack_api_url: str
+    github_token: Secret | None
+    github_app_id: str | None
+    github_app_private_key: Secret | None
+    github_webhook_secret: Secret | None
+    github_api_url: str
+    gitlab_token: Secret | None
+    gitlab_webhook_secret: Secret | None
+    gitlab_url: str
+    anthropic_api_key: Secret | None
+    anthropic_base_url: str | None
+    model: str
+    worker: WorkerTuning
+    github_write_interval: float | None = 1.0
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def github_webhook_enabled(self) -> bool:
+        return self.github_webhook_secret is not None
+
+    @property
+    def github_credentials(self) -> str | None:
+        """Which GitHub credential is configured: "token", "app" or None."""
+        if self.github_token is not None:
+            return "token"
+        if self.github_app_id and self.github_app_private_key is not None:
+            return "app"
+        return None
+
+    @property
+    def gitlab_webhook_enabled(self) -> bool:
+        return self.gitlab_webhook_secret is not None
+
+    @property
+    def assistant_enabled(self) -> bool:
+        return self.anthropic_api_key is not None
+
+    def secrets(self) -> list[Secret]:
+        """Every configured credential, so log output can be scrubbed of them."""
+        candidates = (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.github_token,
+            self.github_app_private_key,
+            self.github_webhook_secret,
+            self.gitlab_token,
+            self.gitlab_webhook_secret,
+            self.anthropic_api_key,
+        )
+        return [s for s in candidates if s is not None]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings; raise ConfigError naming every problem at once."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+
+        config_path: Path | None
+        if explicit := _text(env, "OPSBOT_CONFIG"):
+            config_path = Path(explicit)
+            if not config_path.is_file():
+                problems.append(f"OPSBOT_CONFIG points to {explicit}, which is not a file")
+        else:
+            default = Path(DEFAULT_CONFIG_FILE)
+            config_path = default if default.is_file() else None
+
+        bot_name = (_text(env, "OPSBOT_BOT_NAME", "opsbot") or "opsbot").lstrip("@")
+        if not bot_name.replace("-", "").replace("_", "").isalnum():
+            problems.append(f"OPSBOT_BOT_NAME must be a plain handle like 'opsbot', got {bot_name!r}")
+
+        slack_token = _secret(env, "SLACK_BOT_TOKEN")
+        slack_secret = _secret(env, "SLACK_SIGNING_SECRET")
+        if (slack_token is None) != (slack_secret is None):
+            missing = "SLACK_SIGNING_SECRET" if slack_secret is None else "SLACK_BOT_TOKEN"
+            problems.append(f"Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; {missing} is missing")
+
+        app_id = _text(env, "GITHUB_APP_ID")
+        app_key = _secret(env, "GITHUB_APP_PRIVATE_KEY")
+        if (app_id is None) != (app_key is None):
+            problems.append("a GitHub App needs both GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY")
+
+        redis_url = _text(env, "REDIS_URL")
+        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            problems.append("REDIS_URL must start with redis://, rediss:// or unix://")
+
+        tuning = WorkerTuning(
+            concurrency=int(_number(env, "OPSBOT_WORKER_CONCURRENCY", 16, problems)),
+            reclaim_after=_number(env, "OPSBOT_RECLAIM_AFTER", 60.0, problems),
+            max_attempts=int(_number(env, "OPSBOT_MAX_ATTEMPTS", 5, problems)),
+            retry_base_delay=_number(env, "OPSBOT_RETRY_BASE_DELAY", 2.0, problems),
+            retry_max_delay=_number(env, "OPSBOT_RETRY_MAX_DELAY", 60.0, problems),
+        )
+
+        # GitHub asks integrations to leave about a second between writes;
+        # 0 switches the spacing off (tests, GitHub Enterprise without limits).
+        write_interval: float | None = 1.0
+        raw_interval = env.get("OPSBOT_GITHUB_WRITE_INTERVAL", "").strip()
+        if raw_interval in ("0", "0.0"):
+            write_interval = None
+        elif raw_interval:
+            write_interval = _number(env, "OPSBOT_GITHUB_WRITE_INTERVAL", 1.0, problems)
+
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            redis_url=redis_url,
+            config_path=config_path,
+            bot_name=bot_name,
+            slack_bot_token=slack_token,
+            slack_signing_secret=slack_secret,
+            slack_api_url=_text(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL) or DEFAULT_SLACK_API_URL,
+            github_token=_secret(env, "GITHUB_TOKEN"),
+            github_app_id=app_id,
+            github_app_private_key=app_key,
+            github_webhook_secret=_secret(env, "GITHUB_WEBHOOK_SECRET"),
+            github_api_url=(_text(env, "GITHUB_API_URL", DEFAULT_GITHUB_API_URL) or DEFAULT_GITHUB_API_URL).rstrip("/"),
+            gitlab_token=_secret(env, "GITLAB_TOKEN"),
+            gitlab_webhook_secret=_secret(env, "GITLAB_WEBHOOK_SECRET"),
+            gitlab_url=(_text(env, "GITLAB_URL", DEFAULT_GITLAB_URL) or DEFAULT_GITLAB_URL).rstrip("/"),
+            anthropic_api_key=_secret(env, "ANTHROPIC_API_KEY"),
+            anthropic_base_url=_text(env, "ANTHROPIC_BASE_URL"),
+            model=_text(env, "OPSBOT_MODEL", DEFAULT_MODEL) or DEFAULT_MODEL,
+            worker=tuning,
+            github_write_interval=write_interval,
+        )

@@ -1,0 +1,10 @@
+"""Every Redis key opsbot writes, in one place, so nothing collides."""
+
+PREFIX = "opsbot:"
+JOBS = PREFIX + "jobs"
+JOBS_GROUP = "workers"
+JOBS_DELAYED = PREFIX + "jobs:delayed"
+JOBS_DEAD = PREFIX + "jobs:dead"
+SEEN = PREFIX + "seen:"  # + source:id, an inbound event already accepted
+MARK = PREFIX + "mark:"  # + name, a short-lived fact
+JOB_STATS = PREFIX + "stats:jobs"

@@ -1,0 +1,167 @@
+"""A durable job queue on a Redis stream with one consumer group.
+
+Why a stream: an entry stays in the group's pending list until a worker
+acknowledges it, so a job whose worker dies is still there, and XAUTOCLAIM
+hands it to another worker once it has gone without a heartbeat for
+``reclaim_after`` seconds. Delayed jobs (retries, reminders) wait in a sorted
+set scored by due time and are moved onto the stream by whichever worker
+looks first; the move is one Lua script, so no job is moved twice.
+
+Accepting an event is one round trip: a script that sets the dedupe key
+with NX and, only if it was new, XADDs the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import redis.asyncio as redis
+from redis.exceptions import ResponseError
+
+from bot.jobs import Delivery, Job
+from bot.ports import QueueDepth
+from bot.stores import keys
+from bot.stores.redis import translating
+
+DEDUPE_TTL = 7 * 24 * 3600  # GitHub lets people redeliver for days
+DEAD_LETTER_LEN = 10_000
+PROMOTE_BATCH = 100
+EMBEDDED_POLL = 0.02  # the embedded store can't block on XREADGROUP; poll instead
+
+ENQUEUE = """
+if ARGV[1] ~= '' then
+  if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then
+    return false
+  end
+end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+  return 'delayed'
+end
+return redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
+"""
+
+PROMOTE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, job in ipairs(due) do
+  redis.call('XADD', KEYS[2], '*', 'job', job)
+  redis.call('ZREM', KEYS[1], job)
+end
+return #due
+"""
+
+
+class RedisJobQueue:
+    def __init__(self, client: redis.Redis, *, embedded: bool = False) -> None:
+        self._redis = client
+        self._embedded = embedded
+        self._enqueue = client.register_script(ENQUEUE)
+        self._promote = client.register_script(PROMOTE)
+        self._group_ready = False
+
+    @translating
+    async def ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            await self._redis.xgroup_create(keys.JOBS, keys.JOBS_GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    @translating
+    async def enqueue(self, job: Job, *, dedupe_key: str | None = None, delay: float = 0.0) -> bool:
+        due = time.time() + delay if delay > 0 else 0
+        result = await self._enqueue(
+            keys=[keys.SEEN + (dedupe_key or ""), keys.JOBS, keys.JOBS_DELAYED],
+            args=[DEDUPE_TTL if dedupe_key else "", job.encode(), due],
+        )
+        return result is not None
+
+    @translating
+    async def take(self, consumer: str, *, count: int, wait: float) -> list[Delivery]:
+        await self.ensure_group()
+        reply = await self._redis.xreadgroup(
+            keys.JOBS_GROUP,
+            consumer,
+            {keys.JOBS: ">"},
+            count=count,
+            block=None if self._embedded else int(wait * 1000),
+        )
+        deliveries = [self._delivery(entry_id, fields, False) for _, entries in reply or [] for entry_id, fields in entries]
+        if not deliveries and self._embedded:
+            await asyncio.sleep(EMBEDDED_POLL)
+        return deliveries
+
+    @staticmethod
+    def _delivery(entry_id: bytes | str, fields: dict[Any, Any], claimed: bool) -> Delivery:
+        receipt = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        job = Job.decode(fields.get(b"job") or fields["job"])
+        handed_back = (fields.get(b"redelivered") or fields.get("redelivered")) is not None
+        return Delivery(job=job, receipt=receipt, redelivered=claimed or handed_back or job.attempt > 1)
+
+    @translating
+    async def complete(self, delivery: Delivery) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xack(keys.JOBS, keys.JOBS_GROUP, delivery.receipt)
+            pipe.xdel(keys.JOBS, delivery.receipt)
+            await pipe.execute()
+
+    @translating
+    async def retry_later(self, delivery: Delivery, delay: float) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(keys.JOBS_DELAYED, {delivery.job.next_attempt().encode(): time.time() + delay})
+            pipe.xack(keys.JOBS, keys.JOBS_GROUP, delivery.receipt)
+            pipe.xdel(keys.JOBS, delivery.receipt)
+            await pipe.execute()
+
+    @translating
+    async def give_back(self, delivery: Delivery) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(keys.JOBS, {"job": delivery.job.encode(), "redelivered": "1"})
+            pipe.xack(keys.JOBS, keys.JOBS_GROUP, delivery.receipt)
+            pipe.xdel(keys.JOBS, delivery.receipt)
+            await pipe.execute()
+
+    @translating
+    async def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(keys.JOBS_DEAD, {"job": delivery.job.encode(), "reason": reason}, maxlen=DEAD_LETTER_LEN)
+            pipe.xack(keys.JOBS, keys.JOBS_GROUP, delivery.receipt)
+            pipe.xdel(keys.JOBS, delivery.receipt)
+            await pipe.execute()
+
+    @translating
+    async def heartbeat(self, consumer: str, deliveries: list[Delivery]) -> None:
+        if deliveries:
+            # Claiming our own entries with min-idle 0 resets their idle time.
+            await self._redis.xclaim(
+                keys.JOBS, keys.JOBS_GROUP, consumer, 0, [d.receipt for d in deliveries], justid=True
+            )
+
+    @translating
+    async def reclaim(self, consumer: str, *, idle_for: float, count: int) -> list[Delivery]:
+        await self.ensure_group()
+        reply = await self._redis.xautoclaim(
+            keys.JOBS, keys.JOBS_GROUP, consumer, min_idle_time=int(idle_for * 1000), start_id="0-0", count=count
+        )
+        claimed = reply[1] if len(reply) > 1 else []
+        return [self._delivery(entry_id, fields, True) for entry_id, fields in claimed if fields]
+
+    @translating
+    async def promote_due(self) -> int:
+        return int(await self._promote(keys=[keys.JOBS_DELAYED, keys.JOBS], args=[time.time(), PROMOTE_BATCH]))
+
+    @translating
+    async def depth(self) -> QueueDepth:
+        await self.ensure_group()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(keys.JOBS)
+            pipe.xpending(keys.JOBS, keys.JOBS_GROUP)
+            pipe.zcard(keys.JOBS_DELAYED)
+            length, pending, delayed = await pipe.execute()
+        in_flight = int(pending["pending"]) if isinstance(pending, dict) else int(pending[0])
+        return QueueDepth(ready=max(0, int(length) - in_flight), in_flight=in_flight, delayed=int(delayed))

@@ -1,0 +1,63 @@
+"""Connecting to Redis, or to the embedded in-process store when there is none."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import ParamSpec, TypeVar
+
+import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_WARNING = (
+    "REDIS_URL is not set: using the embedded in-process store. "
+    "Nothing survives exit, and only this process can see the queue."
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def connect(url: str | None) -> tuple[redis.Redis, bool]:
+    """A client for ``url``, or for a fresh embedded store; and whether it is embedded."""
+    if url is None:
+        import fakeredis  # only the embedded mode needs it
+
+        log.warning(EMBEDDED_WARNING)
+        return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer()), True
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=30), False
+
+
+@asynccontextmanager
+async def store_call() -> AsyncIterator[None]:
+    """Translate a lost connection into the core's StoreUnavailable."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise StoreUnavailable(f"Redis is unreachable ({exc.__class__.__name__})") from exc
+
+
+def translating(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Decorator form of :func:`store_call` for store methods."""
+
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        async with store_call():
+            return await func(*args, **kwargs)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+async def ping(client: redis.Redis) -> bool:
+    try:
+        async with store_call():
+            return bool(await client.ping())
+    except StoreUnavailable:
+        return False

@@ -1,0 +1,70 @@
+"""Structured JSON logs, one object per line, scrubbed of secrets.
+
+Every record is passed through :class:`Scrubber` before it is written: the
+configured credentials are replaced wherever they appear, and so is
+anything shaped like a well-known token, in case a secret arrives from
+outside the configuration (a payload, an upstream error message).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterable
+
+import orjson
+
+from bot.secrets import Secret
+
+REDACTED = "[REDACTED]"
+TOKEN_SHAPES = re.compile(
+    r"(xox[abposr]-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|glpat-[A-Za-z0-9_-]{20,}|sk-ant-[A-Za-z0-9_-]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----)"
+)
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+class Scrubber:
+    def __init__(self, secrets: Iterable[Secret]) -> None:
+        # Longest first, so a secret that contains another is replaced whole.
+        self._values = sorted({s.reveal() for s in secrets if len(s.reveal()) >= 6}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for value in self._values:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return TOKEN_SHAPES.sub(REDACTED, text)
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, scrub: Scrubber) -> None:
+        super().__init__()
+        self._scrub = scrub
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value if isinstance(value, (int, float, bool)) or value is None else str(value)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        line = orjson.dumps(entry, default=str).decode()
+        return self._scrub(line)
+
+
+def configure_logging(secrets: Iterable[Secret], level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(Scrubber(secrets)))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Client libraries log request details at DEBUG/INFO; keep them quiet.
+    for noisy in ("slack_bolt", "slack_sdk", "github", "gitlab", "urllib3", "httpx", "anthropic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,158 @@
+"""The job worker: any number of them share one queue.
+
+Each worker takes jobs up to its concurrency, sends heartbeats for the jobs
+it holds, takes over jobs whose worker went silent, and moves delayed jobs
+onto the queue when they are due. A job that fails transiently (rate limit,
+5xx, timeout) is retried with exponential backoff, honouring Retry-After,
+up to ``max_attempts``; after that, or on any other failure, the person who
+asked is told in plain words with an error id, and the job is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import time
+
+from bot.dispatch import Dispatcher
+from bot.errors import StoreUnavailable, UpstreamUnavailable
+from bot.failures import explain, new_error_id
+from bot.jobs import Delivery
+from bot.ports import JobQueue, JobStats
+from bot.settings import WorkerTuning
+
+log = logging.getLogger(__name__)
+
+TAKE_WAIT = 1.0  # seconds a take() may block; bounds how fast a stop is noticed
+STOP_GRACE = 20.0  # seconds in-flight jobs get to finish on a graceful stop
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{random.randrange(16**4):04x}"
+
+
+def backoff(attempt: int, tuning: WorkerTuning, retry_after: float | None) -> float:
+    """Exponential backoff with jitter; a server's Retry-After wins if longer."""
+    delay = min(tuning.retry_max_delay, tuning.retry_base_delay * 2 ** (attempt - 1))
+    delay *= random.uniform(0.8, 1.2)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, tuning.retry_max_delay))
+    return delay
+
+
+class Worker:
+    def __init__(
+        self,
+        queue: JobQueue,
+        dispatcher: Dispatcher,
+        stats: JobStats,
+        tuning: WorkerTuning,
+        name: str | None = None,
+    ) -> None:
+        self._queue = queue
+        self._dispatcher = dispatcher
+        self._stats = stats
+        self._tuning = tuning
+        self.name = name or consumer_name()
+        self._in_flight: dict[str, tuple[Delivery, asyncio.Task[None]]] = {}
+        self._slots = asyncio.Semaphore(tuning.concurrency)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("worker started", extra={"worker": self.name, "concurrency": self._tuning.concurrency})
+        upkeep = asyncio.create_task(self._upkeep(stop))
+        try:
+            while not stop.is_set():
+                free = self._tuning.concurrency - len(self._in_flight)
+                if free <= 0:
+                    await asyncio.sleep(0.05)
+                    continue
+                try:
+                    deliveries = await self._queue.take(self.name, count=free, wait=TAKE_WAIT)
+                except StoreUnavailable:
+                    log.warning("store unavailable; retrying shortly", extra={"worker": self.name})
+                    await asyncio.sleep(1.0)
+                    continue
+                for delivery in deliveries:
+                    self._start(delivery)
+        finally:
+            upkeep.cancel()
+            await self._drain()
+            log.info("worker stopped", extra={"worker": self.name})
+
+    def _start(self, delivery: Delivery) -> None:
+        task = asyncio.create_task(self._run_one(delivery))
+        self._in_flight[delivery.receipt] = (delivery, task)
+        task.add_done_callback(lambda _: self._in_flight.pop(delivery.receipt, None))
+
+    async def _drain(self) -> None:
+        """Let in-flight jobs finish; hand back the ones that can't in time."""
+        if not self._in_flight:
+            return
+        tasks = [task for _, task in self._in_flight.values()]
+        _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
+        for delivery, task in list(self._in_flight.values()):
+            if task in pending:
+                task.cancel()
+                await self._queue.give_back(delivery)
+                log.info("job handed back on stop", extra={"job_id": delivery.job.id})
+
+    async def _upkeep(self, stop: asyncio.Event) -> None:
+        """Heartbeats, take-overs of silent workers' jobs, and delayed jobs."""
+        interval = max(0.2, min(5.0, self._tuning.reclaim_after / 3))
+        while not stop.is_set():
+            try:
+                await self._queue.heartbeat(self.name, [d for d, _ in self._in_flight.values()])
+                await self._queue.promote_due()
+                free = self._tuning.concurrency - len(self._in_flight)
+                if free > 0:
+                    for delivery in await self._queue.reclaim(
+                        self.name, idle_for=self._tuning.reclaim_after, count=free
+                    ):
+                        log.info("took over a job from a silent worker", extra={"job_id": delivery.job.id})
+                        self._start(delivery)
+            except StoreUnavailable:
+                log.warning("store unavailable during upkeep", extra={"worker": self.name})
+            await asyncio.sleep(interval)
+
+    async def _run_one(self, delivery: Delivery) -> None:
+        job = delivery.job
+        started = time.perf_counter()
+        context = {"job_id": job.id, "kind": job.kind, "attempt": job.attempt, **job.trace}
+        outcome = "done"
+        try:
+            await self._dispatcher.run(delivery)
+        except asyncio.CancelledError:
+            raise
+        except (UpstreamUnavailable, StoreUnavailable) as exc:
+            if job.attempt < self._tuning.max_attempts:
+                retry_after = exc.retry_after if isinstance(exc, UpstreamUnavailable) else None
+                delay = backoff(job.attempt, self._tuning, retry_after)
+                log.warning("transient failure; will retry", extra={**context, "delay": round(delay, 2), "error": str(exc)})
+                await self._queue.retry_later(delivery, delay)
+                await self._stats.record(job.kind, "retried", time.perf_counter() - started)
+                return
+            outcome = "failed"
+            await self._give_up(delivery, exc, context)
+        except Exception as exc:
+            outcome = "failed"
+            await self._give_up(delivery, exc, context)
+        else:
+            log.info("job done", extra={**context, "seconds": round(time.perf_counter() - started, 4)})
+        await self._queue.complete(delivery)
+        await self._stats.record(job.kind, outcome, time.perf_counter() - started)
+
+    async def _give_up(self, delivery: Delivery, exc: Exception, context: dict[str, object]) -> None:
+        error_id = new_error_id()
+        log.error("job failed", exc_info=exc, extra={**context, "error_id": error_id})
+        text = explain(exc, error_id=error_id, attempts=delivery.job.attempt)
+        try:
+            await self._dispatcher.report(delivery, text)
+        except Exception as report_exc:  # the place we'd report to may be what failed
+            log.error(
+                "could not report the failure to the asker",
+                exc_info=report_exc,
+                extra={**context, "error_id": error_id},
+            )

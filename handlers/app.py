@@ -1,0 +1,163 @@
+"""The composition root: the one place that sees the core, clients and stores.
+
+Nothing is built at import time. :func:`build_runtime` wires the core to
+Redis (or the embedded store) and to whichever of Slack, GitHub and GitLab
+are configured; :func:`build_web_app` puts the HTTP edges in front of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import gitlab
+import redis.asyncio as redis
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from bot.assistant import UnconfiguredAssistant
+from bot.chatops import ChatOps
+from bot.clients.github import GitHubChat, GitHubConnector
+from bot.clients.gitlab import GitLabChat
+from bot.clients.slack import SlackChat
+from bot.commands.runner import CommandRunner
+from bot.config import OpsConfig
+from bot.dispatch import Dispatcher
+from bot.intake import Intake
+from bot.model import Platform
+from bot.ports import Chat
+from bot.replies import Replies
+from bot.settings import Settings
+from bot.stores.marks import RedisMarks
+from bot.stores.queue import RedisJobQueue
+from bot.stores.redis import connect, ping
+from bot.stores.stats import RedisJobStats
+from bot.telemetry.metrics import Metrics
+from bot.worker import Worker
+from handlers.github import GitHubWebhook
+from handlers.gitlab import GitLabWebhook
+from handlers.health import Health
+from handlers.slack import SlackEvents
+
+log = logging.getLogger(__name__)
+BLOCKING_THREADS = 32  # PyGithub and python-gitlab calls run here
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: OpsConfig
+    redis: redis.Redis
+    embedded: bool
+    queue: RedisJobQueue
+    stats: RedisJobStats
+    metrics: Metrics
+    commands: CommandRunner
+    chatops: ChatOps
+    dispatcher: Dispatcher
+    intake: Intake
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def build_chats(settings: Settings) -> dict[Platform, Chat]:
+    chats: dict[Platform, Chat] = {}
+    if settings.slack_bot_token is not None:
+        chats["slack"] = SlackChat(AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url))
+    if settings.github_credentials is not None:
+        connector = GitHubConnector(
+            settings.github_api_url,
+            token=settings.github_token.reveal() if settings.github_token else None,
+            app_id=settings.github_app_id,
+            private_key=settings.github_app_private_key.reveal() if settings.github_app_private_key else None,
+            write_interval=settings.github_write_interval,
+        )
+        chats["github"] = GitHubChat(connector)
+    if settings.gitlab_token is not None:
+        client = gitlab.Gitlab(settings.gitlab_url, private_token=settings.gitlab_token.reveal(), timeout=15)
+        chats["gitlab"] = GitLabChat(client)
+    return chats
+
+
+def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | None = None) -> Runtime:
+    config = OpsConfig.load(settings.config_path)
+    client, embedded = connect(settings.redis_url)
+    queue = RedisJobQueue(client, embedded=embedded)
+    commands = CommandRunner(settings.bot_name)
+    chatops = ChatOps(
+        chats={**build_chats(settings), **(extra_chats or {})},
+        replies=Replies(RedisMarks(client)),
+        commands=commands,
+        assistant=UnconfiguredAssistant(),
+        bot_name=settings.bot_name,
+    )
+    return Runtime(
+        settings=settings,
+        config=config,
+        redis=client,
+        embedded=embedded,
+        queue=queue,
+        stats=RedisJobStats(client),
+        metrics=Metrics(),
+        commands=commands,
+        chatops=chatops,
+        dispatcher=Dispatcher(chatops),
+        intake=Intake(queue),
+    )
+
+
+def build_worker(runtime: Runtime) -> Worker:
+    return Worker(runtime.queue, runtime.dispatcher, runtime.stats, runtime.settings.worker)
+
+
+def use_blocking_pool() -> None:
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=BLOCKING_THREADS, thread_name_prefix="opsbot-blocking")
+    )
+
+
+def build_web_app(runtime: Runtime, *, run_worker: bool) -> tuple[Starlette, Health]:
+    settings = runtime.settings
+    health = Health(lambda: ping(runtime.redis), runtime.queue, runtime.stats.snapshot, runtime.metrics)
+    slack = SlackEvents(
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_api_url,
+        runtime.intake,
+        runtime.metrics,
+        runtime.commands,
+    )
+    github = GitHubWebhook(settings.github_webhook_secret, settings.bot_name, runtime.intake, runtime.metrics)
+    gitlab_hook = GitLabWebhook(settings.gitlab_webhook_secret, settings.bot_name, runtime.intake, runtime.metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        use_blocking_pool()
+        stop = asyncio.Event()
+        worker_task: asyncio.Task[None] | None = None
+        if run_worker:
+            worker_task = asyncio.create_task(build_worker(runtime).run(stop))
+        try:
+            yield
+        finally:
+            health.draining = True
+            stop.set()
+            if worker_task is not None:
+                await worker_task
+            await runtime.close()
+
+    routes = [
+        Route("/slack/events", slack, methods=["POST"]),
+        Route("/github/webhook", github, methods=["POST"]),
+        Route("/gitlab/webhook", gitlab_hook, methods=["POST"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan), health

@@ -1,0 +1,158 @@
+"""``opsbot serve | worker | shell | check-config``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.config import OpsConfig
+from bot.errors import ConfigError
+from bot.settings import Settings
+from bot.stores.redis import EMBEDDED_WARNING
+from bot.telemetry.logs import configure_logging
+
+log = logging.getLogger("opsbot")
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"opsbot: {problem}", file=sys.stderr)
+        raise SystemExit(1) from exc
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from handlers.app import build_runtime, build_web_app
+
+    settings = _settings_or_exit()
+    configure_logging(settings.secrets())
+    runtime = build_runtime(settings)
+    # Without Redis there is nobody else to run the jobs, so run them here.
+    app, _ = build_web_app(runtime, run_worker=args.worker or runtime.embedded)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=25,
+        loop="uvloop" if sys.platform != "win32" else "asyncio",
+        http="httptools",
+    )
+    return 0
+
+
+async def _run_worker(settings: Settings) -> None:
+    from handlers.app import build_runtime, build_worker, use_blocking_pool
+
+    use_blocking_pool()
+    runtime = build_runtime(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await build_worker(runtime).run(stop)
+    finally:
+        await runtime.close()
+
+
+def worker(args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    configure_logging(settings.secrets())
+    if settings.redis_url is None:
+        log.warning("a separate worker needs REDIS_URL; with the embedded store use `opsbot serve`")
+        return 1
+    asyncio.run(_run_worker(settings))
+    return 0
+
+
+async def _run_shell(settings: Settings, user: str, channel: str) -> None:
+    from handlers.app import build_runtime
+    from handlers.console import ConsoleChat, run_console
+
+    runtime = build_runtime(settings, extra_chats={"console": ConsoleChat(sys.stdout)})
+    try:
+        await run_console(runtime.chatops, user=user, channel=channel, bot_name=settings.bot_name)
+    finally:
+        await runtime.close()
+
+
+def shell(args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    # The console's own output is the conversation; logs stay terse on stderr.
+    configure_logging(settings.secrets(), level="WARNING")
+    if settings.redis_url is None:
+        print(f"opsbot: {EMBEDDED_WARNING}", file=sys.stderr)
+        logging.getLogger("bot.stores.redis").setLevel(logging.ERROR)  # said once, above
+    asyncio.run(_run_shell(settings, args.user, args.channel))
+    return 0
+
+
+def check_config(args: argparse.Namespace) -> int:
+    problems: list[str] = []
+    settings: Settings | None = None
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    if settings is not None:
+        try:
+            config = OpsConfig.load(settings.config_path)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+        else:
+            print(f"config: {settings.config_path or 'none (no ops.yaml found)'}; "
+                  f"{len(config.services)} services, {len(config.environments)} environments")
+        print(f"store: {'Redis at ' + _redacted_url(settings.redis_url) if settings.redis_url else 'embedded (nothing survives exit)'}")
+        print(f"slack: {'on' if settings.slack_enabled else 'off'}")
+        print(f"github: webhook {'on' if settings.github_webhook_enabled else 'off'}, "
+              f"credentials {settings.github_credentials or 'none'}")
+        print(f"gitlab: webhook {'on' if settings.gitlab_webhook_enabled else 'off'}, "
+              f"credentials {'token' if settings.gitlab_token else 'none'}")
+        print(f"assistant: {'on, model ' + settings.model if settings.assistant_enabled else 'off (no ANTHROPIC_API_KEY)'}")
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _redacted_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="opsbot", description="ChatOps for Slack, GitHub and GitLab.")
+    sub = root.add_subparsers(dest="command", required=True)
+    p_serve = sub.add_parser("serve", help="run the HTTP app")
+    p_serve.add_argument("--host", default="127.0.0.1")
+    p_serve.add_argument("--port", type=int, default=8080)
+    p_serve.add_argument("--worker", action="store_true", help="also run a job worker in this process")
+    p_serve.set_defaults(func=serve)
+    sub.add_parser("worker", help="run a job worker").set_defaults(func=worker)
+    p_shell = sub.add_parser("shell", help="talk to opsbot on the console")
+    p_shell.add_argument("--user", default="U_SHELL")
+    p_shell.add_argument("--channel", default="C_SHELL")
+    p_shell.set_defaults(func=shell)
+    sub.add_parser("check-config", help="validate the environment and ops.yaml").set_defaults(func=check_config)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

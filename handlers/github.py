@@ -1,0 +1,110 @@
+"""``POST /github/webhook``: GitHub webhooks, from a repository hook or an App.
+
+The signature (``X-Hub-Signature-256``, HMAC-SHA256 of the raw body) is
+checked in constant time before the body is even parsed. Deliveries are
+deduplicated on ``X-GitHub-Delivery``, which GitHub keeps when a delivery is
+redelivered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.inbound import ForgeComment, Ignored, addressed_to_bot
+from bot.intake import Intake
+from bot.jobs import CHAT_MESSAGE, Job
+from bot.model import GitHubThread, Person
+from bot.secrets import Secret
+from bot.telemetry.metrics import Metrics
+from handlers.web import BAD_SIGNATURE, NOT_CONFIGURED, TOO_LARGE, BodyTooLarge, Door, answer, read_body
+
+SOURCE = "github"
+
+
+class MalformedPayload(Exception):
+    pass
+
+
+def signature_matches(secret: bytes, body: bytes, header: str | None) -> bool:
+    if not header or not header.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), header.encode())
+
+
+def comment_from(event: str, payload: dict[str, Any]) -> ForgeComment | None:
+    """The comment in an ``issue_comment`` or ``pull_request_review_comment`` event."""
+    try:
+        if event == "issue_comment":
+            comment, issue = payload["comment"], payload["issue"]
+            place = GitHubThread(
+                repo=payload["repository"]["full_name"],
+                number=int(issue["number"]),
+                is_pull_request="pull_request" in issue,
+            )
+            source = f"issue_comment:{comment['id']}"
+        elif event == "pull_request_review_comment":
+            comment = payload["comment"]
+            place = GitHubThread(
+                repo=payload["repository"]["full_name"],
+                number=int(payload["pull_request"]["number"]),
+                is_pull_request=True,
+            )
+            source = f"review_comment:{comment['id']}"
+        else:
+            return None
+        user = comment["user"]
+        return ForgeComment(
+            message_id=f"github:{source}",
+            source_id=source,
+            author=Person("github", str(user["login"])),
+            author_is_bot=user.get("type") == "Bot",
+            body=str(comment.get("body") or ""),
+            newly_created=payload.get("action") == "created",
+            place=place,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedPayload(f"{event} payload lacks {exc}") from exc
+
+
+class GitHubWebhook:
+    def __init__(self, secret: Secret | None, bot_name: str, intake: Intake, metrics: Metrics) -> None:
+        self._secret = secret.reveal().encode() if secret else None
+        self._bot_name = bot_name
+        self._door = Door(SOURCE, intake, metrics)
+
+    async def __call__(self, request: Request) -> Response:
+        if self._secret is None:
+            return self._door.reject(404, "not_configured", NOT_CONFIGURED)
+        try:
+            body = await read_body(request)
+        except BodyTooLarge:
+            return self._door.reject(413, "too_large", TOO_LARGE)
+        if not signature_matches(self._secret, body, request.headers.get("x-hub-signature-256")):
+            return self._door.reject(401, "signature", BAD_SIGNATURE)
+        event = request.headers.get("x-github-event")
+        delivery = request.headers.get("x-github-delivery")
+        if not event or not delivery:
+            return self._door.reject(400, "malformed", "X-GitHub-Event and X-GitHub-Delivery are required")
+        try:
+            payload = orjson.loads(body)
+            if not isinstance(payload, dict):
+                raise MalformedPayload("the body is not a JSON object")
+            if event == "ping":
+                return answer(200, "pong", zen=payload.get("zen"))
+            comment = comment_from(event, payload)
+        except (orjson.JSONDecodeError, MalformedPayload) as exc:
+            return self._door.reject(400, "malformed", f"malformed {event} payload: {exc}")
+        self._door.received()
+        decision = addressed_to_bot(comment, self._bot_name) if comment else Ignored(f"{event} is not handled")
+        if isinstance(decision, Ignored):
+            return self._door.ignore(decision.reason)
+        job = Job(CHAT_MESSAGE, decision.to_json(), trace={"delivery": delivery, "event": event})
+        response, _ = await self._door.admit(f"github:{delivery}", job)
+        return response

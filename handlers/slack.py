@@ -1,0 +1,172 @@
+"""``POST /slack/events``: Slack's Events API, slash commands and interactivity.
+
+Requests go through slack-bolt's AsyncApp via its Starlette adapter
+functions. The signature is checked here first (slack_sdk's verifier: HMAC
+over ``v0:timestamp:body``, constant-time, five-minute replay window), so
+this endpoint can also answer 413 and 400 as the contract asks before Bolt
+parses anything; Bolt's own check is then redundant and switched off.
+
+Listeners only translate and queue: ``/ops help`` is answered in the
+acknowledgement itself, everything else becomes a job.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.commands.registry import parse
+from bot.commands.runner import CommandRunner
+from bot.commands.types import Help
+from bot.intake import Intake
+from bot.jobs import CHAT_MESSAGE, Job
+from bot.model import ChatMessage, Person, SlackThread
+from bot.secrets import Secret
+from bot.telemetry.metrics import Metrics
+from handlers.web import BAD_SIGNATURE, NOT_CONFIGURED, TOO_LARGE, BodyTooLarge, Door, read_body
+
+SOURCE = "slack"
+SLASH_COMMAND = "/ops"
+ANYTHING = re.compile(".*")
+LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>[\s:,]*")
+
+
+class MalformedBody(Exception):
+    pass
+
+
+class StoreUnavailableForSlack(Exception):
+    """Raised from a listener so Bolt answers 5xx and Slack retries the event."""
+
+
+def check_shape(body: bytes, content_type: str) -> None:
+    """Raise MalformedBody unless ``body`` is a payload Slack could have sent."""
+    try:
+        if content_type.startswith("application/json"):
+            if not isinstance(orjson.loads(body), dict):
+                raise MalformedBody("not a JSON object")
+            return
+        form = parse_qs(body.decode("utf-8"), strict_parsing=bool(body))
+        if "payload" in form and not isinstance(orjson.loads(form["payload"][0]), dict):
+            raise MalformedBody("payload is not a JSON object")
+        if "payload" not in form and "command" not in form and "ssl_check" not in form:
+            raise MalformedBody("neither a command nor an interactivity payload")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedBody(str(exc)) from exc
+
+
+def mention_from(event: dict[str, Any]) -> ChatMessage:
+    channel = str(event["channel"])
+    ts = str(event["ts"])
+    return ChatMessage(
+        id=f"slack:{channel}:{ts}",
+        author=Person("slack", str(event["user"])),
+        place=SlackThread(channel=channel, thread_ts=str(event.get("thread_ts") or ts)),
+        text=LEADING_MENTION.sub("", str(event.get("text") or ""), count=1).strip(),
+        via="mention",
+        source_id=ts,
+    )
+
+
+class SlackEvents:
+    def __init__(
+        self,
+        token: Secret | None,
+        signing_secret: Secret | None,
+        api_url: str,
+        intake: Intake,
+        metrics: Metrics,
+        commands: CommandRunner,
+    ) -> None:
+        self._door = Door(SOURCE, intake, metrics)
+        self._commands = commands
+        self._verifier = SignatureVerifier(signing_secret.reveal()) if signing_secret else None
+        self.bolt: AsyncApp | None = None
+        if token is not None and signing_secret is not None:
+            self.bolt = AsyncApp(
+                client=AsyncWebClient(token=token.reveal(), base_url=api_url),
+                signing_secret=signing_secret.reveal(),
+                request_verification_enabled=False,  # verified above, before Bolt
+                process_before_response=True,  # queue before answering: a 2xx means durable
+            )
+            self._register(self.bolt)
+
+    async def __call__(self, request: Request) -> Response:
+        if self.bolt is None or self._verifier is None:
+            return self._door.reject(404, "not_configured", NOT_CONFIGURED)
+        try:
+            body = await read_body(request)
+        except BodyTooLarge:
+            return self._door.reject(413, "too_large", TOO_LARGE)
+        if not self._verifier.is_valid(
+            body=body,
+            timestamp=request.headers.get("x-slack-request-timestamp", ""),
+            signature=request.headers.get("x-slack-signature", ""),
+        ):
+            return self._door.reject(401, "signature", BAD_SIGNATURE)
+        try:
+            check_shape(body, request.headers.get("content-type", ""))
+        except MalformedBody as exc:
+            return self._door.reject(400, "malformed", f"malformed Slack payload: {exc}")
+        self._door.received()
+        return to_starlette_response(await self.bolt.async_dispatch(to_async_bolt_request(request, body)))
+
+    def _register(self, app: AsyncApp) -> None:
+        app.command(SLASH_COMMAND)(self._on_slash_command)
+        app.event("app_mention")(self._on_mention)
+        # Everything else is acknowledged and ignored, as the contract asks;
+        # without these Bolt would answer 404 to events we subscribe to but
+        # don't act on (plain channel messages, reactions…).
+        app.event(ANYTHING)(self._on_other)
+        app.action(ANYTHING)(self._on_other)
+        app.view(ANYTHING)(self._on_other)
+        app.shortcut(ANYTHING)(self._on_other)
+        app.options(ANYTHING)(self._on_other)
+        app.command(ANYTHING)(self._on_other)
+
+    async def _on_slash_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        text = str(command.get("text") or "")
+        message = ChatMessage(
+            id=f"slack:command:{command.get('trigger_id') or command.get('command_ts') or ''}",
+            author=Person("slack", str(command["user_id"])),
+            place=SlackThread(channel=str(command["channel_id"])),
+            text=text,
+            via="slash",
+        )
+        if isinstance(parse(text), Help):
+            # Answered in the acknowledgement: no queue, well within 3 s.
+            await ack(text=self._commands.help(message))
+            return
+        job = Job(CHAT_MESSAGE, message.to_json(), trace={"trigger_id": str(command.get("trigger_id") or "")})
+        response, new = await self._door.admit(message.id, job)
+        if response.status_code >= 500:
+            await ack(text="opsbot can't reach its store right now, so nothing was done. Please try again shortly.")
+            return
+        await ack(text=f"On it: `{SLASH_COMMAND} {text}`" if new else None)
+
+    async def _on_mention(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if event.get("bot_id") or event.get("subtype") == "bot_message" or not event.get("user"):
+            self._door.ignore("written by a bot")
+            await ack()
+            return
+        message = mention_from(event)
+        event_id = str(body.get("event_id") or message.id)
+        job = Job(CHAT_MESSAGE, message.to_json(), trace={"event_id": event_id})
+        response, _ = await self._door.admit(f"slack:{event_id}", job)
+        if response.status_code >= 500:
+            # Not acknowledged: Slack redelivers the event a few times.
+            raise StoreUnavailableForSlack(event_id)
+        await ack()
+
+    async def _on_other(self, ack: AsyncAck) -> None:
+        self._door.ignore("not handled")
+        await ack()

@@ -1,0 +1,78 @@
+"""What every HTTP endpoint shares: the body limit and the contract's answers."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bot.errors import StoreUnavailable
+from bot.intake import Accepted, Intake
+from bot.jobs import Job
+from bot.telemetry.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # 1 MiB; GitHub caps payloads at 25 MB, we need far less
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, refusing to buffer more than MAX_BODY bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def answer(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"ok": 200 <= status < 300, "message": message, **extra}, status_code=status)
+
+
+NOT_CONFIGURED = "this integration is not configured"
+TOO_LARGE = "the body is larger than 1 MiB"
+BAD_SIGNATURE = "the signature is missing or does not match"
+STORE_DOWN = "opsbot's store is unavailable; please redeliver later"
+
+
+class Door:
+    """The last steps every endpoint shares: count, refuse, ignore or queue."""
+
+    def __init__(self, source: str, intake: Intake, metrics: Metrics) -> None:
+        self.source = source
+        self._intake = intake
+        self._metrics = metrics
+
+    def reject(self, status: int, reason: str, message: str) -> JSONResponse:
+        self._metrics.rejected.labels(self.source, reason).inc()
+        return answer(status, message)
+
+    def received(self) -> None:
+        self._metrics.received.labels(self.source).inc()
+
+    def ignore(self, reason: str) -> JSONResponse:
+        self._metrics.ignored.labels(self.source, reason).inc()
+        return answer(202, f"ignored: {reason}")
+
+    async def admit(self, event_key: str, job: Job) -> tuple[JSONResponse, bool]:
+        """Queue ``job`` once per ``event_key``; the answer, and whether it was new."""
+        try:
+            accepted = await self._intake.accept(event_key, job)
+        except StoreUnavailable:
+            return self.reject(503, "store_unavailable", STORE_DOWN), False
+        if accepted is Accepted.DUPLICATE:
+            self._metrics.deduplicated.labels(self.source).inc()
+            return answer(200, "already received"), False
+        log.info("event queued", extra={"source": self.source, "job_id": job.id, **job.trace})
+        return answer(202, "queued", job=job.id), True
