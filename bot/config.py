@@ -70,7 +70,7 @@ class OpsConfig:
         mirror = todos.get("mirror", "checklist") if isinstance(todos, dict) else "checklist"
         if mirror not in ("checklist", "issues"):
             problems.append(f"{source}: todos.mirror must be 'checklist' or 'issues', got {mirror!r}")
-            mirror = "checklist"
+        todo_mirror: TodoMirror = "issues" if mirror == "issues" else "checklist"
         todo_repo = _repo(todos.get("repo") if isinstance(todos, dict) else None, "todos.repo", source, problems)
         incidents = raw.get("incidents") or {}
         incident_repo = _repo(
@@ -84,7 +84,7 @@ class OpsConfig:
         return cls(
             services=services,
             environments=environments,
-            todo_mirror=mirror,
+            todo_mirror=todo_mirror,
             todo_repo=todo_repo,
             incident_repo=incident_repo,
         )
@@ -97,9 +97,7 @@ def _people(value: object, where: str, problems: list[str]) -> tuple[str, ...]:
     people = tuple(str(p) for p in value)
     for person in people:
         if not PERSON.match(person):
-            problems.append(
-                f"{where}: {person!r} is not a Slack user id (U…), github:LOGIN or gitlab:USERNAME"
-            )
+            problems.append(f"{where}: {person!r} is not a Slack user id (U…), github:LOGIN or gitlab:USERNAME")
     return people
 
 

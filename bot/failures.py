@@ -20,7 +20,10 @@ def explain(exc: BaseException, *, error_id: str, attempts: int) -> str:
         status = f" (HTTP {exc.status})" if exc.status else ""
         if exc.service == "Claude" and exc.status in (429, 529):
             return f"Claude is overloaded{status}; try again in a minute.{tried} (error id {error_id})"
-        return f"{exc.service} is not answering right now{status}.{tried} Please try again in a few minutes. (error id {error_id})"
+        return (
+            f"{exc.service} is not answering right now{status}.{tried} "
+            f"Please try again in a few minutes. (error id {error_id})"
+        )
     if isinstance(exc, UpstreamRejected):
         return f"{exc.service} refused the request: {exc.detail}. (error id {error_id})"
     if isinstance(exc, StoreUnavailable):

@@ -103,4 +103,4 @@ def place_from_json(data: dict[str, Any]) -> Place:
         "gitlab": GitLabThread,
         "console": ConsoleThread,
     }
-    return kinds[data["platform"]](**data)  # type: ignore[arg-type]
+    return kinds[data["platform"]](**data)

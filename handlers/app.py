@@ -69,7 +69,9 @@ class Runtime:
 def build_chats(settings: Settings) -> dict[Platform, Chat]:
     chats: dict[Platform, Chat] = {}
     if settings.slack_bot_token is not None:
-        chats["slack"] = SlackChat(AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url))
+        chats["slack"] = SlackChat(
+            AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
+        )
     if settings.github_credentials is not None:
         connector = GitHubConnector(
             settings.github_api_url,

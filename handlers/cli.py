@@ -110,15 +110,23 @@ def check_config(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             problems.extend(exc.problems)
         else:
-            print(f"config: {settings.config_path or 'none (no ops.yaml found)'}; "
-                  f"{len(config.services)} services, {len(config.environments)} environments")
-        print(f"store: {'Redis at ' + _redacted_url(settings.redis_url) if settings.redis_url else 'embedded (nothing survives exit)'}")
+            print(
+                f"config: {settings.config_path or 'none (no ops.yaml found)'}; "
+                f"{len(config.services)} services, {len(config.environments)} environments"
+            )
+        store = _redacted_url(settings.redis_url) if settings.redis_url else None
+        print(f"store: {'Redis at ' + store if store else 'embedded (nothing survives exit)'}")
         print(f"slack: {'on' if settings.slack_enabled else 'off'}")
-        print(f"github: webhook {'on' if settings.github_webhook_enabled else 'off'}, "
-              f"credentials {settings.github_credentials or 'none'}")
-        print(f"gitlab: webhook {'on' if settings.gitlab_webhook_enabled else 'off'}, "
-              f"credentials {'token' if settings.gitlab_token else 'none'}")
-        print(f"assistant: {'on, model ' + settings.model if settings.assistant_enabled else 'off (no ANTHROPIC_API_KEY)'}")
+        print(
+            f"github: webhook {'on' if settings.github_webhook_enabled else 'off'}, "
+            f"credentials {settings.github_credentials or 'none'}"
+        )
+        print(
+            f"gitlab: webhook {'on' if settings.gitlab_webhook_enabled else 'off'}, "
+            f"credentials {'token' if settings.gitlab_token else 'none'}"
+        )
+        assistant = f"on, model {settings.model}" if settings.assistant_enabled else "off (no ANTHROPIC_API_KEY)"
+        print(f"assistant: {assistant}")
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0

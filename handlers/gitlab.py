@@ -20,7 +20,7 @@ from bot.jobs import CHAT_MESSAGE, Job
 from bot.model import GitLabThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
-from handlers.web import BAD_SIGNATURE, NOT_CONFIGURED, TOO_LARGE, BodyTooLarge, Door, answer, read_body
+from handlers.web import BAD_SIGNATURE, NOT_CONFIGURED, TOO_LARGE, BodyTooLarge, Door, read_body
 
 SOURCE = "gitlab"
 NOTEABLE_KINDS = {"MergeRequest": "merge_request", "Issue": "issue"}
@@ -87,10 +87,15 @@ class GitLabWebhook:
         except (orjson.JSONDecodeError, MalformedPayload) as exc:
             return self._door.reject(400, "malformed", f"malformed {event or 'GitLab'} payload: {exc}")
         self._door.received()
-        decision = addressed_to_bot(comment, self._bot_name) if comment else Ignored(f"{event or 'event'} is not handled")
+        decision = (
+            addressed_to_bot(comment, self._bot_name) if comment else Ignored(f"{event or 'event'} is not handled")
+        )
         if isinstance(decision, Ignored):
             return self._door.ignore(decision.reason)
-        trace = {"event": event, "delivery": request.headers.get("idempotency-key") or request.headers.get("x-gitlab-event-uuid") or ""}
+        trace = {
+            "event": event,
+            "delivery": request.headers.get("idempotency-key") or request.headers.get("x-gitlab-event-uuid") or "",
+        }
         job = Job(CHAT_MESSAGE, decision.to_json(), trace=trace)
         response, _ = await self._door.admit(decision.id, job)
         return response

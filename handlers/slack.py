@@ -151,9 +151,14 @@ class SlackEvents:
         if response.status_code >= 500:
             await ack(text="opsbot can't reach its store right now, so nothing was done. Please try again shortly.")
             return
-        await ack(text=f"On it: `{SLASH_COMMAND} {text}`" if new else None)
+        if new:
+            await ack(text=f"On it: `{SLASH_COMMAND} {text}`")
+        else:
+            await ack()
 
-    async def _on_mention(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def _on_mention(
+        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         if event.get("bot_id") or event.get("subtype") == "bot_message" or not event.get("user"):
             self._door.ignore("written by a bot")
             await ack()

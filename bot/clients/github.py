@@ -17,8 +17,8 @@ import requests
 from github import Auth, Github, GithubException, GithubIntegration
 
 from bot.clients.blocking import off_loop
-from bot.markers import has_reply_marker, with_reply_marker
 from bot.errors import UpstreamRejected, UpstreamUnavailable
+from bot.markers import has_reply_marker, with_reply_marker
 from bot.model import ChatMessage, GitHubThread, Place
 
 SERVICE = "GitHub"
@@ -78,11 +78,8 @@ class GitHubConnector:
         self._lock = threading.Lock()
         self._by_installation: dict[int, Github] = {}
         self._token_client = self._client(Auth.Token(token)) if token else None
-        self._integration = (
-            GithubIntegration(auth=Auth.AppAuth(int(app_id), private_key), base_url=base_url)
-            if app_id and private_key
-            else None
-        )
+        self._app_auth = Auth.AppAuth(int(app_id), private_key) if app_id and private_key else None
+        self._integration = GithubIntegration(auth=self._app_auth, base_url=base_url) if self._app_auth else None
 
     def _client(self, auth: Auth.Auth) -> Github:
         # GitHub asks integrators to space out writes to stay clear of its
@@ -102,14 +99,15 @@ class GitHubConnector:
         """Blocking: call from a worker thread."""
         if self._token_client is not None:
             return self._token_client
-        if self._integration is None:
+        if self._integration is None or self._app_auth is None:
             raise UpstreamRejected(SERVICE, "no GitHub credentials are configured")
         owner, name = repo.split("/", 1)
         installation = self._integration.get_repo_installation(owner, name)
         with self._lock:
             client = self._by_installation.get(installation.id)
             if client is None:
-                client = self._client(self._integration.get_github_for_installation(installation.id).requester.auth)
+                # Installation tokens expire after an hour; this auth renews them.
+                client = self._client(self._app_auth.get_installation_auth(installation.id))
                 self._by_installation[installation.id] = client
             return client
 

@@ -10,8 +10,8 @@ import requests
 from gitlab.exceptions import GitlabError
 
 from bot.clients.blocking import off_loop
-from bot.markers import has_reply_marker, with_reply_marker
 from bot.errors import UpstreamRejected, UpstreamUnavailable
+from bot.markers import has_reply_marker, with_reply_marker
 from bot.model import ChatMessage, GitLabThread, Place
 
 SERVICE = "GitLab"

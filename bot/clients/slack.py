@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,8 +11,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.markers import REPLY_EVENT_TYPE
 from bot.errors import UpstreamRejected, UpstreamUnavailable
+from bot.markers import REPLY_EVENT_TYPE
 from bot.model import ChatMessage, Place, SlackThread
 
 SERVICE = "Slack"
@@ -49,10 +48,13 @@ async def slack_call() -> AsyncIterator[None]:
         if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
             retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
             raise UpstreamUnavailable(
-                SERVICE, error or f"HTTP {status}", status=status, retry_after=float(retry_after) if retry_after else None
+                SERVICE,
+                error or f"HTTP {status}",
+                status=status,
+                retry_after=float(retry_after) if retry_after else None,
             ) from exc
         raise UpstreamRejected(SERVICE, PLAIN.get(error, error or f"HTTP {status}"), status=status) from exc
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
 
 
@@ -86,9 +88,10 @@ class SlackChat:
         thread = _thread(place)
         async for message in self._history(thread, since):
             metadata = message.get("metadata") or {}
-            if metadata.get("event_type") == REPLY_EVENT_TYPE and (metadata.get("event_payload") or {}).get(
-                "key"
-            ) == reply_key:
+            if (
+                metadata.get("event_type") == REPLY_EVENT_TYPE
+                and (metadata.get("event_payload") or {}).get("key") == reply_key
+            ):
                 return True
         return False
 
@@ -102,7 +105,11 @@ class SlackChat:
                     )
                 else:
                     page = await self._client.conversations_history(
-                        channel=thread.channel, oldest=f"{since:.6f}", include_all_metadata=True, cursor=cursor, limit=200
+                        channel=thread.channel,
+                        oldest=f"{since:.6f}",
+                        include_all_metadata=True,
+                        cursor=cursor,
+                        limit=200,
                     )
             for message in page.get("messages") or []:
                 yield message

@@ -199,9 +199,7 @@ REGISTRY: tuple[Entry, ...] = (
         _deploy,
     ),
     Entry(("rollback",), "rollback <service> <env>", "redeploy the previous successful ref", _rollback),
-    Entry(
-        ("status",), "status [<service>]", "recent deploys, locks and audit", _status, questions_fall_through=True
-    ),
+    Entry(("status",), "status [<service>]", "recent deploys, locks and audit", _status, questions_fall_through=True),
     Entry(("lock",), "lock <env> [<service>] [--reason <text>]", "hold deploys to an environment", _lock),
     Entry(("unlock",), "unlock <env> [<service>]", "release your lock", _unlock),
     Entry(("locks",), "locks", "list the locks that are held", _no_args(Locks()), questions_fall_through=True),
@@ -212,9 +210,7 @@ REGISTRY: tuple[Entry, ...] = (
         _declare,
     ),
     Entry(("incident", "update"), "incident update <text>", "post a status update to the incident", _update),
-    Entry(
-        ("incident", "resolve"), "incident resolve [<summary>]", "resolve the incident and draft a review", _resolve
-    ),
+    Entry(("incident", "resolve"), "incident resolve [<summary>]", "resolve the incident and draft a review", _resolve),
     Entry(("remember",), "remember <type> <text>", "teach the Ops agent something", _remember),
     Entry(
         ("memories",), "memories [<type>]", "list what the Ops agent remembers", _memories, questions_fall_through=True

@@ -84,14 +84,15 @@ class RedisJobQueue:
     @translating
     async def take(self, consumer: str, *, count: int, wait: float) -> list[Delivery]:
         await self.ensure_group()
-        reply = await self._redis.xreadgroup(
+        reply: Any = await self._redis.xreadgroup(
             keys.JOBS_GROUP,
             consumer,
             {keys.JOBS: ">"},
             count=count,
             block=None if self._embedded else int(wait * 1000),
         )
-        deliveries = [self._delivery(entry_id, fields, False) for _, entries in reply or [] for entry_id, fields in entries]
+        streams = reply.items() if isinstance(reply, dict) else reply or []  # RESP3 answers with a map
+        deliveries = [self._delivery(entry_id, fields, False) for _, entries in streams for entry_id, fields in entries]
         if not deliveries and self._embedded:
             await asyncio.sleep(EMBEDDED_POLL)
         return deliveries

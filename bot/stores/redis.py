@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -43,7 +43,7 @@ async def store_call() -> AsyncIterator[None]:
         raise StoreUnavailable(f"Redis is unreachable ({exc.__class__.__name__})") from exc
 
 
-def translating(func: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+def translating(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """Decorator form of :func:`store_call` for store methods."""
 
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:

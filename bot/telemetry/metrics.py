@@ -59,9 +59,9 @@ def _job_families(stats: Mapping[str, float]) -> Iterable[Metric]:
         finite = sorted((float(b), n) for b, n in by_bound.items() if b != "+Inf")
         cumulative: list[tuple[str, float]] = []
         running = 0.0
-        for bound, count in finite:
+        for upper, count in finite:
             running += count
-            cumulative.append((str(bound), running))
+            cumulative.append((str(upper), running))
         running += by_bound.get("+Inf", 0.0)
         cumulative.append(("+Inf", running))
         duration.add_metric([kind], cumulative, sum_value=sums.get(kind, 0.0))
@@ -71,9 +71,7 @@ def _job_families(stats: Mapping[str, float]) -> Iterable[Metric]:
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.received = Counter(
-            "opsbot_events_received", "Inbound events accepted", ["source"], registry=self.registry
-        )
+        self.received = Counter("opsbot_events_received", "Inbound events accepted", ["source"], registry=self.registry)
         self.deduplicated = Counter(
             "opsbot_events_deduplicated", "Inbound events seen before", ["source"], registry=self.registry
         )

@@ -88,7 +88,7 @@ class GitHubEmulator(Emulator):
             self._user_id(login)
             self._repos[full_name]["roles"][login] = role
 
-    def add_check_run(self, full_name: str, sha: str, name: str, status: str = "completed", conclusion: str | None = "success") -> None:  # noqa: E501
+    def add_check_run(self, full_name: str, sha: str, name: str, status: str = "completed", conclusion: str | None = "success") -> None:
         with self._lock:
             self._repos[full_name]["check_runs"].append({
                 "id": next(self._ids), "sha": sha, "name": name, "status": status, "conclusion": conclusion,
@@ -184,7 +184,7 @@ class GitHubEmulator(Emulator):
     def _user(self, request: ApiRequest, login: str) -> Json:
         return shape.user(request.base_url, login, self._user_id(login))
 
-    def _issue_record(self, number: int, title: str, body: str | None, user: str, labels: list[str], state: str) -> Json:  # noqa: E501
+    def _issue_record(self, number: int, title: str, body: str | None, user: str, labels: list[str], state: str) -> Json:
         self._user_id(user)
         stamp = shape.now()
         return {
@@ -320,8 +320,7 @@ class GitHubEmulator(Emulator):
         issue["updated_at"] = shape.now()
         return Reply(200, self._render_issue(request, f"{owner}/{name}", issue))
 
-    def _labels_of(self, request: ApiRequest, owner: str, issue: Json) -> Reply:
-        full = f"{owner}/{request.path.split('/')[3]}"
+    def _labels_of(self, request: ApiRequest, full: str, issue: Json) -> Reply:
         return Reply(200, [shape.label(request.base_url, full, x) for x in issue["labels"]])
 
     def _add_labels(self, request: ApiRequest, owner: str, name: str, number: str, replace: bool = False) -> Reply:
@@ -332,7 +331,7 @@ class GitHubEmulator(Emulator):
         given = request.json.get("labels", []) if isinstance(request.json, dict) else request.json or []
         names = [x if isinstance(x, str) else x["name"] for x in given]
         issue["labels"] = names if replace else issue["labels"] + [x for x in names if x not in issue["labels"]]
-        return self._labels_of(request, owner, issue)
+        return self._labels_of(request, f"{owner}/{name}", issue)
 
     def _set_labels(self, request: ApiRequest, owner: str, name: str, number: str) -> Reply:
         return self._add_labels(request, owner, name, number, replace=True)
@@ -349,7 +348,7 @@ class GitHubEmulator(Emulator):
         if issue is None or label not in issue["labels"]:
             return _reply(shape.error(404, "Label does not exist"))
         issue["labels"].remove(label)
-        return self._labels_of(request, owner, issue)
+        return self._labels_of(request, f"{owner}/{name}", issue)
 
     # -- comments and reactions -------------------------------------------------------------------
     def _list_comments(self, request: ApiRequest, owner: str, name: str, number: str) -> Reply:
