@@ -17,7 +17,7 @@ import yaml
 from bot.errors import ConfigError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-PERSON = re.compile(r"^(U[A-Z0-9]+|W[A-Z0-9]+|github:[A-Za-z0-9-]+|gitlab:[A-Za-z0-9_.-]+)$")
+PERSON = re.compile(r"^([UW][A-Z0-9_]+|github:[A-Za-z0-9-]+|gitlab:[A-Za-z0-9_.-]+)$")
 PROJECT = re.compile(r"^([A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+$|^\d+$")
 
 TodoMirror = Literal["checklist", "issues"]

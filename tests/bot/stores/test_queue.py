@@ -1,0 +1,100 @@
+"""The stream queue on a real redis-server: at-least-once, dedupe, delays."""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as redis
+
+from bot.jobs import Job
+from bot.stores.queue import RedisJobQueue
+
+
+def job(n: int = 1) -> Job:
+    return Job("chat.message", {"n": n})
+
+
+async def test_a_dedupe_key_queues_a_job_once(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    assert await queue.enqueue(job(1), dedupe_key="github:abc") is True
+    assert await queue.enqueue(job(2), dedupe_key="github:abc") is False
+    taken = await queue.take("w1", count=10, wait=0.1)
+    assert [d.job.payload for d in taken] == [{"n": 1}]
+
+
+async def test_completed_jobs_leave_the_queue(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    await queue.enqueue(job())
+    [delivery] = await queue.take("w1", count=10, wait=0.1)
+    assert delivery.redelivered is False
+    assert (await queue.depth()).in_flight == 1
+    await queue.complete(delivery)
+    depth = await queue.depth()
+    assert (depth.ready, depth.in_flight, depth.delayed) == (0, 0, 0)
+    assert await queue.take("w1", count=10, wait=0.1) == []
+
+
+async def test_a_silent_workers_job_is_reclaimed_as_a_redelivery(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    await queue.enqueue(job())
+    [first] = await queue.take("dead-worker", count=1, wait=0.1)
+    assert await queue.reclaim("w2", idle_for=10.0, count=10) == []  # not idle long enough yet
+    await asyncio.sleep(0.15)
+    [again] = await queue.reclaim("w2", idle_for=0.1, count=10)
+    assert again.job.id == first.job.id
+    assert again.redelivered is True
+
+
+async def test_heartbeats_keep_a_live_workers_job(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    await queue.enqueue(job())
+    [held] = await queue.take("alive", count=1, wait=0.1)
+    for _ in range(3):
+        await asyncio.sleep(0.1)
+        await queue.heartbeat("alive", [held])
+        assert await queue.reclaim("thief", idle_for=0.15, count=10) == []
+
+
+async def test_retry_later_runs_the_next_attempt_when_due(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    await queue.enqueue(job())
+    [first] = await queue.take("w1", count=1, wait=0.1)
+    await queue.retry_later(first, 0.2)
+    assert await queue.promote_due() == 0
+    assert (await queue.depth()).delayed == 1
+    await asyncio.sleep(0.25)
+    assert await queue.promote_due() == 1
+    [second] = await queue.take("w1", count=1, wait=0.1)
+    assert second.job.id == first.job.id
+    assert second.job.attempt == 2
+    assert second.redelivered is True
+
+
+async def test_given_back_jobs_are_taken_again_at_once(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    await queue.enqueue(job())
+    [first] = await queue.take("stopping", count=1, wait=0.1)
+    await queue.give_back(first)
+    [again] = await queue.take("other", count=1, wait=0.1)
+    assert again.job.id == first.job.id
+    assert again.redelivered is True
+    assert (await queue.depth()).in_flight == 1
+
+
+async def test_delayed_enqueue_waits(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    assert await queue.enqueue(job(), delay=60)
+    assert await queue.promote_due() == 0
+    assert await queue.take("w1", count=1, wait=0.05) == []
+    assert (await queue.depth()).delayed == 1
+
+
+async def test_the_embedded_store_runs_the_same_queue() -> None:
+    import fakeredis
+
+    queue = RedisJobQueue(fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer()), embedded=True)
+    assert await queue.enqueue(job(1), dedupe_key="k")
+    assert not await queue.enqueue(job(2), dedupe_key="k")
+    [delivery] = await queue.take("w", count=5, wait=0.1)
+    await queue.complete(delivery)
+    assert await queue.take("w", count=5, wait=0.1) == []

@@ -1,0 +1,61 @@
+"""ops.yaml: the contract's example loads; mistakes are listed all at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import OpsConfig
+from bot.errors import ConfigError
+
+CONTRACT_EXAMPLE = """
+services:
+  api:
+    github: acme/api            # or  gitlab: acme/api  (path or numeric id)
+    environments: [staging, production]
+environments:
+  staging: {}
+  production:
+    protected: true             # needs an approval by someone other than the requester
+    deployers: [U_ALICE, github:octocat, gitlab:jdoe]   # who may ask; absent = anyone allowed on the repo
+    approvers: [U_CAROL, github:hubot]
+todos:
+  mirror: checklist             # checklist (one tracking comment) | issues (one issue per todo)
+  repo: acme/ops                # where todos from Slack conversations are mirrored
+incidents:
+  tracking_repo: acme/ops
+"""
+
+
+def test_the_contract_example_loads(tmp_path: Path) -> None:
+    path = tmp_path / "ops.yaml"
+    path.write_text(CONTRACT_EXAMPLE)
+    config = OpsConfig.load(path)
+    assert config.services["api"].github == "acme/api"
+    assert config.services["api"].environments == ("staging", "production")
+    production = config.environments["production"]
+    assert production.protected
+    assert production.deployers == ("U_ALICE", "github:octocat", "gitlab:jdoe")
+    assert production.approvers == ("U_CAROL", "github:hubot")
+    assert config.environments["staging"].deployers is None
+    assert (config.todo_mirror, config.todo_repo, config.incident_repo) == ("checklist", "acme/ops", "acme/ops")
+
+
+def test_every_problem_is_reported_together() -> None:
+    raw = {
+        "services": {"api;rm": {"github": "acme/api", "environments": ["staging"]},
+                     "web": {"environments": ["nowhere"]}},
+        "environments": {"production": {"protected": True, "deployers": ["alice"]}},
+        "todos": {"mirror": "wiki", "repo": "../etc"},
+    }
+    with pytest.raises(ConfigError) as caught:
+        OpsConfig.parse(raw)
+    text = "\n".join(caught.value.problems)
+    for fragment in ("services.api;rm", "exactly one of github: or gitlab:", "'nowhere' is not defined",
+                     "'alice' is not a Slack user id", "lists no approvers", "todos.mirror", "todos.repo"):
+        assert fragment in text
+
+
+def test_no_file_means_an_empty_config() -> None:
+    assert OpsConfig.load(None).services == {}

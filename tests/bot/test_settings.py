@@ -1,0 +1,66 @@
+"""Settings: integrations switch on only with every secret, and fail closed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import DEFAULT_SLACK_API_URL, Settings
+
+
+def test_nothing_set_means_everything_off_and_the_embedded_store() -> None:
+    settings = Settings.from_env({})
+    assert settings.redis_url is None
+    assert not settings.slack_enabled
+    assert not settings.github_webhook_enabled
+    assert not settings.gitlab_webhook_enabled
+    assert not settings.assistant_enabled
+    assert settings.github_credentials is None
+    assert settings.bot_name == "opsbot"
+    assert settings.slack_api_url == DEFAULT_SLACK_API_URL
+
+
+def test_every_contract_variable_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "REDIS_URL": "redis://r:6379/0",
+            "OPSBOT_BOT_NAME": "@deploybot",
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": "http://127.0.0.1:9/api/",
+            "GITHUB_TOKEN": "ghp_x",
+            "GITHUB_WEBHOOK_SECRET": "w",
+            "GITHUB_API_URL": "https://ghe.example/api/v3/",
+            "GITLAB_TOKEN": "glpat-x",
+            "GITLAB_WEBHOOK_SECRET": "g",
+            "GITLAB_URL": "https://gitlab.example/",
+            "ANTHROPIC_API_KEY": "sk-ant-x",
+            "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+            "OPSBOT_MODEL": "claude-test",
+        }
+    )
+    assert settings.slack_enabled and settings.github_webhook_enabled and settings.gitlab_webhook_enabled
+    assert settings.bot_name == "deploybot"
+    assert settings.github_credentials == "token"
+    assert settings.github_api_url == "https://ghe.example/api/v3"
+    assert settings.gitlab_url == "https://gitlab.example"
+    assert settings.model == "claude-test"
+    assert settings.assistant_enabled
+
+
+def test_half_configured_integrations_are_problems() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "GITHUB_APP_ID": "12", "REDIS_URL": "http://x"})
+    text = "\n".join(caught.value.problems)
+    assert "SLACK_SIGNING_SECRET is missing" in text
+    assert "GITHUB_APP_PRIVATE_KEY" in text
+    assert "REDIS_URL" in text
+    assert len(caught.value.problems) == 3
+
+
+def test_secrets_never_print() -> None:
+    settings = Settings.from_env({"GITHUB_WEBHOOK_SECRET": "hunter2-very-secret"})
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.github_webhook_secret)
+    assert settings.github_webhook_secret is not None
+    assert settings.github_webhook_secret.reveal() == "hunter2-very-secret"
