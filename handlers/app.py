@@ -155,9 +155,9 @@ def build_web_app(runtime: Runtime, *, run_worker: bool) -> tuple[Starlette, Hea
             await runtime.close()
 
     routes = [
-        Route("/slack/events", slack, methods=["POST"]),
-        Route("/github/webhook", github, methods=["POST"]),
-        Route("/gitlab/webhook", gitlab_hook, methods=["POST"]),
+        Route("/slack/events", slack.handle, methods=["POST"]),
+        Route("/github/webhook", github.handle, methods=["POST"]),
+        Route("/gitlab/webhook", gitlab_hook.handle, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),

@@ -79,7 +79,7 @@ class GitHubWebhook:
         self._bot_name = bot_name
         self._door = Door(SOURCE, intake, metrics)
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         if self._secret is None:
             return self._door.reject(404, "not_configured", NOT_CONFIGURED)
         try:

@@ -68,7 +68,7 @@ class GitLabWebhook:
         self._bot_name = bot_name
         self._door = Door(SOURCE, intake, metrics)
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         if self._secret is None:
             return self._door.reject(404, "not_configured", NOT_CONFIGURED)
         try:

@@ -100,7 +100,7 @@ class SlackEvents:
             )
             self._register(self.bolt)
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         if self.bolt is None or self._verifier is None:
             return self._door.reject(404, "not_configured", NOT_CONFIGURED)
         try:

@@ -1,4 +1,4 @@
-"""Shared fixtures: a private redis-server, and a flushed client per test."""
+"""Shared fixtures: a private redis-server, the emulators, and the bot under test."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis.asyncio as redis
 
+from tests.emulators import GitHubEmulator, GitLabEmulator, SlackEmulator
+from tests.harness import BotUnderTest, Emulators, bot_env
 from tests.redis_server import redis_server
 
 
@@ -22,3 +24,22 @@ async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
     await client.flushall()
     yield client
     await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def emulator_servers() -> Iterator[Emulators]:
+    with SlackEmulator() as slack, GitHubEmulator() as github, GitLabEmulator() as gitlab:
+        yield Emulators(slack, github, gitlab)
+
+
+@pytest.fixture
+def emulators(emulator_servers: Emulators) -> Emulators:
+    emulator_servers.reset()
+    return emulator_servers
+
+
+@pytest.fixture
+async def bot(redis_url: str, redis_client: redis.Redis, emulators: Emulators) -> AsyncIterator[BotUnderTest]:
+    async with BotUnderTest(bot_env(redis_url, emulators)) as running:
+        yield running
+    assert not emulators.slack.errors + emulators.github.errors + emulators.gitlab.errors, "an emulator failed"
