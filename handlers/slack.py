@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.clients.slack import to_mrkdwn
 from bot.commands.registry import parse
 from bot.commands.runner import CommandRunner
 from bot.commands.types import Help
@@ -107,11 +108,10 @@ class SlackEvents:
             body = await read_body(request)
         except BodyTooLarge:
             return self._door.reject(413, "too_large", TOO_LARGE)
-        if not self._verifier.is_valid(
-            body=body,
-            timestamp=request.headers.get("x-slack-request-timestamp", ""),
-            signature=request.headers.get("x-slack-signature", ""),
-        ):
+        timestamp = request.headers.get("x-slack-request-timestamp", "")
+        signature = request.headers.get("x-slack-signature")
+        # slack_sdk's verifier assumes a numeric timestamp; anything else is unsigned.
+        if not timestamp.isdigit() or not self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
             return self._door.reject(401, "signature", BAD_SIGNATURE)
         try:
             check_shape(body, request.headers.get("content-type", ""))
@@ -144,15 +144,15 @@ class SlackEvents:
         )
         if isinstance(parse(text), Help):
             # Answered in the acknowledgement: no queue, well within 3 s.
-            await ack(text=self._commands.help(message))
+            await ack(response_type="ephemeral", text=to_mrkdwn(self._commands.help(message)))
             return
         job = Job(CHAT_MESSAGE, message.to_json(), trace={"trigger_id": str(command.get("trigger_id") or "")})
         response, new = await self._door.admit(message.id, job)
         if response.status_code >= 500:
-            await ack(text="opsbot can't reach its store right now, so nothing was done. Please try again shortly.")
+            await ack(response_type="ephemeral", text="opsbot can't reach its store right now, so nothing was done. Please try again shortly.")
             return
         if new:
-            await ack(text=f"On it: `{SLASH_COMMAND} {text}`")
+            await ack(response_type="ephemeral", text=f"On it: `{SLASH_COMMAND} {text}`")
         else:
             await ack()
 
