@@ -9,7 +9,7 @@ from bot.assistant import Assistant
 from bot.commands.registry import parse
 from bot.commands.runner import CommandRunner, command_prefix
 from bot.commands.types import FreeText, Malformed
-from bot.errors import CommandError, OpsbotError
+from bot.errors import CommandError, OpsbotError, UpstreamError
 from bot.model import ChatMessage, Place, Platform
 from bot.ports import Chat
 from bot.replies import Replies
@@ -57,7 +57,11 @@ class ChatOps:
 
     async def handle(self, message: ChatMessage, *, redelivered: bool, asked_at: float) -> None:
         chat = self.chat_for(message.place)
-        await chat.acknowledge(message)
+        try:
+            await chat.acknowledge(message)
+        except UpstreamError as exc:
+            # The 👀 is a courtesy: the answer matters more than the reaction.
+            log.warning("could not acknowledge the message", extra={"message_id": message.id, "error": str(exc)})
         text = await self.respond(message)
         await self._replies.answer(chat, message, text, redelivered=redelivered, asked_at=asked_at)
 

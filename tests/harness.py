@@ -28,6 +28,7 @@ from tests.emulators import GitHubEmulator, GitLabEmulator, SlackEmulator
 SLACK_SECRET = "slack-signing-secret-for-tests"
 GITHUB_SECRET = "github-webhook-secret-for-tests"
 GITLAB_SECRET = "gitlab-webhook-secret-for-tests"
+JSON_CT = "application/json"
 
 
 @dataclass
@@ -74,13 +75,17 @@ def github_headers(body: bytes, event: str, delivery: str | None = None, secret:
     }
 
 
-def slack_headers(body: bytes, content_type: str, secret: str = SLACK_SECRET, timestamp: int | None = None) -> dict[str, str]:
+def slack_headers(
+    body: bytes, content_type: str, secret: str = SLACK_SECRET, timestamp: int | None = None
+) -> dict[str, str]:
     ts = str(timestamp if timestamp is not None else int(time.time()))
     digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
     return {"content-type": content_type, "x-slack-request-timestamp": ts, "x-slack-signature": f"v0={digest}"}
 
 
-def slash_command_body(text: str, *, user: str = "U_ALICE", channel: str = "C_OPS", trigger: str | None = None) -> bytes:
+def slash_command_body(
+    text: str, *, user: str = "U_ALICE", channel: str = "C_OPS", trigger: str | None = None
+) -> bytes:
     return urlencode(
         {
             "token": "unused",
@@ -134,7 +139,9 @@ class BotUnderTest:
         await self.http.aclose()
         await self._lifespan.__aexit__(exc_type, exc, tb)
 
-    async def github(self, event: str, payload: Mapping[str, Any] | bytes, delivery: str | None = None) -> httpx.Response:
+    async def github(
+        self, event: str, payload: Mapping[str, Any] | bytes, delivery: str | None = None
+    ) -> httpx.Response:
         body = payload if isinstance(payload, bytes) else orjson.dumps(payload)
         return await self.http.post("/github/webhook", content=body, headers=github_headers(body, event, delivery))
 

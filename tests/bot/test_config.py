@@ -44,16 +44,25 @@ def test_the_contract_example_loads(tmp_path: Path) -> None:
 
 def test_every_problem_is_reported_together() -> None:
     raw = {
-        "services": {"api;rm": {"github": "acme/api", "environments": ["staging"]},
-                     "web": {"environments": ["nowhere"]}},
+        "services": {
+            "api;rm": {"github": "acme/api", "environments": ["staging"]},
+            "web": {"environments": ["nowhere"]},
+        },
         "environments": {"production": {"protected": True, "deployers": ["alice"]}},
         "todos": {"mirror": "wiki", "repo": "../etc"},
     }
     with pytest.raises(ConfigError) as caught:
         OpsConfig.parse(raw)
     text = "\n".join(caught.value.problems)
-    for fragment in ("services.api;rm", "exactly one of github: or gitlab:", "'nowhere' is not defined",
-                     "'alice' is not a Slack user id", "lists no approvers", "todos.mirror", "todos.repo"):
+    for fragment in (
+        "services.api;rm",
+        "exactly one of github: or gitlab:",
+        "'nowhere' is not defined",
+        "'alice' is not a Slack user id",
+        "lists no approvers",
+        "todos.mirror",
+        "todos.repo",
+    ):
         assert fragment in text
 
 

@@ -11,9 +11,18 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from tests import fixtures
-from tests.harness import SLACK_SECRET, BotUnderTest, Emulators, bot_env, event_callback, slack_headers, slash_command_body
+from tests.harness import (
+    JSON_CT,
+    SLACK_SECRET,
+    BotUnderTest,
+    Emulators,
+    bot_env,
+    event_callback,
+    slack_headers,
+    slash_command_body,
+)
 
-JSON = "application/json"
+JSON = JSON_CT
 
 
 class FixedClock:
@@ -43,7 +52,9 @@ def wire_form(fixture: Path) -> tuple[bytes, str]:
     return body, JSON  # .jsonc: published with a trailing comma, sent as is
 
 
-SLACK_FIXTURES = sorted(p for p in fixtures.path("slack").rglob("*") if p.is_file() and p.name != "signature_vector.json")
+SLACK_FIXTURES = sorted(
+    p for p in fixtures.path("slack").rglob("*") if p.is_file() and p.name != "signature_vector.json"
+)
 
 
 def test_the_documented_signature_vector_verifies() -> None:
@@ -59,7 +70,9 @@ def test_the_documented_signature_vector_verifies() -> None:
 async def test_a_replayed_documented_request_is_refused(bot: BotUnderTest) -> None:
     vector = fixtures.load("slack/signature_vector.json")
     response = await bot.http.post(
-        "/slack/events", content=vector["payload"].encode(), headers={**vector["headers"], "content-type": "application/x-www-form-urlencoded"}
+        "/slack/events",
+        content=vector["payload"].encode(),
+        headers={**vector["headers"], "content-type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 401
 
@@ -101,7 +114,9 @@ async def test_other_slash_commands_are_queued_and_acknowledged(bot: BotUnderTes
 
 
 async def test_a_retried_event_has_no_second_effect(bot: BotUnderTest) -> None:
-    body = event_callback({"type": "app_mention", "user": "U_ALICE", "text": "<@UBOT> help", "ts": "1.1", "channel": "C1"}, "Ev1")
+    body = event_callback(
+        {"type": "app_mention", "user": "U_ALICE", "text": "<@UBOT> help", "ts": "1.1", "channel": "C1"}, "Ev1"
+    )
     assert (await bot.slack(body, JSON)).status_code == 200
     assert (await bot.slack(body, JSON)).status_code == 200
     assert (await bot.runtime.queue.depth()).ready == 1
@@ -128,6 +143,8 @@ async def test_the_endpoint_is_404_without_slack_secrets(redis_url: str, emulato
     async with BotUnderTest(env) as unconfigured:
         body = slash_command_body("help")
         response = await unconfigured.http.post(
-            "/slack/events", content=body, headers=slack_headers(body, "application/x-www-form-urlencoded", SLACK_SECRET)
+            "/slack/events",
+            content=body,
+            headers=slack_headers(body, "application/x-www-form-urlencoded", SLACK_SECRET),
         )
         assert response.status_code == 404

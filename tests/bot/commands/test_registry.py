@@ -89,7 +89,12 @@ def test_malformed_commands_are_refused_with_their_usage(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["why is the api slow?", "help me understand the last deploy", "status of the api looks odd to me", "locks are weird"],
+    [
+        "why is the api slow?",
+        "help me understand the last deploy",
+        "status of the api looks odd to me",
+        "locks are weird",
+    ],
 )
 def test_questions_go_to_the_agent(text: str) -> None:
     assert parse(text) == FreeText(text)
