@@ -79,6 +79,7 @@ class Settings:
     model: str
     worker: WorkerTuning
     github_write_interval: float | None = 1.0
+    log_level: str = "INFO"
 
     @property
     def slack_enabled(self) -> bool:
@@ -170,6 +171,10 @@ class Settings:
         elif raw_interval:
             write_interval = _number(env, "OPSBOT_GITHUB_WRITE_INTERVAL", 1.0, problems)
 
+        log_level = (_text(env, "OPSBOT_LOG_LEVEL", "INFO") or "INFO").upper()
+        if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            problems.append(f"OPSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -192,4 +197,5 @@ class Settings:
             model=_text(env, "OPSBOT_MODEL", DEFAULT_MODEL) or DEFAULT_MODEL,
             worker=tuning,
             github_write_interval=write_interval,
+            log_level=log_level,
         )

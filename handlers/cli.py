@@ -33,7 +33,7 @@ def serve(args: argparse.Namespace) -> int:
     from handlers.app import build_runtime, build_web_app
 
     settings = _settings_or_exit()
-    configure_logging(settings.secrets())
+    configure_logging(settings.secrets(), level=settings.log_level)
     runtime = build_runtime(settings)
     # Without Redis there is nobody else to run the jobs, so run them here.
     app, _ = build_web_app(runtime, run_worker=args.worker or runtime.embedded)
@@ -67,7 +67,7 @@ async def _run_worker(settings: Settings) -> None:
 
 def worker(args: argparse.Namespace) -> int:
     settings = _settings_or_exit()
-    configure_logging(settings.secrets())
+    configure_logging(settings.secrets(), level=settings.log_level)
     if settings.redis_url is None:
         log.warning("a separate worker needs REDIS_URL; with the embedded store use `opsbot serve`")
         return 1

@@ -55,7 +55,13 @@ def tool_use(name: str, tool_input: Json, *, text: str | None = None, tool_id: s
     block = {"type": "tool_use", "id": tool_id or _next_id("toolu"), "name": name, "input": tool_input,
              "caller": {"type": "direct"}}  # fmt: skip
     content = ([{"type": "text", "text": text}] if text else []) + [block]
-    return {"type": "message", "role": "assistant", "content": content, "stop_reason": "tool_use", "stop_sequence": None}
+    return {
+        "type": "message",
+        "role": "assistant",
+        "content": content,
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+    }
 
 
 def _error_body(status: int, error_type: str | None = None, message: str | None = None) -> Json:
@@ -78,15 +84,16 @@ def _blocks(body: Json) -> list[Any]:
     return blocks
 
 
+def _block_ids(message: Json, kind: str, key: str) -> set[str]:
+    content = message.get("content")
+    return {b[key] for b in content if b.get("type") == kind} if isinstance(content, list) else set()
+
+
 def _tool_pairing_error(messages: list[Json]) -> str | None:
     """The API refuses a ``tool_use`` not answered by a ``tool_result`` in the next message."""
     for i, (message, following) in enumerate(itertools.pairwise(messages)):
-        def ids(m: Json, kind: str, key: str) -> set[str]:
-            content = m.get("content")
-            return {b[key] for b in content if b.get("type") == kind} if isinstance(content, list) else set()
-
-        used = ids(message, "tool_use", "id") if message.get("role") == "assistant" else set()
-        answered = ids(following, "tool_result", "tool_use_id")
+        used = _block_ids(message, "tool_use", "id") if message.get("role") == "assistant" else set()
+        answered = _block_ids(following, "tool_result", "tool_use_id")
         if used - answered:
             return (f"messages.{i + 1}: `tool_use` ids were found without `tool_result` blocks immediately after: "
                     f"{', '.join(sorted(used - answered))}. Each `tool_use` block must have a corresponding "

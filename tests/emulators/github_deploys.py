@@ -143,7 +143,9 @@ class DeployRoutes(GitHubState):
             return not_found()
         (repo, sha), wanted = found, request.query.get("check_name")
         runs = [r for r in repo["check_runs"] if r["sha"] == sha and wanted in (None, r["name"])]
-        return self._page(request, [shape.check_run(request.base_url, repo["full_name"], r) for r in runs], "check_runs")
+        return self._page(
+            request, [shape.check_run(request.base_url, repo["full_name"], r) for r in runs], "check_runs"
+        )
 
     def _combined_status(self, request: ApiRequest, owner: str, name: str, ref: str) -> Reply:
         found = self._commit(owner, name, ref)

@@ -83,12 +83,16 @@ def issue(api: str, full: str, record: Json, author: Json) -> Json:
 def pull(api: str, full: str, record: Json, author: Json, repository: Json) -> Json:
     data = issue(api, full, record, author)
     url = f"{api}/repos/{full}/pulls/{record['number']}"
-    side = {"user": repository["owner"], "repo": repository}
+    owner = full.split("/")[0]
+
+    def side(ref: str, sha: str) -> Json:
+        return {"label": f"{owner}:{ref}", "ref": ref, "sha": sha, "user": repository["owner"], "repo": repository}
+
     data.update({
         "url": url, "issue_url": data["url"], "html_url": data["pull_request"]["html_url"],
-        "node_id": node_id("PullRequest", record["id"]), "statuses_url": f"{api}/repos/{full}/statuses/{record['head_sha']}",
-        "head": {"label": f"{full.split('/')[0]}:{record['head_ref']}", "ref": record["head_ref"], "sha": record["head_sha"], **side},
-        "base": {"label": f"{full.split('/')[0]}:{record['base_ref']}", "ref": record["base_ref"], "sha": record["base_sha"], **side},
+        "node_id": node_id("PullRequest", record["id"]),
+        "statuses_url": f"{api}/repos/{full}/statuses/{record['head_sha']}",
+        "head": side(record["head_ref"], record["head_sha"]), "base": side(record["base_ref"], record["base_sha"]),
         "merged": False, "mergeable": None, "draft": False, "merged_at": None,
     })  # fmt: skip
     data.pop("pull_request")
@@ -131,7 +135,8 @@ def deployment(api: str, full: str, record: Json, creator: Json) -> Json:
 def deployment_status(api: str, full: str, deployment_id: int, record: Json, creator: Json) -> Json:
     url = f"{api}/repos/{full}/deployments/{deployment_id}"
     return {
-        "url": f"{url}/statuses/{record['id']}", "id": record["id"], "node_id": node_id("DeploymentStatus", record["id"]),
+        "url": f"{url}/statuses/{record['id']}", "id": record["id"],
+        "node_id": node_id("DeploymentStatus", record["id"]),
         "state": record["state"], "creator": creator, "description": record["description"],
         "environment": record["environment"], "target_url": record["target_url"], "log_url": record["target_url"],
         "environment_url": record["environment_url"], "created_at": record["created_at"],

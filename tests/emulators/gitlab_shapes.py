@@ -34,7 +34,9 @@ def project(web: str, record: Json) -> Json:
         "path": name, "path_with_namespace": path, "created_at": record["created_at"],
         "default_branch": record["default_branch"], "web_url": f"{web}/{path}",
         "http_url_to_repo": f"{web}/{path}.git", "visibility": "private",
-        "namespace": {"id": record["id"] + 1000, "name": namespace, "path": namespace, "kind": "group", "full_path": namespace},
+        "namespace": {
+            "id": record["id"] + 1000, "name": namespace, "path": namespace, "kind": "group", "full_path": namespace,
+        },
     }  # fmt: skip
 
 
@@ -63,7 +65,8 @@ def merge_request(web: str, path: str, record: Json, author: Json) -> Json:
         "work_in_progress": False, "merge_status": "can_be_merged", "detailed_merge_status": "mergeable",
         "sha": record["sha"], "user_notes_count": record["notes"],
         "diff_refs": {"base_sha": record["base_sha"], "head_sha": record["sha"], "start_sha": record["base_sha"]},
-        "web_url": f"{web}/{path}/-/merge_requests/{record['iid']}", "references": _references(path, "!", record["iid"]),
+        "web_url": f"{web}/{path}/-/merge_requests/{record['iid']}",
+        "references": _references(path, "!", record["iid"]),
     }  # fmt: skip
 
 

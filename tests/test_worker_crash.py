@@ -1,0 +1,62 @@
+"""A worker killed in the middle of a job: the job runs again, the reply appears once."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+import pytest
+
+from tests.harness import BotUnderTest, Emulators, bot_env
+from tests.processes import opsbot, stop
+from tests.test_end_to_end import REPO, by_bot, posted, setup_github
+
+
+async def wait_for_empty_queue(bot: BotUnderTest, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        depth = await bot.runtime.queue.depth()
+        if depth.ready == depth.in_flight == depth.delayed == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the queue never emptied: {depth}")
+
+
+@pytest.mark.parametrize(
+    ("dies_during", "path"),
+    [
+        ("the answer, after GitHub took it", r"/issues/\d+/comments$"),
+        ("the 👀, before the answer", r"/issues/comments/\d+/reactions$"),
+    ],
+)
+async def test_a_killed_workers_job_runs_again_and_answers_once(
+    redis_url: str, redis_client: object, emulators: Emulators, dies_during: str, path: str
+) -> None:
+    env = bot_env(redis_url, emulators)
+    async with BotUnderTest(env) as web:
+        number = setup_github(emulators)
+        held = emulators.github.hold("POST", path)
+        await web.github("issue_comment", posted(emulators, number, "@opsbot help"))
+
+        doomed = opsbot(["worker"], env)
+        try:
+            assert await asyncio.to_thread(held.wait_reached, 30.0), "the worker never reached the held call"
+            doomed.send_signal(signal.SIGKILL)
+            doomed.wait(timeout=10)
+        finally:
+            if doomed.poll() is None:
+                doomed.kill()
+        held.release()
+
+        survivor = opsbot(["worker"], env)
+        try:
+            await wait_for_empty_queue(web)
+        finally:
+            assert stop(survivor) == 0  # SIGTERM: a clean, graceful exit
+
+        answers = by_bot(emulators.github.comments(REPO, number))
+        assert len(answers) == 1, f"died during {dies_during}: {answers}"
+        assert "@opsbot deploy" in answers[0]["body"]
+        [asked] = [c for c in emulators.github.comments(REPO, number) if c["user"] != "opsbot"]
+        assert [r["content"] for r in asked["reactions"]] == ["eyes"]
