@@ -149,7 +149,10 @@ class SlackEvents:
         job = Job(CHAT_MESSAGE, message.to_json(), trace={"trigger_id": str(command.get("trigger_id") or "")})
         response, new = await self._door.admit(message.id, job)
         if response.status_code >= 500:
-            await ack(response_type="ephemeral", text="opsbot can't reach its store right now, so nothing was done. Please try again shortly.")
+            await ack(
+                response_type="ephemeral",
+                text="opsbot can't reach its store right now, so nothing was done. Please try again shortly.",
+            )
             return
         if new:
             await ack(response_type="ephemeral", text=f"On it: `{SLASH_COMMAND} {text}`")

@@ -15,12 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def opsbot(args: list[str], env: Mapping[str, str], **kwargs: object) -> subprocess.Popen[bytes]:
     """Start ``opsbot <args>`` with exactly ``env`` (plus what Python needs to run)."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process: subprocess.Popen[bytes] = subprocess.Popen(
         [sys.executable, "-m", "handlers.cli", *args],
         env={**base, "PYTHONUNBUFFERED": "1", **env},
         cwd=ROOT,
         **kwargs,  # type: ignore[call-overload]
     )
+    return process
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:

@@ -52,7 +52,8 @@ async def test_a_github_mention_gets_eyes_and_an_answer(bot: BotUnderTest, emula
     await bot.run_jobs()
     comments = by_bot(emulators.github.comments(REPO, number))
     assert len(comments) == 1
-    assert "/ops" not in comments[0]["body"] and "@opsbot deploy" in comments[0]["body"]
+    assert "/ops" not in comments[0]["body"]
+    assert "@opsbot deploy" in comments[0]["body"]
     [asked] = [c for c in emulators.github.comments(REPO, number) if c["id"] == payload["comment"]["id"]]
     assert [r["content"] for r in asked["reactions"]] == ["eyes"]
 

@@ -39,7 +39,9 @@ def test_every_contract_variable_is_read() -> None:
             "OPSBOT_MODEL": "claude-test",
         }
     )
-    assert settings.slack_enabled and settings.github_webhook_enabled and settings.gitlab_webhook_enabled
+    assert settings.slack_enabled
+    assert settings.github_webhook_enabled
+    assert settings.gitlab_webhook_enabled
     assert settings.bot_name == "deploybot"
     assert settings.github_credentials == "token"
     assert settings.github_api_url == "https://ghe.example/api/v3"

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from slack_sdk.signature import SignatureVerifier
+from slack_sdk.signature import Clock, SignatureVerifier
 
 from tests import fixtures
 from tests.harness import (
@@ -25,7 +25,7 @@ from tests.harness import (
 JSON = JSON_CT
 
 
-class FixedClock:
+class FixedClock(Clock):
     def __init__(self, now: float) -> None:
         self._now = now
 

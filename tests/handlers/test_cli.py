@@ -1,0 +1,118 @@
+"""The CLI as operators run it: shell, check-config, serve on the embedded store."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.harness import GITHUB_SECRET, Emulators, github_headers
+from tests.processes import ROOT, opsbot, stop
+from tests.redis_server import free_port
+from tests.test_end_to_end import REPO, by_bot, posted, setup_github
+
+EMBEDDED = "Nothing survives exit"
+
+
+def shell(lines: str, env: dict[str, str] | None = None, *args: str) -> subprocess.CompletedProcess[str]:
+    process = opsbot(["shell", *args], env or {}, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = process.communicate(lines.encode(), timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, out.decode(), err.decode())
+
+
+def test_make_run_prints_the_help_and_exits_0() -> None:
+    done = subprocess.run(
+        ["make", "-s", "run"], input="/ops help\n", capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "/ops deploy <service>[@<ref>] to <env>" in done.stdout
+    assert done.stderr.count(EMBEDDED) == 1
+
+
+def test_the_shell_answers_commands_mentions_and_mistakes() -> None:
+    done = shell("/ops help\n@opsbot help\nwhy is staging slow?\n/ops deploy api;rm -rf / to prod\n\n", {})
+    assert done.returncode == 0
+    assert done.stdout.count("/ops incident declare <title> [--sev 1-4]") == 2
+    assert "not configured" in done.stdout
+    assert "Usage: `/ops deploy <service>[@<ref>] to <env>`" in done.stdout
+    assert done.stderr.count(EMBEDDED) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_check_config_lists_integrations_and_hides_secrets(tmp_path: Path, emulators: Emulators) -> None:
+    config = tmp_path / "ops.yaml"
+    config.write_text(
+        "services:\n  api:\n    github: acme/api\n    environments: [staging]\nenvironments:\n  staging: {}\n"
+    )
+    env = {
+        "OPSBOT_CONFIG": str(config),
+        "GITHUB_WEBHOOK_SECRET": "very-secret-value",
+        "GITHUB_TOKEN": "ghp_tokenvalue",
+        "REDIS_URL": "redis://:hunter2@redis.internal:6379/0",
+    }
+    process = opsbot(["check-config"], env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = (part.decode() for part in process.communicate(timeout=60))
+    assert process.returncode == 0, err
+    assert "1 services, 1 environments" in out
+    assert "github: webhook on, credentials token" in out
+    assert "slack: off" in out
+    for secret in ("very-secret-value", "ghp_tokenvalue", "hunter2"):
+        assert secret not in out + err
+
+
+def test_check_config_exits_1_with_one_line_per_problem(tmp_path: Path) -> None:
+    config = tmp_path / "ops.yaml"
+    config.write_text("services:\n  api:\n    environments: [nowhere]\n")
+    env = {"OPSBOT_CONFIG": str(config), "SLACK_BOT_TOKEN": "xoxb-1"}
+    process = opsbot(["check-config"], env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = (part.decode() for part in process.communicate(timeout=60))
+    assert process.returncode == 1
+    problems = [line for line in err.splitlines() if line.startswith("problem: ")]
+    assert len(problems) == 1  # settings problems stop before ops.yaml is read
+    assert "SLACK_SIGNING_SECRET is missing" in problems[0]
+
+
+def test_a_separate_worker_needs_redis() -> None:
+    process = opsbot(["worker"], {}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert b"REDIS_URL" in err
+
+
+def test_serve_on_the_embedded_store_answers_a_mention_with_no_redis(emulators: Emulators) -> None:
+    port = free_port()
+    env = {
+        "GITHUB_WEBHOOK_SECRET": GITHUB_SECRET,
+        "GITHUB_TOKEN": emulators.github.token,
+        "GITHUB_API_URL": emulators.github.url,
+        "OPSBOT_GITHUB_WRITE_INTERVAL": "0",
+    }
+    server = opsbot(["serve", "--port", str(port)], env, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        number = setup_github(emulators)
+        body = httpx.Request("POST", "/", json=posted(emulators, number, "@opsbot help")).read()
+        response = httpx.post(f"{base}/github/webhook", content=body, headers=github_headers(body, "issue_comment"))
+        assert response.status_code == 202
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not by_bot(emulators.github.comments(REPO, number)):
+            time.sleep(0.05)
+        assert len(by_bot(emulators.github.comments(REPO, number))) == 1
+    finally:
+        # uvicorn shuts down gracefully, then re-raises SIGTERM so the parent sees it.
+        assert stop(server) in (0, -15)
+    assert server.stderr is not None
+    with server.stderr:
+        logs = server.stderr.read().decode()
+    assert '"msg":"worker stopped"' in logs  # the lifespan's shutdown ran to the end
+    assert logs.count(EMBEDDED) == 1
+    assert GITHUB_SECRET not in logs
