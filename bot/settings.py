@@ -18,7 +18,7 @@ from bot.secrets import Secret
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_GITLAB_URL = "https://gitlab.com"
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"  # Claude Sonnet 5.5, the current Sonnet
 DEFAULT_CONFIG_FILE = "ops.yaml"
 
 
