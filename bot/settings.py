@@ -147,6 +147,11 @@ class Settings:
 
         app_id = _text(env, "GITHUB_APP_ID")
         app_key = _secret(env, "GITHUB_APP_PRIVATE_KEY")
+        if app_key is not None and "\n" not in app_key.reveal() and "\\n" in app_key.reveal():
+            # .env files and Kubernetes literals often carry the PEM on one line.
+            app_key = Secret(app_key.reveal().replace("\\n", "\n"))
+        if app_id is not None and not app_id.isdigit():
+            problems.append(f"GITHUB_APP_ID must be the App's numeric id, got {app_id!r}")
         if (app_id is None) != (app_key is None):
             problems.append("a GitHub App needs both GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY")
 
