@@ -52,6 +52,9 @@ class JobQueue(Protocol):
     async def give_back(self, delivery: Delivery) -> None:
         """Put an unfinished job back for any worker, at once (graceful stop)."""
 
+    async def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        """Done, but failed: keep it where an operator can look at it."""
+
     async def heartbeat(self, consumer: str, deliveries: list[Delivery]) -> None:
         """Tell the queue these jobs are still being worked on."""
 

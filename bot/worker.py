@@ -121,7 +121,6 @@ class Worker:
         job = delivery.job
         started = time.perf_counter()
         context = {"job_id": job.id, "kind": job.kind, "attempt": job.attempt, **job.trace}
-        outcome = "done"
         try:
             await self._dispatcher.run(delivery)
         except asyncio.CancelledError:
@@ -136,15 +135,15 @@ class Worker:
                 await self._queue.retry_later(delivery, delay)
                 await self._stats.record(job.kind, "retried", time.perf_counter() - started)
                 return
-            outcome = "failed"
             await self._give_up(delivery, exc, context)
         except Exception as exc:
-            outcome = "failed"
             await self._give_up(delivery, exc, context)
         else:
             log.info("job done", extra={**context, "seconds": round(time.perf_counter() - started, 4)})
-        await self._queue.complete(delivery)
-        await self._stats.record(job.kind, outcome, time.perf_counter() - started)
+            await self._queue.complete(delivery)
+            await self._stats.record(job.kind, "done", time.perf_counter() - started)
+            return
+        await self._stats.record(job.kind, "failed", time.perf_counter() - started)
 
     async def _give_up(self, delivery: Delivery, exc: Exception, context: dict[str, object]) -> None:
         error_id = new_error_id()
@@ -158,3 +157,4 @@ class Worker:
                 exc_info=report_exc,
                 extra={**context, "error_id": error_id},
             )
+        await self._queue.dead_letter(delivery, f"{error_id}: {exc.__class__.__name__}: {exc}")

@@ -22,7 +22,7 @@ from bot.jobs import CHAT_MESSAGE, Job
 from bot.model import GitHubThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
-from handlers.web import BAD_SIGNATURE, NOT_CONFIGURED, TOO_LARGE, BodyTooLarge, Door, answer, read_body
+from handlers.web import Door, answer
 
 SOURCE = "github"
 
@@ -80,14 +80,15 @@ class GitHubWebhook:
         self._door = Door(SOURCE, intake, metrics)
 
     async def handle(self, request: Request) -> Response:
-        if self._secret is None:
-            return self._door.reject(404, "not_configured", NOT_CONFIGURED)
-        try:
-            body = await read_body(request)
-        except BodyTooLarge:
-            return self._door.reject(413, "too_large", TOO_LARGE)
-        if not signature_matches(self._secret, body, request.headers.get("x-hub-signature-256")):
-            return self._door.reject(401, "signature", BAD_SIGNATURE)
+        secret = self._secret
+        body = await self._door.verified_body(
+            request,
+            None
+            if secret is None
+            else lambda raw: signature_matches(secret, raw, request.headers.get("x-hub-signature-256")),
+        )
+        if isinstance(body, Response):
+            return body
         event = request.headers.get("x-github-event")
         delivery = request.headers.get("x-github-delivery")
         if not event or not delivery:

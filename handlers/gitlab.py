@@ -20,7 +20,7 @@ from bot.jobs import CHAT_MESSAGE, Job
 from bot.model import GitLabThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
-from handlers.web import BAD_SIGNATURE, NOT_CONFIGURED, TOO_LARGE, BodyTooLarge, Door, read_body
+from handlers.web import Door
 
 SOURCE = "gitlab"
 NOTEABLE_KINDS = {"MergeRequest": "merge_request", "Issue": "issue"}
@@ -69,15 +69,13 @@ class GitLabWebhook:
         self._door = Door(SOURCE, intake, metrics)
 
     async def handle(self, request: Request) -> Response:
-        if self._secret is None:
-            return self._door.reject(404, "not_configured", NOT_CONFIGURED)
-        try:
-            body = await read_body(request)
-        except BodyTooLarge:
-            return self._door.reject(413, "too_large", TOO_LARGE)
+        secret = self._secret
         token = request.headers.get("x-gitlab-token", "").encode()
-        if not hmac.compare_digest(token, self._secret):
-            return self._door.reject(401, "signature", BAD_SIGNATURE)
+        body = await self._door.verified_body(
+            request, None if secret is None else lambda _: hmac.compare_digest(token, secret)
+        )
+        if isinstance(body, Response):
+            return body
         event = request.headers.get("x-gitlab-event", "")
         try:
             payload = orjson.loads(body)

@@ -33,7 +33,7 @@ from bot.jobs import CHAT_MESSAGE, Job
 from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
-from handlers.web import BAD_SIGNATURE, NOT_CONFIGURED, TOO_LARGE, BodyTooLarge, Door, read_body
+from handlers.web import Door
 
 SOURCE = "slack"
 SLASH_COMMAND = "/ops"
@@ -102,23 +102,24 @@ class SlackEvents:
             self._register(self.bolt)
 
     async def handle(self, request: Request) -> Response:
-        if self.bolt is None or self._verifier is None:
-            return self._door.reject(404, "not_configured", NOT_CONFIGURED)
-        try:
-            body = await read_body(request)
-        except BodyTooLarge:
-            return self._door.reject(413, "too_large", TOO_LARGE)
+        bolt, verifier = self.bolt, self._verifier
         timestamp = request.headers.get("x-slack-request-timestamp", "")
         signature = request.headers.get("x-slack-signature")
-        # slack_sdk's verifier assumes a numeric timestamp; anything else is unsigned.
-        if not timestamp.isdigit() or not self._verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
-            return self._door.reject(401, "signature", BAD_SIGNATURE)
+
+        def signed(raw: bytes) -> bool:
+            # slack_sdk's verifier assumes a numeric timestamp; anything else is unsigned.
+            return verifier is not None and timestamp.isdigit() and verifier.is_valid(raw, timestamp, signature)
+
+        body = await self._door.verified_body(request, signed if bolt is not None else None)
+        if isinstance(body, Response):
+            return body
+        assert bolt is not None  # verified_body refuses with 404 otherwise
         try:
             check_shape(body, request.headers.get("content-type", ""))
         except MalformedBody as exc:
             return self._door.reject(400, "malformed", f"malformed Slack payload: {exc}")
         self._door.received()
-        return to_starlette_response(await self.bolt.async_dispatch(to_async_bolt_request(request, body)))
+        return to_starlette_response(await bolt.async_dispatch(to_async_bolt_request(request, body)))
 
     def _register(self, app: AsyncApp) -> None:
         app.command(SLASH_COMMAND)(self._on_slash_command)

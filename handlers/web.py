@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -57,6 +58,19 @@ class Door:
     def reject(self, status: int, reason: str, message: str) -> JSONResponse:
         self._metrics.rejected.labels(self.source, reason).inc()
         return answer(status, message)
+
+    async def verified_body(self, request: Request, verify: Callable[[bytes], bool] | None) -> bytes | JSONResponse:
+        """The body, or the contract's refusal: 404 with no secret configured
+        (``verify`` is None), 413 over the limit, 401 unless ``verify(body)``."""
+        if verify is None:
+            return self.reject(404, "not_configured", NOT_CONFIGURED)
+        try:
+            body = await read_body(request)
+        except BodyTooLarge:
+            return self.reject(413, "too_large", TOO_LARGE)
+        if not verify(body):
+            return self.reject(401, "signature", BAD_SIGNATURE)
+        return body
 
     def received(self) -> None:
         self._metrics.received.labels(self.source).inc()

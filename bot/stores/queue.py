@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from bot.jobs import Delivery, Job
@@ -104,36 +106,35 @@ class RedisJobQueue:
         handed_back = (fields.get(b"redelivered") or fields.get("redelivered")) is not None
         return Delivery(job=job, receipt=receipt, redelivered=claimed or handed_back or job.attempt > 1)
 
-    @translating
-    async def complete(self, delivery: Delivery) -> None:
+    async def _finish(self, delivery: Delivery, also: Callable[[Pipeline], object] | None = None) -> None:
+        """Acknowledge and delete the entry, together with ``also`` in one transaction."""
         async with self._redis.pipeline(transaction=True) as pipe:
+            if also is not None:
+                also(pipe)
             pipe.xack(keys.JOBS, keys.JOBS_GROUP, delivery.receipt)
             pipe.xdel(keys.JOBS, delivery.receipt)
             await pipe.execute()
+
+    @translating
+    async def complete(self, delivery: Delivery) -> None:
+        await self._finish(delivery)
 
     @translating
     async def retry_later(self, delivery: Delivery, delay: float) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(keys.JOBS_DELAYED, {delivery.job.next_attempt().encode(): time.time() + delay})
-            pipe.xack(keys.JOBS, keys.JOBS_GROUP, delivery.receipt)
-            pipe.xdel(keys.JOBS, delivery.receipt)
-            await pipe.execute()
+        job = delivery.job.next_attempt().encode()
+        await self._finish(delivery, lambda pipe: pipe.zadd(keys.JOBS_DELAYED, {job: time.time() + delay}))
 
     @translating
     async def give_back(self, delivery: Delivery) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(keys.JOBS, {"job": delivery.job.encode(), "redelivered": "1"})
-            pipe.xack(keys.JOBS, keys.JOBS_GROUP, delivery.receipt)
-            pipe.xdel(keys.JOBS, delivery.receipt)
-            await pipe.execute()
+        job = delivery.job.encode()
+        await self._finish(delivery, lambda pipe: pipe.xadd(keys.JOBS, {"job": job, "redelivered": "1"}))
 
     @translating
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.xadd(keys.JOBS_DEAD, {"job": delivery.job.encode(), "reason": reason}, maxlen=DEAD_LETTER_LEN)
-            pipe.xack(keys.JOBS, keys.JOBS_GROUP, delivery.receipt)
-            pipe.xdel(keys.JOBS, delivery.receipt)
-            await pipe.execute()
+        job = delivery.job.encode()
+        await self._finish(
+            delivery, lambda pipe: pipe.xadd(keys.JOBS_DEAD, {"job": job, "reason": reason}, maxlen=DEAD_LETTER_LEN)
+        )
 
     @translating
     async def heartbeat(self, consumer: str, deliveries: list[Delivery]) -> None:

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from bot.settings import WorkerTuning
+from bot.stores import keys
 from bot.worker import backoff
 from tests.harness import BotUnderTest, Emulators
 from tests.test_end_to_end import REPO, by_bot, posted, setup_github
@@ -51,6 +52,8 @@ async def test_when_retries_run_out_the_asker_gets_plain_words_and_an_error_id(
     logged = [r for r in caplog.records if r.getMessage() == "job failed"]
     assert [getattr(r, "error_id", None) for r in logged] == [error_id.group(1)]
     assert (await bot.runtime.stats.snapshot())["count|chat.message|failed"] == 1
+    [(_, dead)] = await bot.runtime.redis.xrange(keys.JOBS_DEAD)
+    assert dead[b"reason"].decode().startswith(f"{error_id.group(1)}: UpstreamUnavailable")
 
 
 async def test_a_permanent_refusal_is_reported_without_retrying(bot: BotUnderTest, emulators: Emulators) -> None:
