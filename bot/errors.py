@@ -3,6 +3,7 @@
     OpsbotError
     ├── ConfigError          the environment or ops.yaml is wrong; raised at start-up
     ├── CommandError         a person's request can't be carried out as asked
+    ├── WorkerLost           the job's worker died again and again
     ├── StoreUnavailable     Redis did not answer
     └── UpstreamError        Slack, GitHub, GitLab or Claude failed
         ├── UpstreamUnavailable  transient (429, 5xx, timeout): worth retrying
@@ -29,6 +30,14 @@ class ConfigError(OpsbotError):
 
 class CommandError(OpsbotError):
     """A request that can't be carried out; the message is shown to the person."""
+
+
+class WorkerLost(OpsbotError):
+    """The job's workers kept disappearing while running it (crash, OOM kill)."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__(f"the worker running this request stopped {times} times")
+        self.times = times
 
 
 class StoreUnavailable(OpsbotError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from bot.errors import CommandError, StoreUnavailable, UpstreamRejected, UpstreamUnavailable
+from bot.errors import CommandError, StoreUnavailable, UpstreamRejected, UpstreamUnavailable, WorkerLost
 
 
 def new_error_id() -> str:
@@ -26,6 +26,11 @@ def explain(exc: BaseException, *, error_id: str, attempts: int) -> str:
         )
     if isinstance(exc, UpstreamRejected):
         return f"{exc.service} refused the request: {exc.detail}. (error id {error_id})"
+    if isinstance(exc, WorkerLost):
+        return (
+            f"opsbot stopped {exc.times} times while working on this request, so it gave up rather than "
+            f"try again. An operator can look it up under error id {error_id}."
+        )
     if isinstance(exc, StoreUnavailable):
         return f"opsbot can't reach its store (Redis), so nothing was done.{tried} (error id {error_id})"
     return (

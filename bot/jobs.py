@@ -66,3 +66,4 @@ class Delivery:
     job: Job
     receipt: str
     redelivered: bool
+    deliveries: int = 1  # how many workers have been handed this entry

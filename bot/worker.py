@@ -18,7 +18,7 @@ import socket
 import time
 
 from bot.dispatch import Dispatcher
-from bot.errors import StoreUnavailable, UpstreamUnavailable
+from bot.errors import StoreUnavailable, UpstreamUnavailable, WorkerLost
 from bot.failures import explain, new_error_id
 from bot.jobs import Delivery
 from bot.ports import JobQueue, JobStats
@@ -122,6 +122,8 @@ class Worker:
         started = time.perf_counter()
         context = {"job_id": job.id, "kind": job.kind, "attempt": job.attempt, **job.trace}
         try:
+            if delivery.deliveries > self._tuning.max_attempts:
+                raise WorkerLost(delivery.deliveries - 1)
             await self._dispatcher.run(delivery)
         except asyncio.CancelledError:
             raise

@@ -60,3 +60,31 @@ async def test_a_killed_workers_job_runs_again_and_answers_once(
         assert "@opsbot deploy" in answers[0]["body"]
         [asked] = [c for c in emulators.github.comments(REPO, number) if c["user"] != "opsbot"]
         assert [r["content"] for r in asked["reactions"]] == ["eyes"]
+
+
+async def test_a_job_that_keeps_killing_its_workers_is_stopped_and_reported(
+    redis_url: str, redis_client: object, emulators: Emulators
+) -> None:
+    env = bot_env(redis_url, emulators, OPSBOT_MAX_ATTEMPTS="2")
+    async with BotUnderTest(env) as web:
+        number = setup_github(emulators)
+        await web.github("issue_comment", posted(emulators, number, "@opsbot help"))
+        # Every worker dies on the 👀 (its effect lands, the worker never sees the answer).
+        for _ in range(2):
+            held = emulators.github.hold("POST", r"/issues/comments/\d+/reactions$")
+            doomed = opsbot(["worker"], env)
+            try:
+                assert await asyncio.to_thread(held.wait_reached, 30.0)
+            finally:
+                doomed.kill()
+                doomed.wait(timeout=10)
+                held.release()
+        # The third delivery is over the limit of two: stopped before it runs, and reported.
+        survivor = opsbot(["worker"], env)
+        try:
+            await wait_for_empty_queue(web)
+        finally:
+            assert stop(survivor) == 0
+        [report] = by_bot(emulators.github.comments(REPO, number))
+        assert "opsbot stopped 2 times while working on this request" in report["body"]
+        assert await web.runtime.redis.xlen("opsbot:jobs:dead") == 1

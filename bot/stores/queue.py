@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from collections.abc import Callable
 from typing import Any
 
@@ -53,6 +54,10 @@ for _, job in ipairs(due) do
 end
 return #due
 """
+
+
+def _text(value: bytes | str | int) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class RedisJobQueue:
@@ -101,7 +106,7 @@ class RedisJobQueue:
 
     @staticmethod
     def _delivery(entry_id: bytes | str, fields: dict[Any, Any], claimed: bool) -> Delivery:
-        receipt = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+        receipt = _text(entry_id)
         job = Job.decode(fields.get(b"job") or fields["job"])
         handed_back = (fields.get(b"redelivered") or fields.get("redelivered")) is not None
         return Delivery(job=job, receipt=receipt, redelivered=claimed or handed_back or job.attempt > 1)
@@ -150,8 +155,24 @@ class RedisJobQueue:
         reply = await self._redis.xautoclaim(
             keys.JOBS, keys.JOBS_GROUP, consumer, min_idle_time=int(idle_for * 1000), start_id="0-0", count=count
         )
-        claimed = reply[1] if len(reply) > 1 else []
-        return [self._delivery(entry_id, fields, True) for entry_id, fields in claimed if fields]
+        claimed = [(entry_id, fields) for entry_id, fields in (reply[1] if len(reply) > 1 else []) if fields]
+        if not claimed:
+            return []
+        # How often each entry was handed out, so a job that keeps killing
+        # its worker can be recognised and stopped.
+        pending = await self._redis.xpending_range(
+            keys.JOBS,
+            keys.JOBS_GROUP,
+            min=claimed[0][0],
+            max=claimed[-1][0],
+            count=len(claimed) * 4,
+            consumername=consumer,
+        )
+        counts = {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
+        return [
+            replace(self._delivery(entry_id, fields, True), deliveries=counts.get(_text(entry_id), 2))
+            for entry_id, fields in claimed
+        ]
 
     @translating
     async def promote_due(self) -> int:

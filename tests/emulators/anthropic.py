@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,8 @@ class ScriptedError:
 
 def api_error(status: int, error_type: str | None = None, message: str | None = None, *,
               retry_after: float | None = None) -> ScriptedError:  # fmt: skip
-    """An error reply; ``retry_after`` (seconds) is sent as ``retry-after-ms`` and ``retry-after``."""
+    """An error reply. ``retry_after`` (seconds) is sent as ``retry-after`` (whole seconds, as the
+    API sends it) and as ``retry-after-ms``, which the SDK prefers: tests can ask for 0.01 s."""
     kind = error_type or _ERROR_TYPES.get(status, "api_error")
     return ScriptedError(status, kind, message or _MESSAGES.get(status, kind.replace("_", " ")), retry_after)
 
@@ -87,6 +89,13 @@ def _blocks(body: Json) -> list[Any]:
 def _block_ids(message: Json, kind: str, key: str) -> set[str]:
     content = message.get("content")
     return {b[key] for b in content if b.get("type") == kind} if isinstance(content, list) else set()
+
+
+def _prefix_keys(blocks: list[Any]) -> list[str]:
+    """The cache key of each prefix ending at a block boundary. The breakpoint markers are
+    not content: a prefix cached under one marker is found again without it."""
+    content = [{k: v for k, v in b.items() if k != "cache_control"} if isinstance(b, dict) else b for b in blocks]
+    return [json.dumps(content[: i + 1], sort_keys=True) for i in range(len(content))]
 
 
 def _tool_pairing_error(messages: list[Json]) -> str | None:
@@ -171,35 +180,30 @@ class AnthropicEmulator(Emulator):
         if isinstance(item, ScriptedError):
             headers = {"request-id": _next_id("req")}
             if item.retry_after is not None:
-                headers |= {"retry-after-ms": str(int(item.retry_after * 1000)), "retry-after": str(item.retry_after)}
+                seconds = str(math.ceil(item.retry_after))
+                headers |= {"retry-after": seconds, "retry-after-ms": str(int(item.retry_after * 1000))}
             return Reply(item.status, _error_body(item.status, item.error_type, item.message), headers)
         reply: Json = {"id": _next_id("msg"), "model": body["model"], **item}
         reply.setdefault("usage", self._usage(body, reply))
         return Reply(200, reply, {"request-id": _next_id("req")})
 
-    @staticmethod
-    def _key(blocks: list[Any], last: int) -> str:
-        return json.dumps(blocks[: last + 1], sort_keys=True)
-
-    def _prefix_tokens(self, blocks: list[Any], last: int) -> int:
-        return len(self._key(blocks, last)) // 4
-
     def _usage(self, body: Json, reply: Json) -> Json:
         blocks = _blocks(body)
-        total = _tokens(blocks)
+        keys = _prefix_keys(blocks)
         marks = [i for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("cache_control")]
         created = read = ttl_1h = 0
-        if marks and self._prefix_tokens(blocks, marks[-1]) >= self.min_cacheable_tokens:
+        if marks and len(keys[marks[-1]]) // 4 >= self.min_cacheable_tokens:
             last = marks[-1]
-            # Like the API, take the longest cached prefix ending at a block boundary
-            # up to 20 blocks before the breakpoint: a conversation that moves its
-            # breakpoint forward reads what the previous turn wrote.
-            hit = next((i for i in range(last, max(-1, last - 20), -1) if self._key(blocks, i) in self._cached), None)
-            read = 0 if hit is None else self._prefix_tokens(blocks, hit)
-            created = self._prefix_tokens(blocks, last) - read
+            # Like the API, read the longest cached prefix ending at a block boundary up
+            # to 20 blocks before the breakpoint: a conversation that moves its breakpoint
+            # forward each turn reads what the previous turn wrote, and writes the rest.
+            hit = next((i for i in range(last, max(-1, last - 20), -1) if keys[i] in self._cached), None)
+            read = 0 if hit is None else len(keys[hit]) // 4
+            created = len(keys[last]) // 4 - read
             if created and blocks[last]["cache_control"].get("ttl") == "1h":
                 ttl_1h = created
-            self._cached.update(self._key(blocks, i) for i in marks)
+            self._cached.update(keys[i] for i in marks)
+        total = len(keys[-1]) // 4 if keys else 0
         output = sum(_tokens(b.get("text") or b.get("input")) for b in reply.get("content", []))
         return {
             "input_tokens": max(1, total - created - read), "output_tokens": max(1, output),

@@ -70,16 +70,19 @@ class Page:
     last: int
     total: int
 
-    def links(self, request: ApiRequest) -> str:
-        """The RFC 8288 ``Link`` header GitHub and GitLab both send with a page."""
+    def links(self, request: ApiRequest, *, always_first_and_last: bool) -> str:
+        """The RFC 8288 ``Link`` header. GitLab always names the first and last pages;
+        GitHub names only the pages that differ from this one."""
 
         def url(page: int) -> str:
             query = urlencode({**request.query, "page": page, "per_page": self.per_page})
             return f"<{request.base_url}{request.path}?{query}>"
 
-        rels = [(self.number + 1, "next")] if self.number < self.last else []
-        rels += [(self.number - 1, "prev")] if self.number > 1 else []
-        rels += [(1, "first"), (self.last, "last")]
+        before, after = self.number > 1, self.number < self.last
+        rels = [(self.number - 1, "prev")] if before else []
+        rels += [(self.number + 1, "next")] if after else []
+        rels += [(1, "first")] if before or always_first_and_last else []
+        rels += [(self.last, "last")] if after or always_first_and_last else []
         return ", ".join(f'{url(n)}; rel="{rel}"' for n, rel in rels)
 
 

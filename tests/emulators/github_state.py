@@ -105,6 +105,6 @@ class GitHubState(Emulator):
     def _page(request: ApiRequest, items: list[Json], wrap: str | None = None) -> Reply:
         """One page of ``items``; GitHub sends ``Link`` only when there is more than one."""
         page = paginate(items, request, default_per_page=30)
-        headers = {"link": page.links(request)} if page.last > 1 else {}
+        headers = {"link": page.links(request, always_first_and_last=False)} if page.last > 1 else {}
         body: Any = {"total_count": page.total, wrap: page.items} if wrap else page.items
         return Reply(200, body, headers)

@@ -87,6 +87,7 @@ class GitLabState(Emulator):
         headers = {
             "x-total": str(page.total), "x-total-pages": str(page.last), "x-per-page": str(page.per_page),
             "x-page": str(page.number), "x-next-page": str(page.number + 1) if page.number < page.last else "",
-            "x-prev-page": str(page.number - 1) if page.number > 1 else "", "link": page.links(request),
+            "x-prev-page": str(page.number - 1) if page.number > 1 else "",
+            "link": page.links(request, always_first_and_last=True),
         }  # fmt: skip
         return Reply(200, page.items, headers)

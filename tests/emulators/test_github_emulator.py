@@ -139,8 +139,9 @@ def test_issues_with_labels_and_state(github: GitHubEmulator, gh: Github) -> Non
     todo.add_to_labels("blocked")
     assert github.issue(REPO, 3)["labels"] == ["ops-todo", "blocked"]
     todo.remove_from_labels("blocked")
-    with pytest.raises(UnknownObjectException):
+    with pytest.raises(GithubException) as caught:  # a 404 whose message is not "Not Found"
         todo.remove_from_labels("blocked")
+    assert (caught.value.status, caught.value.data["message"]) == (404, "Label does not exist")
     todo.edit(state="closed")
     assert github.issue(REPO, 3)["state"] == "closed"
     assert [i.number for i in repo.get_issues(state="all", labels=["ops-todo"])] == [3]
@@ -201,10 +202,10 @@ def test_rate_limit_with_retry_after_is_waited_out(github: GitHubEmulator, gh: G
     github.fail_next("GET", r"/issues/1$", 429, headers={"Retry-After": "0"})
     assert gh.get_repo(REPO).get_issue(1).title == "Disk full"
     assert [r.status for r in github.requests_to("GET", r"/issues/1$")] == [429, 200]
-    no_retry = Github(base_url=github.url, auth=Auth.Token("ghp-emulated"), retry=None)
+    no_retry = Github(base_url=github.url, auth=Auth.Token("ghp-emulated"), retry=None, lazy=True)
     github.fail_next("GET", r"/issues/1$", 429, headers={"Retry-After": "0"})
     with pytest.raises(GithubException) as caught:
-        no_retry.get_repo(REPO, lazy=True).get_issue(1)
+        _ = no_retry.get_repo(REPO).get_issue(1).title
     assert caught.value.status == 429
     no_retry.close()
 

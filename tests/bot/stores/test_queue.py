@@ -98,3 +98,13 @@ async def test_the_embedded_store_runs_the_same_queue() -> None:
     [delivery] = await queue.take("w", count=5, wait=0.1)
     await queue.complete(delivery)
     assert await queue.take("w", count=5, wait=0.1) == []
+
+
+async def test_reclaimed_jobs_count_their_deliveries(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    await queue.enqueue(job())
+    await queue.take("first", count=1, wait=0.1)
+    for n, worker in enumerate(["second", "third"], start=2):
+        await asyncio.sleep(0.06)
+        [again] = await queue.reclaim(worker, idle_for=0.05, count=10)
+        assert again.deliveries == n
