@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,8 @@ async def test_when_retries_run_out_the_asker_gets_plain_words_and_an_error_id(
     logged = [r for r in caplog.records if r.getMessage() == "job failed"]
     assert [getattr(r, "error_id", None) for r in logged] == [error_id.group(1)]
     assert (await bot.runtime.stats.snapshot())["count|chat.message|failed"] == 1
-    [(_, dead)] = await bot.runtime.redis.xrange(keys.JOBS_DEAD)
+    entries: Any = await bot.runtime.redis.xrange(keys.JOBS_DEAD)
+    [(_, dead)] = entries
     assert dead[b"reason"].decode().startswith(f"{error_id.group(1)}: UpstreamUnavailable")
 
 
