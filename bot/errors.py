@@ -74,4 +74,12 @@ class UpstreamUnavailable(UpstreamError):
 
 
 class UpstreamRejected(UpstreamError):
-    """A permanent failure: the upstream refused the request as made."""
+    """A permanent failure: the upstream refused the request as made.
+
+    ``code`` is the upstream's own name for the refusal ("not_in_channel"),
+    when it gives one, so a client can decide on a fallback.
+    """
+
+    def __init__(self, service: str, detail: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(service, detail, status=status)
+        self.code = code

@@ -32,6 +32,9 @@ class Person:
 class SlackThread:
     channel: str
     thread_ts: str | None = None  # None: a new message in the channel
+    # A slash command's reply address: it works where opsbot isn't a member
+    # (direct messages, channels nobody invited it to), for 30 minutes.
+    response_url: str | None = None
     platform: Literal["slack"] = "slack"
 
 

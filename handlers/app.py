@@ -70,7 +70,8 @@ def build_chats(settings: Settings) -> dict[Platform, Chat]:
     chats: dict[Platform, Chat] = {}
     if settings.slack_bot_token is not None:
         chats["slack"] = SlackChat(
-            AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
+            AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url),
+            settings.slack_api_url,
         )
     if settings.github_credentials is not None:
         connector = GitHubConnector(

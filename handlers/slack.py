@@ -139,7 +139,7 @@ class SlackEvents:
         message = ChatMessage(
             id=f"slack:command:{command.get('trigger_id') or command.get('command_ts') or ''}",
             author=Person("slack", str(command["user_id"])),
-            place=SlackThread(channel=str(command["channel_id"])),
+            place=SlackThread(channel=str(command["channel_id"]), response_url=command.get("response_url") or None),
             text=text,
             via="slash",
         )

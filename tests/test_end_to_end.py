@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import quote
 
 from tests import fixtures
 from tests.harness import JSON_CT, BotUnderTest, Emulators, event_callback
@@ -128,3 +129,36 @@ async def test_a_slack_slash_command_is_answered_in_the_channel(bot: BotUnderTes
     [reply] = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
     assert "not configured" in reply["text"]
     assert not reply.get("thread_ts")
+
+
+async def test_a_slash_command_where_opsbot_is_not_a_member_is_answered_through_its_response_url(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    from tests.harness import slash_command_body
+
+    channel = emulators.slack.add_channel("private-ops", bot_member=False)
+    body = slash_command_body("what changed on staging?", channel=channel, trigger="trig-42")
+    body = body.replace(
+        b"https%3A%2F%2Fhooks.slack.invalid%2Fcommands%2F1",
+        quote(emulators.slack.response_url("trig-42"), safe="").encode(),
+    )
+    await bot.slack(body)
+    await bot.run_jobs()
+    assert emulators.slack.messages(channel) == []
+    [response] = emulators.slack.responses()
+    assert response["trigger"] == "trig-42"
+    assert response["response_type"] == "in_channel"
+    assert "not configured" in response["text"]
+
+
+async def test_a_response_url_elsewhere_than_slack_is_never_called(bot: BotUnderTest, emulators: Emulators) -> None:
+    from tests.harness import slash_command_body
+
+    channel = emulators.slack.add_channel("private-ops", bot_member=False)
+    body = slash_command_body("help me", channel=channel).replace(
+        b"https%3A%2F%2Fhooks.slack.invalid", b"https%3A%2F%2Fevil.example"
+    )
+    await bot.slack(body)
+    await bot.run_jobs()
+    assert emulators.slack.responses() == []
+    assert await bot.runtime.redis.xlen("opsbot:jobs:dead") == 1  # refused, kept for an operator

@@ -6,16 +6,19 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import REPLY_EVENT_TYPE
 from bot.model import ChatMessage, Place, SlackThread
 
 SERVICE = "Slack"
+NOT_A_MEMBER = {"not_in_channel", "channel_not_found"}
 SEARCH_PAGES = 5  # pages of history searched for an earlier reply
 
 # Errors Slack documents as worth retrying; everything else is permanent.
@@ -53,7 +56,7 @@ async def slack_call() -> AsyncIterator[None]:
                 status=status,
                 retry_after=float(retry_after) if retry_after else None,
             ) from exc
-        raise UpstreamRejected(SERVICE, PLAIN.get(error, error or f"HTTP {status}"), status=status) from exc
+        raise UpstreamRejected(SERVICE, PLAIN.get(error, error or f"HTTP {status}"), status=status, code=error) from exc
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
 
@@ -64,9 +67,27 @@ def _thread(place: Place) -> SlackThread:
     return place
 
 
+def trusted_response_url(url: str | None, api_url: str) -> str | None:
+    """``url`` if it is a Slack response URL (or on the configured API host), else None.
+
+    The payload that carried it was signed, but a reply address is still
+    checked against a short list before opsbot sends anything to it.
+    """
+    if not url:
+        return None
+    parts = urlsplit(url)
+    api_host = urlsplit(api_url).hostname
+    if parts.scheme == "https" and parts.hostname == "hooks.slack.com":
+        return url
+    if parts.hostname is not None and parts.hostname == api_host and parts.scheme in ("https", "http"):
+        return url
+    return None
+
+
 class SlackChat:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, api_url: str) -> None:
         self._client = client
+        self._api_url = api_url
 
     async def acknowledge(self, message: ChatMessage) -> None:
         # Slack answers arrive within seconds in the same thread; a reaction
@@ -75,14 +96,34 @@ class SlackChat:
 
     async def post(self, place: Place, text: str, *, reply_key: str) -> None:
         thread = _thread(place)
-        async with slack_call():
-            await self._client.chat_postMessage(
-                channel=thread.channel,
-                thread_ts=thread.thread_ts,
-                text=to_mrkdwn(text),
-                unfurl_links=False,
-                metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
+        try:
+            async with slack_call():
+                await self._client.chat_postMessage(
+                    channel=thread.channel,
+                    thread_ts=thread.thread_ts,
+                    text=to_mrkdwn(text),
+                    unfurl_links=False,
+                    metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
+                )
+        except UpstreamRejected as refused:
+            reply_to = trusted_response_url(thread.response_url, self._api_url)
+            if refused.code not in NOT_A_MEMBER or reply_to is None:
+                raise
+            await self._respond(reply_to, text)
+
+    async def _respond(self, url: str, text: str) -> None:
+        """Answer a slash command through its response_url (no membership needed)."""
+        try:
+            response = await AsyncWebhookClient(url).send(text=to_mrkdwn(text), response_type="in_channel")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UpstreamUnavailable(SERVICE, f"no answer from the response URL ({exc.__class__.__name__})") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise UpstreamUnavailable(
+                SERVICE, f"response URL answered {response.status_code}", status=response.status_code
             )
+        if response.status_code != 200:
+            # Slack refuses a response_url after 30 minutes or five uses.
+            raise UpstreamRejected(SERVICE, f"the slash command's reply address was refused ({response.body})")
 
     async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
         thread = _thread(place)

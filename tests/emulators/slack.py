@@ -46,15 +46,30 @@ class SlackEmulator(ConversationMethods):
         with self._lock:
             return copy.deepcopy(self._ephemeral)
 
+    def responses(self) -> list[Params]:
+        """What was posted to slash commands' ``response_url``s, oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._responses)
+
+    def response_url(self, trigger: str) -> str:
+        """A ``response_url`` for a slash command, as Slack puts in the payload."""
+        return f"{self.url}/commands/{self.team_id}/{trigger}/hooksecret"
+
     def pins(self, channel: str) -> list[str]:
         with self._lock:
             return list(self._pins.get(self._resolve(channel, create=False) or "", []))
 
     # -- plumbing ---------------------------------------------------------------------
     def routes(self) -> list[Route]:
-        return [route("POST", "/api/{method}", self._call), route("GET", "/api/{method}", self._call)]
+        return [
+            route("POST", "/api/{method}", self._call),
+            route("GET", "/api/{method}", self._call),
+            route("POST", "/commands/{team}/{trigger}/{secret}", self._respond),
+        ]
 
     def authenticate(self, request: ApiRequest) -> Reply | None:
+        if request.path.startswith("/commands/"):
+            return None  # a response_url is its own credential
         header = request.headers.get("authorization", "")
         token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else request.form.get("token")
         if not token:
@@ -82,6 +97,14 @@ class SlackEmulator(ConversationMethods):
         }
         handler = methods.get(method)
         return handler(params) if handler else error("unknown_method", req_method=method)
+
+    def _respond(self, request: ApiRequest, team: str, trigger: str, secret: str) -> Reply:
+        body = request.json if isinstance(request.json, dict) else {}
+        if not body.get("text") and not body.get("blocks"):
+            return Reply(400, "no_text")
+        with self._lock:
+            self._responses.append({"trigger": trigger, **body})
+        return Reply(200, "ok")
 
     # -- methods ------------------------------------------------------------------------
     def _auth_test(self, params: Params) -> Reply:

@@ -56,6 +56,7 @@ class SlackState(Emulator):
         self._channels: dict[str, Params] = {}
         self._messages: dict[str, list[Params]] = {}
         self._ephemeral: list[Params] = []
+        self._responses: list[Params] = []
         self._pins: dict[str, list[str]] = {}
         self._users: dict[str, Params] = {}
         self._clock = 0
