@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 
 import orjson
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
@@ -160,9 +160,7 @@ class SlackEvents:
         else:
             await ack()
 
-    async def _on_mention(
-        self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-    ) -> None:
+    async def _on_mention(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("bot_id") or event.get("subtype") == "bot_message" or not event.get("user"):
             self._door.ignore("written by a bot")
             await ack()
