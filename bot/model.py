@@ -8,7 +8,7 @@ display names can be changed by their owner and must never grant anything.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Platform = Literal["slack", "github", "gitlab", "console"]
@@ -85,7 +85,15 @@ class ChatMessage:
         return self.place.platform in ("slack", "console")
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Built by hand: dataclasses.asdict deep-copies, and this runs per event.
+        return {
+            "id": self.id,
+            "author": {"platform": self.author.platform, "id": self.author.id},
+            "place": dict(vars(self.place)),
+            "text": self.text,
+            "via": self.via,
+            "source_id": self.source_id,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChatMessage:

@@ -30,13 +30,14 @@ def _settings_or_exit() -> Settings:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from handlers.app import build_runtime, build_web_app
+    from handlers.app import build_runtime, build_web_app, settle_heap
 
     settings = _settings_or_exit()
     configure_logging(settings.secrets(), level=settings.log_level)
     runtime = build_runtime(settings)
     # Without Redis there is nobody else to run the jobs, so run them here.
     app, _ = build_web_app(runtime, run_worker=args.worker or runtime.embedded)
+    settle_heap()
     uvicorn.run(
         app,
         host=args.host,
@@ -51,10 +52,11 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _run_worker(settings: Settings) -> None:
-    from handlers.app import build_runtime, build_worker, use_blocking_pool
+    from handlers.app import build_runtime, build_worker, settle_heap, use_blocking_pool
 
     use_blocking_pool()
     runtime = build_runtime(settings)
+    settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

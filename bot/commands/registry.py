@@ -252,6 +252,14 @@ def parse(text: str) -> Parsed:
     return FreeText(stripped)
 
 
+def is_help(text: str) -> bool:
+    """Whether :func:`parse` would return Help, without tokenising (a hot path)."""
+    stripped = text.strip().lower()
+    if "'" in stripped or '"' in stripped:  # quoting rules are the tokeniser's business
+        return isinstance(parse(text), Help)
+    return stripped in ("", "help")
+
+
 def help_lines(prefix: str) -> list[str]:
     """One line per command, in the order of the registry."""
     return [f"`{prefix}{entry.usage}` — {entry.summary}" for entry in REGISTRY] + [

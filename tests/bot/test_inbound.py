@@ -40,3 +40,11 @@ def test_a_new_mention_by_a_person_becomes_a_message() -> None:
 )
 def test_edits_bots_and_quotes_are_ignored(change: dict[str, object], reason: str) -> None:
     assert addressed_to_bot(replace(COMMENT, **change), "opsbot") == Ignored(reason)  # type: ignore[arg-type]
+
+
+def test_messages_survive_the_queue_unchanged() -> None:
+    from bot.model import SlackThread
+
+    for place in (COMMENT.place, SlackThread("C1", "1.2", "https://hooks.slack.com/commands/x")):
+        message = ChatMessage("m-1", Person("slack", "U1"), place, "deploy api to staging", "slash", "9")
+        assert ChatMessage.from_json(message.to_json()) == message

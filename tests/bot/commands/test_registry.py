@@ -114,3 +114,13 @@ def test_parse_never_raises_and_deploys_carry_only_safe_names(text: str) -> None
         assert parsed.service is None or NAME.match(parsed.service)
         assert parsed.ref is None or REF.match(parsed.ref)
         assert NAME.match(parsed.environment)
+
+
+@given(st.text(max_size=40) | st.sampled_from(["help", " HELP ", "'help'", "'help", '"help', "help me", "", "helpers"]))
+def test_the_fast_help_check_agrees_with_parse(text: str) -> None:
+    from bot.commands.registry import is_help
+
+    if is_help(text):
+        assert parse(text) == Help()
+    else:
+        assert parse(text) != Help()

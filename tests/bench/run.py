@@ -1,0 +1,88 @@
+"""``python -m tests.bench``: GitHub ingest and Slack acknowledgement, opsbot against its floors."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from tests.bench.report import Series, ingest_verdict, progress, settings_line, slack_verdict, table
+from tests.bench.rounds import Bench, BenchConfig, Outcome, Which
+from tests.bench.servers import BenchError
+from tests.emulators import SlackEmulator
+from tests.fixtures import FIXTURES
+from tests.redis_server import redis_server
+
+ORDER: tuple[Which, Which] = ("floor", "opsbot")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # so every `finally` stops what it started
+
+
+def measure(bench: Bench) -> tuple[dict[Which, Series], dict[Which, Series]]:
+    github: dict[Which, list[Outcome]] = {"floor": [], "opsbot": []}
+    slack: dict[Which, list[Outcome]] = {"floor": [], "opsbot": []}
+    print("GitHub webhook ingest", flush=True)
+    for n in range(1, bench.config.rounds + 1):
+        for which in ORDER:
+            outcome = bench.github(which)
+            github[which].append(outcome)
+            print(progress("github", outcome, n), flush=True)
+    print("Slack /ops acknowledgement", flush=True)
+    for n in range(1, bench.config.rounds + 1):
+        for which in ORDER:
+            outcome = bench.slack(which)
+            slack[which].append(outcome)
+            print(progress("slack", outcome, n), flush=True)
+    return {k: Series(v) for k, v in github.items()}, {k: Series(v) for k, v in slack.items()}
+
+
+def config_from(argv: Sequence[str] | None) -> BenchConfig:
+    defaults = BenchConfig()
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__)
+    parser.add_argument("--connections", type=int, default=defaults.connections)
+    parser.add_argument("--warmup", type=float, default=defaults.warmup, help="seconds")
+    parser.add_argument("--duration", type=float, default=defaults.duration, help="measured seconds per run")
+    parser.add_argument("--rounds", type=int, default=defaults.rounds, help="runs per server")
+    args = parser.parse_args(argv)
+    return BenchConfig(
+        connections=max(1, args.connections),
+        warmup=max(0.1, args.warmup),
+        duration=min(max(0.5, args.duration), 60.0),
+        rounds=min(max(1, args.rounds), 5),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
+    config = config_from(argv)
+    started = time.monotonic()
+    print(f"opsbot bench: {settings_line(config)}", flush=True)
+    try:
+        with redis_server() as redis_url, SlackEmulator() as slack_api, tempfile.TemporaryDirectory() as tmp:
+            bench = Bench(redis_url, slack_api.url + "/api/", Path(tmp), FIXTURES, config)
+            try:
+                github, slack = measure(bench)
+            finally:
+                bench.close()
+    except KeyboardInterrupt:
+        print("\nopsbot bench: interrupted; every server it started has been stopped", file=sys.stderr)
+        return 130
+    except BenchError as exc:
+        print(f"opsbot bench: BROKEN: {exc}", file=sys.stderr)
+        return 2
+    print()
+    print(table("GitHub webhook ingest (best run)", github["floor"], github["opsbot"], with_queue=True))
+    print("  lost / dup: totals over every run of that server; redelivery: accepted deliveries sent again")
+    print(table("Slack /ops status ack (best run)", slack["floor"], slack["opsbot"], with_queue=False))
+    print()
+    print(ingest_verdict(github["floor"], github["opsbot"]))
+    print(slack_verdict(slack["floor"], slack["opsbot"]))
+    print(f"(took {time.monotonic() - started:.0f} s)")
+    return 0
