@@ -33,18 +33,29 @@ DEAD_LETTER_LEN = 10_000
 PROMOTE_BATCH = 100
 EMBEDDED_POLL = 0.02  # the embedded store can't block on XREADGROUP; poll instead
 
+# KEYS: the stream, the delayed set, then one dedupe key per job.
+# ARGV: the dedupe TTL, then per job: has-a-dedupe-key (1/0), the job, due time (0 = now).
 ENQUEUE = """
-if ARGV[1] ~= '' then
-  if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then
-    return false
+local ttl = tonumber(ARGV[1])
+local added = {}
+for i = 1, #KEYS - 2 do
+  local at = 2 + (i - 1) * 3
+  local new = ARGV[at] == '0' or redis.call('SET', KEYS[2 + i], '1', 'NX', 'EX', ttl)
+  if new then
+    local due = tonumber(ARGV[at + 2])
+    if due > 0 then
+      redis.call('ZADD', KEYS[2], due, ARGV[at + 1])
+    else
+      redis.call('XADD', KEYS[1], '*', 'job', ARGV[at + 1])
+    end
+    added[i] = 1
+  else
+    added[i] = 0
   end
 end
-if tonumber(ARGV[3]) > 0 then
-  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-  return 'delayed'
-end
-return redis.call('XADD', KEYS[2], '*', 'job', ARGV[2])
+return added
 """
+ENQUEUE_BATCH = 200  # jobs per script call at most
 
 PROMOTE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
@@ -67,6 +78,8 @@ class RedisJobQueue:
         self._enqueue = client.register_script(ENQUEUE)
         self._promote = client.register_script(PROMOTE)
         self._group_ready = False
+        self._waiting: list[tuple[str | None, bytes, float, asyncio.Future[bool]]] = []
+        self._sender: asyncio.Task[None] | None = None
 
     @translating
     async def ensure_group(self) -> None:
@@ -81,12 +94,37 @@ class RedisJobQueue:
 
     @translating
     async def enqueue(self, job: Job, *, dedupe_key: str | None = None, delay: float = 0.0) -> bool:
-        due = time.time() + delay if delay > 0 else 0
-        result = await self._enqueue(
-            keys=[keys.SEEN + (dedupe_key or ""), keys.JOBS, keys.JOBS_DELAYED],
-            args=[DEDUPE_TTL if dedupe_key else "", job.encode(), due],
-        )
-        return result is not None
+        """Queue ``job``; jobs enqueued at the same moment share one round trip.
+
+        Under load many webhooks arrive together; each waits for its own
+        result, but they travel to Redis as one script call, which is most of
+        what accepting an event costs.
+        """
+        due = time.time() + delay if delay > 0 else 0.0
+        added: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((dedupe_key, job.encode(), due, added))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_waiting())
+        return await added
+
+    async def _send_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:ENQUEUE_BATCH], self._waiting[ENQUEUE_BATCH:]
+            script_keys: list[str] = [keys.JOBS, keys.JOBS_DELAYED]
+            args: list[str | bytes | float | int] = [DEDUPE_TTL]
+            for dedupe_key, encoded, due, _ in batch:
+                script_keys.append(keys.SEEN + (dedupe_key or "-"))
+                args.extend((1 if dedupe_key else 0, encoded, due))
+            try:
+                results = await self._enqueue(keys=script_keys, args=args)
+            except Exception as exc:  # every waiter learns what happened to its job
+                for *_, added in batch:
+                    if not added.done():
+                        added.set_exception(exc)
+                continue
+            for (*_, added), result in zip(batch, results, strict=True):
+                if not added.done():  # the request may have been cancelled meanwhile
+                    added.set_result(bool(result))
 
     @translating
     async def take(self, consumer: str, *, count: int, wait: float) -> list[Delivery]:

@@ -108,3 +108,23 @@ async def test_reclaimed_jobs_count_their_deliveries(redis_client: redis.Redis) 
         await asyncio.sleep(0.06)
         [again] = await queue.reclaim(worker, idle_for=0.05, count=10)
         assert again.deliveries == n
+
+
+async def test_concurrent_enqueues_share_round_trips_and_keep_their_own_answers(redis_client: redis.Redis) -> None:
+    queue = RedisJobQueue(redis_client)
+    keys_ = [f"k{n % 50}" for n in range(300)]  # each key appears six times
+    results = await asyncio.gather(*(queue.enqueue(job(n), dedupe_key=k) for n, k in enumerate(keys_)))
+    assert sum(results) == 50
+    assert [results[n] for n in range(50)] == [True] * 50  # the first of each key wins
+    assert (await queue.depth()).ready == 50
+    assert await queue.enqueue(job(), delay=30) is True
+    assert (await queue.depth()).delayed == 1
+
+
+async def test_a_failed_round_trip_fails_every_waiting_enqueue(redis_url: str) -> None:
+    from bot.errors import StoreUnavailable
+    from tests.redis_server import free_port
+
+    queue = RedisJobQueue(redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0"))
+    outcomes = await asyncio.gather(*(queue.enqueue(job(n)) for n in range(5)), return_exceptions=True)
+    assert all(isinstance(o, StoreUnavailable) for o in outcomes)
