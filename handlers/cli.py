@@ -45,6 +45,10 @@ def serve(args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=25,
+        # opsbot never uses the client's address; believing X-Forwarded-For
+        # would only let a caller claim to be someone else in our logs.
+        proxy_headers=False,
+        server_header=False,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
         http="httptools",
     )

@@ -107,5 +107,4 @@ class GitHubWebhook:
         if isinstance(decision, Ignored):
             return self._door.ignore(decision.reason)
         job = Job(CHAT_MESSAGE, decision.to_json(), trace={"delivery": delivery, "event": event})
-        response, _ = await self._door.admit(f"github:{delivery}", job)
-        return response
+        return await self._door.admit_webhook(f"github:{delivery}", job)

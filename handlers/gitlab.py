@@ -95,5 +95,4 @@ class GitLabWebhook:
             "delivery": request.headers.get("idempotency-key") or request.headers.get("x-gitlab-event-uuid") or "",
         }
         job = Job(CHAT_MESSAGE, decision.to_json(), trace=trace)
-        response, _ = await self._door.admit(decision.id, job)
-        return response
+        return await self._door.admit_webhook(decision.id, job)

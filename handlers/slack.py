@@ -25,7 +25,7 @@ from starlette.responses import Response
 from bot.clients.slack import to_mrkdwn
 from bot.commands.registry import is_help
 from bot.commands.runner import CommandRunner
-from bot.intake import Intake
+from bot.intake import Accepted, Intake
 from bot.jobs import CHAT_MESSAGE, Job
 from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
@@ -145,14 +145,14 @@ class SlackEvents:
             await ack(response_type="ephemeral", text=to_mrkdwn(self._commands.help(message)))
             return
         job = Job(CHAT_MESSAGE, message.to_json(), trace={"trigger_id": str(command.get("trigger_id") or "")})
-        response, new = await self._door.admit(message.id, job)
-        if response.status_code >= 500:
+        accepted = await self._door.admit(message.id, job)
+        if accepted is None:
             await ack(
                 response_type="ephemeral",
                 text="opsbot can't reach its store right now, so nothing was done. Please try again shortly.",
             )
             return
-        if new:
+        if accepted is Accepted.QUEUED:
             await ack(response_type="ephemeral", text=f"On it: `{SLASH_COMMAND} {text}`")
         else:
             await ack()
@@ -165,8 +165,7 @@ class SlackEvents:
         message = mention_from(event)
         event_id = str(body.get("event_id") or message.id)
         job = Job(CHAT_MESSAGE, message.to_json(), trace={"event_id": event_id})
-        response, _ = await self._door.admit(f"slack:{event_id}", job)
-        if response.status_code >= 500:
+        if await self._door.admit(f"slack:{event_id}", job) is None:
             # Not acknowledged: Slack redelivers the event a few times.
             raise StoreUnavailableForSlack(event_id)
         await ack()

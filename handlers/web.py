@@ -79,14 +79,24 @@ class Door:
         self._metrics.ignored.labels(self.source, reason).inc()
         return answer(202, f"ignored: {reason}")
 
-    async def admit(self, event_key: str, job: Job) -> tuple[JSONResponse, bool]:
-        """Queue ``job`` once per ``event_key``; the answer, and whether it was new."""
+    async def admit(self, event_key: str, job: Job) -> Accepted | None:
+        """Queue ``job`` once per ``event_key``; None when the store is down."""
         try:
             accepted = await self._intake.accept(event_key, job)
         except StoreUnavailable:
-            return self.reject(503, "store_unavailable", STORE_DOWN), False
+            self._metrics.rejected.labels(self.source, "store_unavailable").inc()
+            return None
         if accepted is Accepted.DUPLICATE:
             self._metrics.deduplicated.labels(self.source).inc()
-            return answer(200, "already received"), False
-        log.info("event queued", extra={"source": self.source, "job_id": job.id, **job.trace})
-        return answer(202, "queued", job=job.id), True
+        else:
+            log.info("event queued", extra={"source": self.source, "job_id": job.id, **job.trace})
+        return accepted
+
+    async def admit_webhook(self, event_key: str, job: Job) -> JSONResponse:
+        """:meth:`admit`, answered as the contract's HTTP table says."""
+        accepted = await self.admit(event_key, job)
+        if accepted is None:
+            return answer(503, STORE_DOWN)
+        if accepted is Accepted.DUPLICATE:
+            return answer(200, "already received")
+        return answer(202, "queued", job=job.id)
