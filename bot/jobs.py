@@ -7,8 +7,8 @@ never renamed.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,7 +21,7 @@ CHAT_MESSAGE = "chat.message"
 class Job:
     kind: str
     payload: dict[str, Any]
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=lambda: os.urandom(16).hex())
     attempt: int = 1
     enqueued_at: float = field(default_factory=time.time)
     trace: dict[str, str] = field(default_factory=dict)  # delivery/event ids for the logs
