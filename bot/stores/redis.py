@@ -20,6 +20,7 @@ EMBEDDED_WARNING = (
     "Nothing survives exit, and only this process can see the queue."
 )
 
+LOST_CONNECTION = (RedisConnectionError, RedisTimeoutError, OSError)
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -39,16 +40,20 @@ async def store_call() -> AsyncIterator[None]:
     """Translate a lost connection into the core's StoreUnavailable."""
     try:
         yield
-    except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+    except LOST_CONNECTION as exc:
         raise StoreUnavailable(f"Redis is unreachable ({exc.__class__.__name__})") from exc
 
 
 def translating(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """Decorator form of :func:`store_call` for store methods."""
 
+    # A plain try/except rather than store_call(): this wraps every store
+    # call, and an async context manager costs a generator and two awaits.
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        async with store_call():
+        try:
             return await func(*args, **kwargs)
+        except LOST_CONNECTION as exc:
+            raise StoreUnavailable(f"Redis is unreachable ({exc.__class__.__name__})") from exc
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
