@@ -22,7 +22,6 @@ import orjson
 
 from bot.settings import Settings
 from handlers.app import Runtime, build_runtime, build_web_app, build_worker
-from handlers.health import Health
 from tests.emulators import GitHubEmulator, GitLabEmulator, SlackEmulator
 
 SLACK_SECRET = "slack-signing-secret-for-tests"
@@ -156,21 +155,21 @@ class BotUnderTest:
         return await self.http.post("/slack/events", content=body, headers=slack_headers(body, content_type))
 
     async def run_jobs(self, timeout: float = 15.0) -> None:
-        """Run a worker until the queue is empty (nothing ready, running or delayed)."""
+        """Run a worker in this process until the queue is empty."""
         stop = asyncio.Event()
         worker = asyncio.create_task(build_worker(self.runtime).run(stop))
-        deadline = time.monotonic() + timeout
         try:
-            while time.monotonic() < deadline:
-                depth = await self.runtime.queue.depth()
-                if depth.ready == depth.in_flight == depth.delayed == 0:
-                    return
-                await asyncio.sleep(0.02)
-            raise AssertionError(f"the queue did not drain in {timeout} s: {depth}")
+            await self.queue_drained(timeout)
         finally:
             stop.set()
             await worker
 
-    @property
-    def healthcheck(self) -> Health:
-        return self.health
+    async def queue_drained(self, timeout: float = 30.0) -> None:
+        """Wait until nothing is ready, running or delayed (whoever runs the jobs)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            depth = await self.runtime.queue.depth()
+            if depth.ready == depth.in_flight == depth.delayed == 0:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"the queue did not drain in {timeout} s: {depth}")

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 
 import pytest
 
 from tests.harness import BotUnderTest, Emulators, bot_env
 from tests.processes import opsbot, stop
 from tests.test_end_to_end import REPO, by_bot, posted, setup_github
-
-
-async def wait_for_empty_queue(bot: BotUnderTest, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        depth = await bot.runtime.queue.depth()
-        if depth.ready == depth.in_flight == depth.delayed == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the queue never emptied: {depth}")
 
 
 @pytest.mark.parametrize(
@@ -51,7 +40,7 @@ async def test_a_killed_workers_job_runs_again_and_answers_once(
 
         survivor = opsbot(["worker"], env)
         try:
-            await wait_for_empty_queue(web)
+            await web.queue_drained()
         finally:
             assert stop(survivor) == 0  # SIGTERM: a clean, graceful exit
 
@@ -82,7 +71,7 @@ async def test_a_job_that_keeps_killing_its_workers_is_stopped_and_reported(
         # The third delivery is over the limit of two: stopped before it runs, and reported.
         survivor = opsbot(["worker"], env)
         try:
-            await wait_for_empty_queue(web)
+            await web.queue_drained()
         finally:
             assert stop(survivor) == 0
         [report] = by_bot(emulators.github.comments(REPO, number))
