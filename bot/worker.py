@@ -58,7 +58,6 @@ class Worker:
         self._tuning = tuning
         self.name = name or consumer_name()
         self._in_flight: dict[str, tuple[Delivery, asyncio.Task[None]]] = {}
-        self._slots = asyncio.Semaphore(tuning.concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker started", extra={"worker": self.name, "concurrency": self._tuning.concurrency})
@@ -83,7 +82,7 @@ class Worker:
             log.info("worker stopped", extra={"worker": self.name})
 
     def _start(self, delivery: Delivery) -> None:
-        task = asyncio.create_task(self._run_one(delivery))
+        task = asyncio.create_task(self._run_and_settle(delivery))
         self._in_flight[delivery.receipt] = (delivery, task)
         task.add_done_callback(lambda _: self._in_flight.pop(delivery.receipt, None))
 
@@ -116,6 +115,15 @@ class Worker:
             except StoreUnavailable:
                 log.warning("store unavailable during upkeep", extra={"worker": self.name})
             await asyncio.sleep(interval)
+
+    async def _run_and_settle(self, delivery: Delivery) -> None:
+        try:
+            await self._run_one(delivery)
+        except StoreUnavailable:
+            # The job's outcome couldn't be written back. It stays pending, so
+            # another worker takes it over and, being a redelivery, it checks
+            # before repeating anything it already did.
+            log.warning("could not record a job's outcome; it will run again", extra={"job_id": delivery.job.id})
 
     async def _run_one(self, delivery: Delivery) -> None:
         job = delivery.job
