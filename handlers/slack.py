@@ -153,7 +153,8 @@ class SlackEvents:
             )
             return
         if accepted is Accepted.QUEUED:
-            await ack(response_type="ephemeral", text=f"On it: `{SLASH_COMMAND} {text}`")
+            # A plain-text ack is shown to the asker only, like an ephemeral message.
+            await ack(text=f"On it: `{SLASH_COMMAND} {text}`")
         else:
             await ack()
 

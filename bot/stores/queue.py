@@ -35,6 +35,7 @@ EMBEDDED_POLL = 0.02  # the embedded store can't block on XREADGROUP; poll inste
 
 # KEYS: the stream, the delayed set, then one dedupe key per job.
 # ARGV: the dedupe TTL, then per job: has-a-dedupe-key (1/0), the job, due time (0 = now).
+# Returns one character per job: "1" added, "0" seen before.
 ENQUEUE = """
 local ttl = tonumber(ARGV[1])
 local added = {}
@@ -48,12 +49,13 @@ for i = 1, #KEYS - 2 do
     else
       redis.call('XADD', KEYS[1], '*', 'job', ARGV[at + 1])
     end
-    added[i] = 1
+    added[i] = '1'
   else
-    added[i] = 0
+    added[i] = '0'
   end
 end
-return added
+-- One string ("1101…") rather than an array: one reply to parse, not one per job.
+return table.concat(added)
 """
 ENQUEUE_BATCH = 200  # jobs per script call at most
 
@@ -122,9 +124,9 @@ class RedisJobQueue:
                     if not added.done():
                         added.set_exception(exc)
                 continue
-            for (*_, added), result in zip(batch, results, strict=True):
+            for (*_, added), result in zip(batch, bytes(results), strict=True):
                 if not added.done():  # the request may have been cancelled meanwhile
-                    added.set_result(bool(result))
+                    added.set_result(result == ord("1"))
 
     @translating
     async def take(self, consumer: str, *, count: int, wait: float) -> list[Delivery]:

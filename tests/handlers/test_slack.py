@@ -109,7 +109,8 @@ async def test_ops_help_is_answered_in_the_acknowledgement(bot: BotUnderTest) ->
 async def test_other_slash_commands_are_queued_and_acknowledged(bot: BotUnderTest) -> None:
     response = await bot.slack(slash_command_body("status api", trigger="trig-1"))
     assert response.status_code == 200
-    assert "On it" in response.json()["text"]
+    assert response.text == "On it: `/ops status api`"
+    assert response.headers["content-type"].startswith("text/plain")
     assert (await bot.runtime.queue.depth()).ready == 1
 
 
