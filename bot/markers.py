@@ -15,6 +15,14 @@ _REPLY = re.compile(r"<!-- opsbot:reply (\S+) -->")
 ANY_MARKER = "<!-- opsbot:"
 
 
+_SLACK_USER = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
+
+
+def plain_people(text: str) -> str:
+    """Slack user references as plain text, for places that aren't Slack."""
+    return _SLACK_USER.sub(r"`\1`", text)
+
+
 def with_reply_marker(body: str, reply_key: str) -> str:
     return f"{body}\n\n<!-- opsbot:reply {reply_key} -->"
 

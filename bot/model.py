@@ -21,6 +21,12 @@ class Person:
     id: str  # Slack user id, GitHub login, GitLab username, console user
 
     @property
+    def ref(self) -> str:
+        """How replies name this person: ``<@U…>`` for Slack (a mention there);
+        the forges' and the console's chats turn it into plain text."""
+        return f"<@{self.id}>" if self.platform == "slack" else self.handle
+
+    @property
     def handle(self) -> str:
         """The name ops.yaml uses: ``U…`` for Slack, ``github:login``, ``gitlab:user``."""
         if self.platform in ("slack", "console"):

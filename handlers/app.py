@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,10 +31,13 @@ from bot.commands.runner import CommandRunner
 from bot.config import OpsConfig
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
+from bot.locks import Locking
 from bot.model import Platform
 from bot.ports import Chat
 from bot.replies import Replies
 from bot.settings import Settings
+from bot.stores.audit import RedisAuditLog
+from bot.stores.locks import RedisLockStore
 from bot.stores.marks import RedisMarks
 from bot.stores.queue import RedisJobQueue
 from bot.stores.redis import connect, ping
@@ -93,7 +97,9 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     config = OpsConfig.load(settings.config_path)
     client, embedded = connect(settings.redis_url)
     queue = RedisJobQueue(client, embedded=embedded)
-    commands = CommandRunner(settings.bot_name)
+    audit = RedisAuditLog(client)
+    locking = Locking(RedisLockStore(client), audit, config, time.time)
+    commands = CommandRunner(settings.bot_name, locking, audit)
     chatops = ChatOps(
         chats={**build_chats(settings), **(extra_chats or {})},
         replies=Replies(RedisMarks(client)),

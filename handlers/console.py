@@ -13,6 +13,7 @@ import time
 from typing import TextIO
 
 from bot.chatops import ChatOps
+from bot.markers import plain_people
 from bot.model import ChatMessage, ConsoleThread, Person, Place
 
 SLASH = "/ops"
@@ -28,7 +29,7 @@ class ConsoleChat:
         return None
 
     async def post(self, place: Place, text: str, *, reply_key: str) -> None:
-        self._out.write(text.rstrip("\n") + "\n")
+        self._out.write(plain_people(text).rstrip("\n") + "\n")
         self._out.flush()
 
     async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +29,7 @@ SLACK_SECRET = "slack-signing-secret-for-tests"
 GITHUB_SECRET = "github-webhook-secret-for-tests"
 GITLAB_SECRET = "gitlab-webhook-secret-for-tests"
 JSON_CT = "application/json"
+OPS_CONFIG = Path(__file__).with_name("ops.test.yaml")
 
 
 @dataclass
@@ -57,6 +59,7 @@ def bot_env(redis_url: str | None, emulators: Emulators, **overrides: str) -> di
         "OPSBOT_RETRY_BASE_DELAY": "0.05",
         "OPSBOT_RETRY_MAX_DELAY": "0.5",
         "OPSBOT_MAX_ATTEMPTS": "3",
+        "OPSBOT_CONFIG": str(OPS_CONFIG),
     }
     if redis_url is not None:
         env["REDIS_URL"] = redis_url

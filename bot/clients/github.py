@@ -18,7 +18,7 @@ from github import Auth, Github, GithubException, GithubIntegration
 
 from bot.clients.blocking import off_loop
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import has_reply_marker, with_reply_marker
+from bot.markers import has_reply_marker, plain_people, with_reply_marker
 from bot.model import ChatMessage, GitHubThread, Place
 
 SERVICE = "GitHub"
@@ -144,7 +144,7 @@ class GitHubChat:
 
         def comment() -> None:
             issue = self._connector.for_repo(thread.repo).get_repo(thread.repo).get_issue(thread.number)
-            issue.create_comment(with_reply_marker(text, reply_key))
+            issue.create_comment(with_reply_marker(plain_people(text), reply_key))
 
         await off_loop(github_call(comment))
 

@@ -11,7 +11,7 @@ from gitlab.exceptions import GitlabError
 
 from bot.clients.blocking import off_loop
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import has_reply_marker, with_reply_marker
+from bot.markers import has_reply_marker, plain_people, with_reply_marker
 from bot.model import ChatMessage, GitLabThread, Place
 
 SERVICE = "GitLab"
@@ -85,7 +85,7 @@ class GitLabChat:
         thread = _thread(place)
 
         def note() -> None:
-            self._noteable(thread).notes.create({"body": with_reply_marker(text, reply_key)})
+            self._noteable(thread).notes.create({"body": with_reply_marker(plain_people(text), reply_key)})
 
         await off_loop(gitlab_call(note))
 

@@ -1,10 +1,22 @@
-"""Carry out a parsed command on behalf of the person who asked."""
+"""Carry out a parsed command on behalf of the person who asked.
+
+One method per command, chosen through one table (:attr:`CommandRunner._table`);
+anything not in the table yet answers plainly that it isn't available.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.audit import AuditEntry, AuditLog
 from bot.commands.registry import help_lines
-from bot.commands.types import Command, Help
+from bot.commands.types import Command, Help, Lock, Locks, Status, Unlock
+from bot.locks import Locking, LockScope
 from bot.model import ChatMessage
+
+STATUS_ACTIVITY = 10  # audit entries shown by `status`
 
 
 def command_prefix(message: ChatMessage, bot_name: str) -> str:
@@ -14,19 +26,76 @@ def command_prefix(message: ChatMessage, bot_name: str) -> str:
     return f"@{bot_name} "
 
 
+def when(at: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(at))
+
+
+def describe(entry: AuditEntry) -> str:
+    where = "/".join(part for part in (entry.environment, entry.service) if part)
+    return f"{when(entry.at)} · {entry.action} {where} by {entry.actor.ref}: {entry.detail}"
+
+
 class CommandRunner:
-    def __init__(self, bot_name: str) -> None:
+    def __init__(self, bot_name: str, locking: Locking, audit: AuditLog) -> None:
         self._bot_name = bot_name
+        self._locking = locking
+        self._audit = audit
+        self._table: dict[type[Any], Callable[[Any, ChatMessage], Awaitable[str]]] = {
+            Help: self._help,
+            Lock: self._lock,
+            Unlock: self._unlock,
+            Locks: self._locks,
+            Status: self._status,
+        }
 
     async def run(self, command: Command, message: ChatMessage) -> str:
-        if isinstance(command, Help):
-            return self.help(message)
-        # The rest of the grammar is parsed and validated already; each
-        # capability switches on as it lands, and until then says so plainly
-        # rather than pretending to act.
-        name = type(command).__name__.lower()
-        return f"`{name}` is part of opsbot's grammar but is not available in this version yet."
+        handler = self._table.get(type(command))
+        if handler is None:
+            # The grammar is parsed and validated already; each capability
+            # switches on as it lands, and until then says so plainly.
+            name = type(command).__name__.lower()
+            return f"`{name}` is part of opsbot's grammar but is not available in this version yet."
+        return await handler(command, message)
 
     def help(self, message: ChatMessage) -> str:
         prefix = command_prefix(message, self._bot_name)
         return "\n".join(["**opsbot** understands:", *(f"• {line}" for line in help_lines(prefix))])
+
+    async def _help(self, command: Help, message: ChatMessage) -> str:
+        return self.help(message)
+
+    async def _lock(self, command: Lock, message: ChatMessage) -> str:
+        scope = LockScope(command.environment, command.service)
+        lock = await self._locking.lock(message.author, scope, command.reason)
+        reason = f": {lock.reason}" if lock.reason else ""
+        return (
+            f"🔒 `{lock.scope.label}` is locked by {lock.holder.ref}{reason}. "
+            "Others can't deploy there until you `unlock`."
+        )
+
+    async def _unlock(self, command: Unlock, message: ChatMessage) -> str:
+        lock = await self._locking.unlock(message.author, LockScope(command.environment, command.service))
+        whose = "" if lock.holder == message.author else f" (it was held by {lock.holder.ref})"
+        return f"🔓 `{lock.scope.label}` is unlocked{whose}."
+
+    async def _locks(self, command: Locks, message: ChatMessage) -> str:
+        return self._render_locks(await self._locking.all()) or "No locks are held."
+
+    def _render_locks(self, locks: list[Any]) -> str:
+        return "\n".join(
+            f"🔒 `{lock.scope.label}` by {lock.holder.ref} since {when(lock.since)}"
+            + (f": {lock.reason}" if lock.reason else "")
+            for lock in locks
+        )
+
+    async def _status(self, command: Status, message: ChatMessage) -> str:
+        locks = [
+            lock
+            for lock in await self._locking.all()
+            if command.service is None or lock.scope.service in (None, command.service)
+        ]
+        activity = await self._audit.recent(STATUS_ACTIVITY, service=command.service)
+        title = f"**Status of {command.service}**" if command.service else "**Status**"
+        lines = [title, "", "Locks:", self._render_locks(locks) or "none"]
+        lines += ["", "Recent activity:", *(f"• {describe(entry)}" for entry in activity)] if activity else []
+        return "\n".join(lines)

@@ -8,3 +8,6 @@ JOBS_DEAD = PREFIX + "jobs:dead"
 SEEN = PREFIX + "seen:"  # + source:id, an inbound event already accepted
 MARK = PREFIX + "mark:"  # + name, a short-lived fact
 JOB_STATS = PREFIX + "stats:jobs"
+LOCK = PREFIX + "lock:"  # + environment:service ("*" for the whole environment), a hash
+LOCKS = PREFIX + "locks"  # the set of lock keys, for listing
+AUDIT = PREFIX + "audit"  # stream

@@ -1,0 +1,125 @@
+"""Deploy locks: per environment and service, with an owner, a reason and a time.
+
+A lock on an environment with no service holds every service there. Only
+the holder releases a lock; an approver of the environment may break
+someone else's, and the audit trail says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.audit import AuditEntry, AuditLog
+from bot.config import OpsConfig
+from bot.errors import CommandError
+from bot.model import Person
+
+
+@dataclass(frozen=True)
+class LockScope:
+    environment: str
+    service: str | None = None  # None: the whole environment
+
+    @property
+    def label(self) -> str:
+        return f"{self.environment}/{self.service}" if self.service else f"{self.environment} (all services)"
+
+
+@dataclass(frozen=True)
+class Lock:
+    scope: LockScope
+    holder: Person
+    reason: str | None
+    since: float
+
+
+class LockStore(Protocol):
+    async def acquire(self, lock: Lock) -> Lock:
+        """Take ``lock`` unless someone else holds its scope; the lock now held."""
+
+    async def release(self, scope: LockScope, holder: Person | None) -> Lock | None:
+        """Release ``scope`` if ``holder`` holds it (None: whoever does); the lock released."""
+
+    async def holding(self, scope: LockScope) -> Lock | None: ...
+
+    async def all(self) -> list[Lock]: ...
+
+
+class Locking:
+    def __init__(self, store: LockStore, audit: AuditLog, config: OpsConfig, clock: Callable[[], float]) -> None:
+        self._store = store
+        self._audit = audit
+        self._config = config
+        self._clock = clock
+
+    def _check_scope(self, scope: LockScope) -> None:
+        environment = self._config.environments.get(scope.environment)
+        if environment is None:
+            known = ", ".join(sorted(self._config.environments)) or "none are configured"
+            raise CommandError(f"There is no environment called `{scope.environment}` (known: {known}).")
+        if scope.service is not None:
+            service = self._config.services.get(scope.service)
+            if service is None:
+                raise CommandError(f"There is no service called `{scope.service}`.")
+            if scope.environment not in service.environments:
+                raise CommandError(f"`{scope.service}` is not deployed to `{scope.environment}`.")
+
+    def _may_lock(self, person: Person, environment: str) -> bool:
+        deployers = self._config.environments[environment].deployers
+        return deployers is None or person.handle in deployers
+
+    def _is_approver(self, person: Person, environment: str) -> bool:
+        return person.handle in self._config.environments[environment].approvers
+
+    async def _audit_entry(self, action: str, person: Person, scope: LockScope, detail: str) -> None:
+        await self._audit.record(
+            AuditEntry(action, person, detail, self._clock(), environment=scope.environment, service=scope.service)
+        )
+
+    async def lock(self, person: Person, scope: LockScope, reason: str | None) -> Lock:
+        self._check_scope(scope)
+        if not self._may_lock(person, scope.environment):
+            await self._audit_entry("lock.refused", person, scope, "not a deployer of this environment")
+            raise CommandError(f"You may not lock `{scope.environment}`: only its deployers may.")
+        held = await self._store.acquire(Lock(scope, person, reason, self._clock()))
+        if held.holder != person:
+            await self._audit_entry("lock.refused", person, scope, f"held by {held.holder.handle}")
+            raise LockedBySomeoneElse(held)
+        await self._audit_entry("lock", person, scope, reason or "no reason given")
+        return held
+
+    async def unlock(self, person: Person, scope: LockScope) -> Lock:
+        self._check_scope(scope)
+        released = await self._store.release(scope, person)
+        if released is not None:
+            await self._audit_entry("unlock", person, scope, "released by its holder")
+            return released
+        held = await self._store.holding(scope)
+        if held is None:
+            raise CommandError(f"`{scope.label}` is not locked.")
+        if not self._is_approver(person, scope.environment):
+            await self._audit_entry("unlock.refused", person, scope, f"held by {held.holder.handle}")
+            raise LockedBySomeoneElse(held, hint="Only its holder or an approver of the environment can release it.")
+        broken = await self._store.release(scope, None)
+        await self._audit_entry("unlock.forced", person, scope, f"broke the lock of {held.holder.handle}")
+        return broken or held
+
+    async def blocking(self, person: Person, environment: str, service: str) -> Lock | None:
+        """A lock held by someone else that stops ``person`` deploying ``service`` to ``environment``."""
+        for scope in (LockScope(environment, None), LockScope(environment, service)):
+            held = await self._store.holding(scope)
+            if held is not None and held.holder != person:
+                return held
+        return None
+
+    async def all(self) -> list[Lock]:
+        return sorted(await self._store.all(), key=lambda lock: (lock.scope.environment, lock.scope.service or ""))
+
+
+class LockedBySomeoneElse(CommandError):
+    def __init__(self, lock: Lock, hint: str = "") -> None:
+        reason = f": {lock.reason}" if lock.reason else " (no reason given)"
+        super().__init__(f"`{lock.scope.label}` is locked by {lock.holder.ref}{reason}. {hint}".strip())
+        self.lock = lock

@@ -1,0 +1,63 @@
+"""The audit trail as a capped Redis stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as redis
+
+from bot.audit import AuditEntry
+from bot.model import Person
+from bot.stores import keys
+from bot.stores.redis import translating
+
+MAX_ENTRIES = 50_000  # approximately; trimmed as Redis finds convenient
+SCAN_LIMIT = 1_000  # newest entries looked through when filtering by service
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisAuditLog:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    @translating
+    async def record(self, entry: AuditEntry) -> None:
+        await self._redis.xadd(
+            keys.AUDIT,
+            {
+                "action": entry.action,
+                "platform": entry.actor.platform,
+                "actor": entry.actor.id,
+                "detail": entry.detail,
+                "at": entry.at,
+                "environment": entry.environment or "",
+                "service": entry.service or "",
+            },
+            maxlen=MAX_ENTRIES,
+            approximate=True,
+        )
+
+    @translating
+    async def recent(self, limit: int, *, service: str | None = None) -> list[AuditEntry]:
+        found: list[AuditEntry] = []
+        entries: Any = await self._redis.xrevrange(keys.AUDIT, count=limit if service is None else SCAN_LIMIT)
+        for _, raw in entries:
+            fields = {_text(k): _text(v) for k, v in raw.items()}
+            if service is not None and fields["service"] not in ("", service):
+                continue
+            found.append(
+                AuditEntry(
+                    action=fields["action"],
+                    actor=Person(fields["platform"], fields["actor"]),  # type: ignore[arg-type]
+                    detail=fields["detail"],
+                    at=float(fields["at"]),
+                    environment=fields["environment"] or None,
+                    service=fields["service"] or None,
+                )
+            )
+            if len(found) >= limit:
+                break
+        return found
