@@ -9,7 +9,7 @@ import redis.asyncio as redis
 
 from bot.config import OpsConfig
 from bot.errors import CommandError
-from bot.locks import LockedBySomeoneElse, LockScope, Locking
+from bot.locks import LockedBySomeoneElse, Locking, LockScope
 from bot.model import Person
 from bot.stores.audit import RedisAuditLog
 from bot.stores.locks import RedisLockStore
