@@ -9,6 +9,7 @@ the bot's own comments.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 REPLY_EVENT_TYPE = "opsbot_reply"  # Slack message metadata event_type
 _REPLY = re.compile(r"<!-- opsbot:reply (\S+) -->")
@@ -25,6 +26,11 @@ def plain_people(text: str) -> str:
 
 def with_reply_marker(body: str, reply_key: str) -> str:
     return f"{body}\n\n<!-- opsbot:reply {reply_key} -->"
+
+
+def find_marked(messages: Iterable[tuple[str, str | None]], reply_key: str) -> str | None:
+    """The id of the first (id, body) whose body carries ``reply_key``'s marker."""
+    return next((message_id for message_id, body in messages if has_reply_marker(body, reply_key)), None)
 
 
 def has_reply_marker(body: str | None, reply_key: str) -> bool:

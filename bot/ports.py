@@ -20,11 +20,14 @@ class Chat(Protocol):
     async def acknowledge(self, message: ChatMessage) -> None:
         """Show the person that the bot saw their message (👀), idempotently."""
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
-        """Post ``text`` at ``place``, tagged invisibly with ``reply_key``."""
+    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
+        """Post ``text`` at ``place``, tagged invisibly with ``reply_key``; the message's id."""
 
-    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
-        """Whether a message tagged ``reply_key`` is already at ``place``."""
+    async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
+        """The id of a message tagged ``reply_key`` already at ``place``, if there is one."""
+
+    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+        """Replace the text of a message opsbot posted (people aren't notified of edits)."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,9 @@ class JobQueue(Protocol):
 class Marks(Protocol):
     """Short-lived facts with a TTL: "this reply was sent", "this event was seen"."""
 
-    async def is_set(self, key: str) -> bool: ...
+    async def get(self, key: str) -> str | None: ...
 
-    async def set(self, key: str, ttl: float) -> None: ...
+    async def set(self, key: str, ttl: float, value: str = "1") -> None: ...
 
 
 class JobStats(Protocol):

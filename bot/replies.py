@@ -34,22 +34,22 @@ class Replies:
         reply_key: str,
         redelivered: bool,
         asked_at: float,
-    ) -> bool:
-        """Post unless already posted; True when this call posted it."""
+    ) -> str:
+        """Post unless already posted; the message's id either way."""
         mark = f"sent:{reply_key}"
-        if await self._marks.is_set(mark):
-            return False
-        if redelivered and await chat.has_reply(place, reply_key, since=asked_at - LOOKBACK):
+        if (sent := await self._marks.get(mark)) is not None:
+            return sent
+        if redelivered and (found := await chat.find_reply(place, reply_key, since=asked_at - LOOKBACK)) is not None:
             log.info("reply already posted by an earlier run", extra={"reply_key": reply_key})
-            await self._marks.set(mark, SENT_TTL)
-            return False
-        await chat.post(place, text, reply_key=reply_key)
-        await self._marks.set(mark, SENT_TTL)
-        return True
+            await self._marks.set(mark, SENT_TTL, found)
+            return found
+        posted = await chat.post(place, text, reply_key=reply_key)
+        await self._marks.set(mark, SENT_TTL, posted)
+        return posted
 
     async def answer(
         self, chat: Chat, message: ChatMessage, text: str, *, redelivered: bool, asked_at: float, part: str = "answer"
-    ) -> bool:
+    ) -> str:
         """Answer ``message`` where it was asked."""
         return await self.send(
             chat,

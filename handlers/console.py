@@ -28,12 +28,17 @@ class ConsoleChat:
     async def acknowledge(self, message: ChatMessage) -> None:
         return None
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
+    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
         self._out.write(plain_people(text).rstrip("\n") + "\n")
         self._out.flush()
+        return reply_key
 
-    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
-        return False
+    async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
+        return None
+
+    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+        # A terminal can't edit what it printed; progress is printed as it comes.
+        await self.post(place, text, reply_key=reply_key)
 
 
 def message_from_line(line: str, number: int, user: str, channel: str, bot_name: str) -> ChatMessage | None:

@@ -15,10 +15,11 @@ from typing import TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubIntegration
+from github.Issue import Issue
 
 from bot.clients.blocking import off_loop
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import has_reply_marker, plain_people, with_reply_marker
+from bot.markers import find_marked, plain_people, with_reply_marker
 from bot.model import ChatMessage, GitHubThread, Place
 
 SERVICE = "GitHub"
@@ -139,21 +140,30 @@ class GitHubChat:
         # there, so a re-run job can react again safely.
         await off_loop(github_call(react))
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
+    def _issue(self, thread: GitHubThread) -> Issue:
+        return self._connector.for_repo(thread.repo).get_repo(thread.repo).get_issue(thread.number)
+
+    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
         thread = _thread(place)
 
-        def comment() -> None:
-            issue = self._connector.for_repo(thread.repo).get_repo(thread.repo).get_issue(thread.number)
-            issue.create_comment(with_reply_marker(plain_people(text), reply_key))
+        def comment() -> str:
+            return str(self._issue(thread).create_comment(with_reply_marker(plain_people(text), reply_key)).id)
 
-        await off_loop(github_call(comment))
+        return await off_loop(github_call(comment))
 
-    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
+    async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         thread = _thread(place)
 
-        def search() -> bool:
-            issue = self._connector.for_repo(thread.repo).get_repo(thread.repo).get_issue(thread.number)
-            comments = issue.get_comments(since=datetime.fromtimestamp(since, tz=UTC))
-            return any(has_reply_marker(c.body, reply_key) for c in comments)
+        def search() -> str | None:
+            comments = self._issue(thread).get_comments(since=datetime.fromtimestamp(since, tz=UTC))
+            return find_marked(((str(c.id), c.body) for c in comments), reply_key)
 
         return await off_loop(github_call(search))
+
+    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+        thread = _thread(place)
+
+        def edit() -> None:
+            self._issue(thread).get_comment(int(message_id)).edit(with_reply_marker(plain_people(text), reply_key))
+
+        await off_loop(github_call(edit))

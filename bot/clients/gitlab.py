@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any, TypeVar
 
 import gitlab
@@ -11,7 +12,7 @@ from gitlab.exceptions import GitlabError
 
 from bot.clients.blocking import off_loop
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import has_reply_marker, plain_people, with_reply_marker
+from bot.markers import find_marked, plain_people, with_reply_marker
 from bot.model import ChatMessage, GitLabThread, Place
 
 SERVICE = "GitLab"
@@ -81,24 +82,30 @@ class GitLabChat:
 
         await off_loop(gitlab_call(award))
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
+    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
         thread = _thread(place)
 
-        def note() -> None:
-            self._noteable(thread).notes.create({"body": with_reply_marker(plain_people(text), reply_key)})
+        def note() -> str:
+            created = self._noteable(thread).notes.create({"body": with_reply_marker(plain_people(text), reply_key)})
+            return str(created.id)
 
-        await off_loop(gitlab_call(note))
+        return await off_loop(gitlab_call(note))
 
-    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
+    async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         thread = _thread(place)
 
-        def search() -> bool:
+        def search() -> str | None:
             notes = self._noteable(thread).notes.list(iterator=True, order_by="created_at", sort="desc", per_page=100)
-            for seen, note in enumerate(notes):
-                if has_reply_marker(note.body, reply_key):
-                    return True
-                if seen >= SEARCH_LIMIT:
-                    break
-            return False
+            return find_marked(((str(n.id), n.body) for n in islice(notes, SEARCH_LIMIT)), reply_key)
 
         return await off_loop(gitlab_call(search))
+
+    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+        thread = _thread(place)
+
+        def edit() -> None:
+            note = self._noteable(thread).notes.get(int(message_id), lazy=True)
+            note.body = with_reply_marker(plain_people(text), reply_key)
+            note.save()
+
+        await off_loop(gitlab_call(edit))

@@ -94,11 +94,11 @@ class SlackChat:
         # would need one more scope and would only add noise.
         return None
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> None:
+    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
         thread = _thread(place)
         try:
             async with slack_call():
-                await self._client.chat_postMessage(
+                posted = await self._client.chat_postMessage(
                     channel=thread.channel,
                     thread_ts=thread.thread_ts,
                     text=to_mrkdwn(text),
@@ -110,6 +110,20 @@ class SlackChat:
             if refused.code not in NOT_A_MEMBER or reply_to is None:
                 raise
             await self._respond(reply_to, text)
+            return ""  # a response_url message can't be found or edited later
+        return str(posted["ts"])
+
+    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+        thread = _thread(place)
+        if not message_id:
+            return
+        async with slack_call():
+            await self._client.chat_update(
+                channel=thread.channel,
+                ts=message_id,
+                text=to_mrkdwn(text),
+                metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
+            )
 
     async def _respond(self, url: str, text: str) -> None:
         """Answer a slash command through its response_url (no membership needed)."""
@@ -125,16 +139,14 @@ class SlackChat:
             # Slack refuses a response_url after 30 minutes or five uses.
             raise UpstreamRejected(SERVICE, f"the slash command's reply address was refused ({response.body})")
 
-    async def has_reply(self, place: Place, reply_key: str, *, since: float) -> bool:
+    async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         thread = _thread(place)
         async for message in self._history(thread, since):
             metadata = message.get("metadata") or {}
-            if (
-                metadata.get("event_type") == REPLY_EVENT_TYPE
-                and (metadata.get("event_payload") or {}).get("key") == reply_key
-            ):
-                return True
-        return False
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == REPLY_EVENT_TYPE and payload.get("key") == reply_key:
+                return str(message["ts"])
+        return None
 
     async def _history(self, thread: SlackThread, since: float) -> AsyncIterator[dict[str, Any]]:
         cursor: str | None = None

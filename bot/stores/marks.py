@@ -13,9 +13,10 @@ class RedisMarks:
         self._redis = client
 
     @translating
-    async def is_set(self, key: str) -> bool:
-        return bool(await self._redis.exists(keys.MARK + key))
+    async def get(self, key: str) -> str | None:
+        value = await self._redis.get(keys.MARK + key)
+        return value.decode() if isinstance(value, bytes) else value
 
     @translating
-    async def set(self, key: str, ttl: float) -> None:
-        await self._redis.set(keys.MARK + key, b"1", ex=max(1, int(ttl)))
+    async def set(self, key: str, ttl: float, value: str = "1") -> None:
+        await self._redis.set(keys.MARK + key, value, ex=max(1, int(ttl)))
