@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.chatops import ChatOps
-from bot.jobs import CHAT_MESSAGE, Delivery
+from bot.commands.deploying import DeployCommands
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Delivery
 from bot.model import ChatMessage
 
 
@@ -12,8 +13,9 @@ class UnknownJob(Exception):
 
 
 class Dispatcher:
-    def __init__(self, chatops: ChatOps) -> None:
+    def __init__(self, chatops: ChatOps, deploying: DeployCommands) -> None:
         self._chatops = chatops
+        self._deploying = deploying
 
     async def run(self, delivery: Delivery) -> None:
         job = delivery.job
@@ -21,6 +23,10 @@ class Dispatcher:
             await self._chatops.handle(
                 ChatMessage.from_json(job.payload), redelivered=delivery.redelivered, asked_at=job.enqueued_at
             )
+            return
+        if job.kind == DEPLOY_STATUS:
+            payload = job.payload
+            await self._deploying.status_changed(payload["key"], payload["status"], payload.get("url"))
             return
         raise UnknownJob(job.kind)
 

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 CHAT_MESSAGE = "chat.message"
+DEPLOY_STATUS = "deploy.status"  # payload: key (forge:repo:id), status, url
 
 
 @dataclass(frozen=True)

@@ -24,19 +24,24 @@ from starlette.routing import Route
 
 from bot.assistant import UnconfiguredAssistant
 from bot.chatops import ChatOps
-from bot.clients.github import GitHubChat, GitHubConnector
-from bot.clients.gitlab import GitLabChat
+from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
+from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.slack import SlackChat
+from bot.commands.deploying import DeployCommands
 from bot.commands.runner import CommandRunner
 from bot.config import OpsConfig
+from bot.deploys import Deploys, Forge, ForgeName
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
 from bot.locks import Locking
 from bot.model import Platform
 from bot.ports import Chat
 from bot.replies import Replies
+from bot.reporting import Reporter
 from bot.settings import Settings
+from bot.stores.approvals import RedisApprovalStore
 from bot.stores.audit import RedisAuditLog
+from bot.stores.deploys import RedisDeploymentStore
 from bot.stores.locks import RedisLockStore
 from bot.stores.marks import RedisMarks
 from bot.stores.queue import RedisJobQueue
@@ -71,26 +76,40 @@ class Runtime:
         await self.redis.aclose()
 
 
-def build_chats(settings: Settings) -> dict[Platform, Chat]:
+def github_connector(settings: Settings) -> GitHubConnector | None:
+    if settings.github_credentials is None:
+        return None
+    return GitHubConnector(
+        settings.github_api_url,
+        token=settings.github_token.reveal() if settings.github_token else None,
+        app_id=settings.github_app_id,
+        private_key=settings.github_app_private_key.reveal() if settings.github_app_private_key else None,
+        write_interval=settings.github_write_interval,
+    )
+
+
+def gitlab_client(settings: Settings) -> gitlab.Gitlab | None:
+    if settings.gitlab_token is None:
+        return None
+    return gitlab.Gitlab(settings.gitlab_url, private_token=settings.gitlab_token.reveal(), timeout=15)
+
+
+def build_integrations(settings: Settings) -> tuple[dict[Platform, Chat], dict[ForgeName, Forge]]:
+    """Chats and forges for whatever has credentials; one client per service, shared."""
     chats: dict[Platform, Chat] = {}
+    forges: dict[ForgeName, Forge] = {}
     if settings.slack_bot_token is not None:
         chats["slack"] = SlackChat(
             AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url),
             settings.slack_api_url,
         )
-    if settings.github_credentials is not None:
-        connector = GitHubConnector(
-            settings.github_api_url,
-            token=settings.github_token.reveal() if settings.github_token else None,
-            app_id=settings.github_app_id,
-            private_key=settings.github_app_private_key.reveal() if settings.github_app_private_key else None,
-            write_interval=settings.github_write_interval,
-        )
+    if (connector := github_connector(settings)) is not None:
         chats["github"] = GitHubChat(connector)
-    if settings.gitlab_token is not None:
-        client = gitlab.Gitlab(settings.gitlab_url, private_token=settings.gitlab_token.reveal(), timeout=15)
+        forges["github"] = GitHubForge(connector)
+    if (client := gitlab_client(settings)) is not None:
         chats["gitlab"] = GitLabChat(client)
-    return chats
+        forges["gitlab"] = GitLabForge(client)
+    return chats, forges
 
 
 def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | None = None) -> Runtime:
@@ -99,10 +118,18 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     queue = RedisJobQueue(client, embedded=embedded)
     audit = RedisAuditLog(client)
     locking = Locking(RedisLockStore(client), audit, config, time.time)
-    commands = CommandRunner(settings.bot_name, locking, audit)
+    chats, forges = build_integrations(settings)
+    chats.update(extra_chats or {})
+    marks = RedisMarks(client)
+    replies = Replies(marks)
+    deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, time.time)
+    deploying = DeployCommands(
+        deploys, RedisApprovalStore(client), Reporter(chats, replies, marks), audit, config, time.time
+    )
+    commands = CommandRunner(settings.bot_name, locking, audit, deploying)
     chatops = ChatOps(
-        chats={**build_chats(settings), **(extra_chats or {})},
-        replies=Replies(RedisMarks(client)),
+        chats=chats,
+        replies=replies,
         commands=commands,
         assistant=UnconfiguredAssistant(),
         bot_name=settings.bot_name,
@@ -117,7 +144,7 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
         metrics=Metrics(),
         commands=commands,
         chatops=chatops,
-        dispatcher=Dispatcher(chatops),
+        dispatcher=Dispatcher(chatops, deploying),
         intake=Intake(queue),
     )
 

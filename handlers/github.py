@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from bot.inbound import ForgeComment, Ignored, addressed_to_bot
 from bot.intake import Intake
-from bot.jobs import CHAT_MESSAGE, Job
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Job
 from bot.model import GitHubThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
@@ -73,6 +73,19 @@ def comment_from(event: str, payload: dict[str, Any]) -> ForgeComment | None:
         raise MalformedPayload(f"{event} payload lacks {exc}") from exc
 
 
+def deployment_status_job(payload: dict[str, Any]) -> Job | Ignored:
+    """A status of a deployment opsbot created (its payload says so); others are ignored."""
+    try:
+        deployment, status = payload["deployment"], payload["deployment_status"]
+        if not isinstance(deployment.get("payload"), dict) or "opsbot" not in deployment["payload"]:
+            return Ignored("deployment not created by opsbot")
+        key = f"github:{payload['repository']['full_name']}:{deployment['id']}"
+        url = status.get("log_url") or status.get("target_url") or status.get("environment_url")
+        return Job(DEPLOY_STATUS, {"key": key, "status": str(status["state"]), "url": url})
+    except (KeyError, TypeError) as exc:
+        raise MalformedPayload(f"deployment_status payload lacks {exc}") from exc
+
+
 class GitHubWebhook:
     def __init__(self, secret: Secret | None, bot_name: str, intake: Intake, metrics: Metrics) -> None:
         self._secret = secret.reveal().encode() if secret else None
@@ -99,12 +112,20 @@ class GitHubWebhook:
                 raise MalformedPayload("the body is not a JSON object")
             if event == "ping":
                 return answer(200, "pong", zen=payload.get("zen"))
-            comment = comment_from(event, payload)
+            job = self._job(event, payload)
         except (orjson.JSONDecodeError, MalformedPayload) as exc:
             return self._door.reject(400, "malformed", f"malformed {event} payload: {exc}")
         self._door.received()
-        decision = addressed_to_bot(comment, self._bot_name) if comment else Ignored(f"{event} is not handled")
-        if isinstance(decision, Ignored):
-            return self._door.ignore(decision.reason)
-        job = Job(CHAT_MESSAGE, decision.to_json(), trace={"delivery": delivery, "event": event})
+        if isinstance(job, Ignored):
+            return self._door.ignore(job.reason)
+        job.trace.update(delivery=delivery, event=event)
         return await self._door.admit_webhook(f"github:{delivery}", job)
+
+    def _job(self, event: str, payload: dict[str, Any]) -> Job | Ignored:
+        if event == "deployment_status":
+            return deployment_status_job(payload)
+        comment = comment_from(event, payload)
+        if comment is None:
+            return Ignored(f"{event} is not handled")
+        decision = addressed_to_bot(comment, self._bot_name)
+        return decision if isinstance(decision, Ignored) else Job(CHAT_MESSAGE, decision.to_json())

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from bot.inbound import ForgeComment, Ignored, addressed_to_bot
 from bot.intake import Intake
-from bot.jobs import CHAT_MESSAGE, Job
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Job
 from bot.model import GitLabThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
@@ -62,6 +62,30 @@ def comment_from(payload: dict[str, Any]) -> ForgeComment | None:
         raise MalformedPayload(f"note payload lacks {exc}") from exc
 
 
+# GitLab's pipeline statuses, as the deploy status people see.
+PIPELINE_STATUS = {
+    "created": "queued", "waiting_for_resource": "queued", "preparing": "queued", "pending": "queued",
+    "scheduled": "queued", "running": "in_progress", "success": "success", "failed": "failure",
+    "canceled": "cancelled", "skipped": "cancelled",
+}  # fmt: skip
+
+
+def pipeline_job(payload: dict[str, Any]) -> tuple[str, Job] | Ignored:
+    """A status of a pipeline opsbot started (its variables say so); others are ignored."""
+    try:
+        pipeline = payload["object_attributes"]
+        variables = {v.get("key") for v in pipeline.get("variables") or [] if isinstance(v, dict)}
+        if "OPSBOT_SERVICE" not in variables:
+            return Ignored("pipeline not started by opsbot")
+        project = str(payload["project"]["path_with_namespace"])
+        status = PIPELINE_STATUS.get(str(pipeline["status"]), str(pipeline["status"]))
+        key = f"gitlab:{project}:{pipeline['id']}"
+        # Each status of a pipeline is its own event; a redelivery of one is not.
+        return f"{key}:{status}", Job(DEPLOY_STATUS, {"key": key, "status": status, "url": pipeline.get("url")})
+    except (KeyError, TypeError) as exc:
+        raise MalformedPayload(f"pipeline payload lacks {exc}") from exc
+
+
 class GitLabWebhook:
     def __init__(self, secret: Secret | None, bot_name: str, intake: Intake, metrics: Metrics) -> None:
         self._secret = secret.reveal().encode() if secret else None
@@ -81,18 +105,27 @@ class GitLabWebhook:
             payload = orjson.loads(body)
             if not isinstance(payload, dict):
                 raise MalformedPayload("the body is not a JSON object")
-            comment = comment_from(payload)
+            found = self._job(payload, event)
         except (orjson.JSONDecodeError, MalformedPayload) as exc:
             return self._door.reject(400, "malformed", f"malformed {event or 'GitLab'} payload: {exc}")
         self._door.received()
-        decision = (
-            addressed_to_bot(comment, self._bot_name) if comment else Ignored(f"{event or 'event'} is not handled")
+        if isinstance(found, Ignored):
+            return self._door.ignore(found.reason)
+        event_key, job = found
+        job.trace.update(
+            event=event,
+            delivery=request.headers.get("idempotency-key") or request.headers.get("x-gitlab-event-uuid") or "",
         )
+        return await self._door.admit_webhook(event_key, job)
+
+    def _job(self, payload: dict[str, Any], event: str) -> tuple[str, Job] | Ignored:
+        """The job for this event and the key that makes its redeliveries harmless."""
+        if payload.get("object_kind") == "pipeline":
+            return pipeline_job(payload)
+        comment = comment_from(payload)
+        if comment is None:
+            return Ignored(f"{event or 'event'} is not handled")
+        decision = addressed_to_bot(comment, self._bot_name)
         if isinstance(decision, Ignored):
-            return self._door.ignore(decision.reason)
-        trace = {
-            "event": event,
-            "delivery": request.headers.get("idempotency-key") or request.headers.get("x-gitlab-event-uuid") or "",
-        }
-        job = Job(CHAT_MESSAGE, decision.to_json(), trace=trace)
-        return await self._door.admit_webhook(decision.id, job)
+            return decision
+        return decision.id, Job(CHAT_MESSAGE, decision.to_json())

@@ -16,11 +16,13 @@ from typing import TypeVar
 import requests
 from github import Auth, Github, GithubException, GithubIntegration
 from github.Issue import Issue
+from github.Repository import Repository
 
 from bot.clients.blocking import off_loop
+from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import find_marked, plain_people, with_reply_marker
-from bot.model import ChatMessage, GitHubThread, Place
+from bot.model import ChatMessage, GitHubThread, Person, Place
 
 SERVICE = "GitHub"
 EYES = "eyes"
@@ -167,3 +169,61 @@ class GitHubChat:
             self._issue(thread).get_comment(int(message_id)).edit(with_reply_marker(plain_people(text), reply_key))
 
         await off_loop(github_call(edit))
+
+
+WRITE_PERMISSIONS = {"admin", "maintain", "write"}
+
+
+class GitHubForge:
+    """GitHub Deployments as a :class:`bot.deploys.Forge`."""
+
+    def __init__(self, connector: GitHubConnector) -> None:
+        self._connector = connector
+
+    def _repo(self, repo: str) -> Repository:
+        return self._connector.for_repo(repo).get_repo(repo)
+
+    async def resolve(self, repo: str, ref: str | None) -> tuple[str, str]:
+        def run() -> tuple[str, str]:
+            found = self._repo(repo)
+            name = ref or found.default_branch
+            return name, found.get_commit(name).sha
+
+        return await off_loop(github_call(run))
+
+    async def change_head(self, repo: str, number: int) -> tuple[str, str]:
+        def run() -> tuple[str, str]:
+            head = self._repo(repo).get_pull(number).head
+            return head.ref, head.sha
+
+        return await off_loop(github_call(run))
+
+    async def may_deploy(self, repo: str, person: Person) -> bool:
+        def run() -> bool:
+            return self._repo(repo).get_collaborator_permission(person.id) in WRITE_PERMISSIONS
+
+        return await off_loop(github_call(run))
+
+    async def create(self, new: NewDeployment) -> tuple[str, str | None]:
+        def run() -> tuple[str, str | None]:
+            deployment = self._repo(new.repo).create_deployment(
+                ref=new.sha,  # the exact commit that was checked (and approved), not a moving branch
+                environment=new.environment,
+                description=(
+                    f"{new.service} {new.ref} to {new.environment}, requested by {new.requester.handle} via opsbot"
+                ),
+                payload={
+                    "opsbot": {
+                        "service": new.service,
+                        "ref": new.ref,
+                        "requested_by": new.requester.handle,
+                        "report_to": dict(vars(new.report_to)),
+                    }
+                },
+                production_environment=new.protected,
+                auto_merge=False,  # never merge the default branch into the ref behind people's backs
+                transient_environment=False,
+            )
+            return str(deployment.id), deployment.url
+
+        return await off_loop(github_call(run))

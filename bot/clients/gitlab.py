@@ -11,9 +11,10 @@ import requests
 from gitlab.exceptions import GitlabError
 
 from bot.clients.blocking import off_loop
+from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import find_marked, plain_people, with_reply_marker
-from bot.model import ChatMessage, GitLabThread, Place
+from bot.model import ChatMessage, GitLabThread, Person, Place
 
 SERVICE = "GitLab"
 EYES = "eyes"
@@ -109,3 +110,65 @@ class GitLabChat:
             note.save()
 
         await off_loop(gitlab_call(edit))
+
+
+DEVELOPER = 30  # GitLab's access level that may push and run pipelines
+
+
+class GitLabForge:
+    """GitLab pipelines as a :class:`bot.deploys.Forge`."""
+
+    def __init__(self, client: gitlab.Gitlab) -> None:
+        self._gl = client
+
+    async def resolve(self, repo: str, ref: str | None) -> tuple[str, str]:
+        def run() -> tuple[str, str]:
+            project = self._gl.projects.get(repo)
+            name = ref or str(project.default_branch)
+            return name, str(project.commits.get(name).id)
+
+        return await off_loop(gitlab_call(run))
+
+    async def change_head(self, repo: str, number: int) -> tuple[str, str]:
+        def run() -> tuple[str, str]:
+            request = self._gl.projects.get(repo, lazy=True).mergerequests.get(number)
+            return str(request.source_branch), str(request.sha)
+
+        return await off_loop(gitlab_call(run))
+
+    async def may_deploy(self, repo: str, person: Person) -> bool:
+        def run() -> bool:
+            users = self._gl.users.list(username=person.id, get_all=False)
+            if not users:
+                return False
+            member = self._gl.projects.get(repo, lazy=True).members_all.get(users[0].id)
+            return int(member.access_level) >= DEVELOPER
+
+        try:
+            return await off_loop(gitlab_call(run))
+        except UpstreamRejected as refused:
+            if refused.status == 404:  # not a member at all
+                return False
+            raise
+
+    async def create(self, new: NewDeployment) -> tuple[str, str | None]:
+        def run() -> tuple[str, str | None]:
+            pipeline = self._gl.projects.get(new.repo, lazy=True).pipelines.create(
+                {
+                    "ref": new.ref,  # GitLab runs pipelines on refs; the sha is checked below
+                    "variables": [
+                        {"key": "OPSBOT_SERVICE", "value": new.service},
+                        {"key": "OPSBOT_ENVIRONMENT", "value": new.environment},
+                        {"key": "OPSBOT_REQUESTED_BY", "value": new.requester.handle},
+                    ],
+                }
+            )
+            if str(pipeline.sha) != new.sha:
+                # The branch moved after it was checked (or approved): don't run what nobody looked at.
+                pipeline.cancel()
+                raise UpstreamRejected(
+                    SERVICE, f"`{new.ref}` moved to {str(pipeline.sha)[:7]} while the deploy was prepared; ask again"
+                )
+            return str(pipeline.id), getattr(pipeline, "web_url", None)
+
+        return await off_loop(gitlab_call(run))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from bot.commands.types import (
     MEMORY_TYPES,
+    Approve,
     Command,
     Deploy,
     Forget,
@@ -45,6 +46,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # branches, tags and SHAs, nothing a shell or a URL could misread.
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 MEMORY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+APPROVAL_ID = re.compile(r"^[0-9a-f]{6}$")
 
 
 class UsageProblem(Exception):
@@ -113,6 +115,12 @@ def _rollback(args: list[str]) -> Command:
     if len(args) != 2:
         raise UsageProblem("expected a service and an environment")
     return Rollback(service=_name(args[0], "service"), environment=_name(args[1], "environment"))
+
+
+def _approve(args: list[str]) -> Command:
+    if len(args) > 1 or (args and not APPROVAL_ID.match(args[0])):
+        raise UsageProblem("takes at most one approval id")
+    return Approve(approval_id=args[0] if args else None)
 
 
 def _status(args: list[str]) -> Command:
@@ -199,6 +207,12 @@ REGISTRY: tuple[Entry, ...] = (
         _deploy,
     ),
     Entry(("rollback",), "rollback <service> <env>", "redeploy the previous successful ref", _rollback),
+    Entry(
+        ("approve",),
+        "approve [<id>]",
+        "approve a pending deploy to a protected environment (not your own)",
+        _approve,
+    ),
     Entry(("status",), "status [<service>]", "recent deploys, locks and audit", _status, questions_fall_through=True),
     Entry(("lock",), "lock <env> [<service>] [--reason <text>]", "hold deploys to an environment", _lock),
     Entry(("unlock",), "unlock <env> [<service>]", "release your lock", _unlock),

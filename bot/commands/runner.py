@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.audit import AuditEntry, AuditLog
+from bot.commands.deploying import DeployCommands
 from bot.commands.registry import help_lines
-from bot.commands.types import Command, Help, Lock, Locks, Status, Unlock
+from bot.commands.types import Approve, Command, Deploy, Help, Lock, Locks, Rollback, Status, Unlock
 from bot.locks import Locking, LockScope
 from bot.model import ChatMessage
 
@@ -36,12 +37,16 @@ def describe(entry: AuditEntry) -> str:
 
 
 class CommandRunner:
-    def __init__(self, bot_name: str, locking: Locking, audit: AuditLog) -> None:
+    def __init__(self, bot_name: str, locking: Locking, audit: AuditLog, deploying: DeployCommands) -> None:
         self._bot_name = bot_name
         self._locking = locking
         self._audit = audit
+        self._deploying = deploying
         self._table: dict[type[Any], Callable[[Any, ChatMessage], Awaitable[str]]] = {
             Help: self._help,
+            Deploy: deploying.deploy,
+            Rollback: deploying.rollback,
+            Approve: deploying.approve,
             Lock: self._lock,
             Unlock: self._unlock,
             Locks: self._locks,

@@ -39,6 +39,11 @@ class Rollback:
 
 
 @dataclass(frozen=True)
+class Approve:
+    approval_id: str | None = None  # None: the pending approval in this thread
+
+
+@dataclass(frozen=True)
 class Status:
     service: str | None = None
 
@@ -102,6 +107,7 @@ Command = (
     Help
     | Deploy
     | Rollback
+    | Approve
     | Status
     | Lock
     | Unlock

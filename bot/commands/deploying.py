@@ -1,0 +1,178 @@
+"""The deploy, rollback and approve commands, and deploy status as people see it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
+from bot.audit import AuditEntry, AuditLog
+from bot.commands.types import Approve, Deploy, Rollback
+from bot.config import OpsConfig
+from bot.deploys import TERMINAL, Deployment, Deploys, Target
+from bot.errors import CommandError
+from bot.model import ChatMessage, Person, Place
+from bot.reporting import Reporter
+
+SHOWN_STATES = {
+    "pending": "⏳ queued",
+    "queued": "⏳ queued",
+    "in_progress": "🚀 in progress",
+    "success": "✅ live",
+    "failure": "❌ failed",
+    "error": "❌ failed (error)",
+    "inactive": "💤 superseded",
+    "cancelled": "🛑 cancelled",
+}
+
+
+def status_text(deployment: Deployment) -> str:
+    state = SHOWN_STATES.get(deployment.status, deployment.status)
+    link = f" · [details]({deployment.url})" if deployment.url and deployment.url.startswith("https://") else ""
+    what = "Rollback" if deployment.rollback_of else "Deploy"
+    return (
+        f"{what} of `{deployment.service}` `{deployment.ref}` (`{deployment.sha[:7]}`) to `{deployment.environment}` "
+        f"for {deployment.requester.ref}: {state}{link}"
+    )
+
+
+def finished_text(deployment: Deployment) -> str | None:
+    if deployment.status == "success":
+        return f"✅ `{deployment.service}` `{deployment.ref}` is live on `{deployment.environment}`."
+    if deployment.status in ("failure", "error"):
+        return f"❌ Deploy of `{deployment.service}` `{deployment.ref}` to `{deployment.environment}` failed."
+    if deployment.status == "cancelled":
+        return f"🛑 Deploy of `{deployment.service}` `{deployment.ref}` to `{deployment.environment}` was cancelled."
+    return None
+
+
+class DeployCommands:
+    def __init__(
+        self,
+        deploys: Deploys,
+        approvals: ApprovalStore,
+        reporter: Reporter,
+        audit: AuditLog,
+        config: OpsConfig,
+        clock: Callable[[], float],
+    ) -> None:
+        self._deploys = deploys
+        self._approvals = approvals
+        self._reporter = reporter
+        self._audit = audit
+        self._config = config
+        self._clock = clock
+
+    async def deploy(self, command: Deploy, message: ChatMessage) -> str:
+        target = self._deploys.target(command.service, command.environment, message.place)
+        await self._audit_request(message.author, target, f"deploy {command.ref or 'default ref'}")
+        await self._deploys.authorise(message.author, target)
+        await self._deploys.check_lock(message.author, target)
+        ref, sha = await self._deploys.resolve_ref(target, command.ref, message.place)
+        return await self._go(message.author, target, ref, sha, message.place, f"{message.id}:answer", None)
+
+    async def rollback(self, command: Rollback, message: ChatMessage) -> str:
+        target = self._deploys.target(command.service, command.environment, message.place)
+        await self._audit_request(message.author, target, "rollback")
+        await self._deploys.authorise(message.author, target)
+        await self._deploys.check_lock(message.author, target)
+        previous = await self._deploys.previous_success(target)
+        return await self._go(
+            message.author, target, previous.ref, previous.sha, message.place, f"{message.id}:answer", previous.key
+        )
+
+    async def _go(
+        self,
+        person: Person,
+        target: Target,
+        ref: str,
+        sha: str,
+        origin: Place,
+        status_key: str,
+        rollback_of: str | None,
+    ) -> str:
+        if target.environment.protected:
+            return await self._ask_for_approval(person, target, ref, sha, origin, status_key, rollback_of)
+        deployment = await self._deploys.create(person, target, ref, sha, origin, status_key, rollback_of)
+        return status_text(deployment)
+
+    async def _ask_for_approval(
+        self,
+        person: Person,
+        target: Target,
+        ref: str,
+        sha: str,
+        origin: Place,
+        status_key: str,
+        rollback_of: str | None,
+    ) -> str:
+        approvers = [a for a in target.environment.approvers if a != person.handle]
+        if not approvers:
+            raise CommandError(
+                f"`{target.environment.name}` needs an approval by someone else, and no other approver is listed."
+            )
+        approval = PendingApproval(
+            id=PendingApproval.new_id(), service=target.service.name, environment=target.environment.name, ref=ref,
+            sha=sha, requester=person, origin=origin, status_key=status_key,
+            expires_at=self._clock() + APPROVAL_WINDOW, rollback_of=rollback_of,
+        )  # fmt: skip
+        await self._approvals.open(approval)
+        await self._audit_request(person, target, f"approval {approval.id} requested for {sha[:7]}")
+        who = ", ".join(_ref(a) for a in approvers)
+        minutes = int(APPROVAL_WINDOW // 60)
+        return (
+            f"⏳ `{target.environment.name}` is protected: deploying `{target.service.name}` `{ref}` (`{sha[:7]}`) "
+            f"needs an approval by one of {who} within {minutes} minutes. "
+            f"Approve with `approve {approval.id}` (or `@opsbot approve` on the pull/merge request)."
+        )
+
+    async def approve(self, command: Approve, message: ChatMessage) -> str:
+        approver = message.author
+        pending = (
+            await self._approvals.get(command.approval_id)
+            if command.approval_id
+            else await self._approvals.latest_for(message.place)
+        )
+        if pending is None:
+            raise CommandError("There is no pending approval here (it may have expired or been approved already).")
+        environment = self._config.environments.get(pending.environment)
+        if environment is None or approver.handle not in environment.approvers:
+            raise CommandError(f"You are not an approver of `{pending.environment}`.")
+        if approver == pending.requester:
+            raise CommandError("You can't approve your own deploy: someone else has to.")
+        if self._clock() > pending.expires_at:
+            raise CommandError("That approval request has expired; ask for the deploy again.")
+        closed = await self._approvals.close(pending.id)
+        if closed is None:
+            raise CommandError("Someone approved that deploy already.")
+        target = self._deploys.target(closed.service, closed.environment, closed.origin)
+        await self._audit.record(
+            AuditEntry("approval", approver, f"approved {closed.id} for {closed.requester.handle} ({closed.sha[:7]})",
+                       self._clock(), environment=closed.environment, service=closed.service)
+        )  # fmt: skip
+        deployment = await self._deploys.create(
+            closed.requester, target, closed.ref, closed.sha, closed.origin, closed.status_key, closed.rollback_of
+        )
+        await self._reporter.update(closed.origin, closed.status_key, status_text(deployment))
+        return f"👍 Approved by {approver.ref}. {status_text(deployment)}"
+
+    async def _audit_request(self, person: Person, target: Target, detail: str) -> None:
+        await self._audit.record(
+            AuditEntry("deploy.requested", person, detail, self._clock(),
+                       environment=target.environment.name, service=target.service.name)
+        )  # fmt: skip
+
+    async def status_changed(self, key: str, status: str, url: str | None) -> None:
+        """A forge reported progress: update the status message, announce the end."""
+        change = await self._deploys.status_changed(key, status, url)
+        if change is None:
+            return  # not a deployment opsbot created
+        before, after = change
+        if before.status == after.status and before.url == after.url:
+            return
+        await self._reporter.update(after.origin, after.status_key, status_text(after))
+        if after.status in TERMINAL and (text := finished_text(after)) is not None:
+            await self._reporter.announce(after.origin, f"{after.key}:{after.status}", text)
+
+
+def _ref(handle: str) -> str:
+    return f"<@{handle}>" if handle[:1] in ("U", "W") and ":" not in handle else handle

@@ -1,0 +1,274 @@
+"""Deploys: from a request in chat to a GitHub Deployment or a GitLab pipeline.
+
+The order of checks is the safety story: the service and environment must
+exist; the person must be allowed (ops.yaml's deployers, then write access
+on the forge; a check that fails or crashes denies); nobody else may hold a
+lock; only one deploy of a service to an environment is created at a time.
+Protected environments wait for an approval by someone else (bot.approvals).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal, Protocol
+
+from bot.audit import AuditEntry, AuditLog
+from bot.config import Environment, OpsConfig, Service
+from bot.errors import CommandError, OpsbotError
+from bot.locks import Locking
+from bot.model import GitHubThread, GitLabThread, Person, Place
+
+log = logging.getLogger(__name__)
+
+ForgeName = Literal["github", "gitlab"]
+TERMINAL = {"success", "failure", "error", "inactive", "cancelled"}
+CREATION_WINDOW = 60.0  # seconds the creation mutex lives if a worker dies holding it
+
+
+@dataclass(frozen=True)
+class Target:
+    service: Service
+    environment: Environment
+
+    @property
+    def forge(self) -> ForgeName:
+        return "github" if self.service.github else "gitlab"
+
+    @property
+    def repo(self) -> str:
+        return self.service.github or self.service.gitlab or ""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    forge: ForgeName
+    repo: str
+    forge_id: str  # GitHub deployment id, GitLab pipeline id
+    service: str
+    environment: str
+    ref: str
+    sha: str
+    requester: Person
+    origin: Place  # where the request came from; status goes back there
+    status_key: str  # reply key of the status message at the origin
+    status: str = "pending"
+    url: str | None = None
+    created_at: float = 0.0
+    rollback_of: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.forge}:{self.repo}:{self.forge_id}"
+
+
+@dataclass(frozen=True)
+class NewDeployment:
+    """What a forge is asked to create."""
+
+    repo: str
+    ref: str
+    sha: str
+    environment: str
+    service: str
+    requester: Person
+    protected: bool
+    report_to: Place
+
+
+class Forge(Protocol):
+    async def resolve(self, repo: str, ref: str | None) -> tuple[str, str]:
+        """(ref, sha) for ``ref``, or for the default branch when None."""
+
+    async def change_head(self, repo: str, number: int) -> tuple[str, str]:
+        """(branch, sha) at the head of pull/merge request ``number``."""
+
+    async def may_deploy(self, repo: str, person: Person) -> bool:
+        """Whether ``person`` can push to ``repo`` (GitHub write, GitLab Developer or more)."""
+
+    async def create(self, new: NewDeployment) -> tuple[str, str | None]:
+        """Create the deployment; its forge id and a URL to it."""
+
+
+class DeploymentStore(Protocol):
+    async def save(self, deployment: Deployment) -> None: ...
+
+    async def get(self, key: str) -> Deployment | None: ...
+
+    async def history(self, service: str, environment: str, limit: int) -> list[Deployment]:
+        """Newest first."""
+
+    async def claim_creation(self, service: str, environment: str, ttl: float) -> bool: ...
+
+    async def release_creation(self, service: str, environment: str) -> None: ...
+
+
+class CheckFailed(OpsbotError):
+    """A permission check could not be completed; the request is denied."""
+
+
+class Deploys:
+    def __init__(
+        self,
+        config: OpsConfig,
+        forges: dict[ForgeName, Forge],
+        store: DeploymentStore,
+        locking: Locking,
+        audit: AuditLog,
+        clock: Callable[[], float],
+    ) -> None:
+        self._config = config
+        self._forges = forges
+        self._store = store
+        self._locking = locking
+        self._audit = audit
+        self._clock = clock
+
+    # -- choosing what to deploy -------------------------------------------------------
+    def target(self, service_name: str | None, environment: str, place: Place) -> Target:
+        service = self._service(service_name, place)
+        if environment not in service.environments:
+            raise CommandError(
+                f"`{service.name}` has no environment `{environment}` (it has: {', '.join(service.environments)})."
+            )
+        return Target(service, self._config.environments[environment])
+
+    def _service(self, name: str | None, place: Place) -> Service:
+        if name is not None:
+            service = self._config.services.get(name)
+            if service is None:
+                known = ", ".join(sorted(self._config.services)) or "none are configured"
+                raise CommandError(f"There is no service called `{name}` (known: {known}).")
+            return service
+        repo = (
+            place.repo
+            if isinstance(place, GitHubThread)
+            else place.project
+            if isinstance(place, GitLabThread)
+            else None
+        )
+        matches = [s for s in self._config.services.values() if repo is not None and repo in (s.github, s.gitlab)]
+        if len(matches) != 1:
+            raise CommandError(
+                "Say which service to deploy: `deploy <service> to <env>`"
+                if not matches
+                else f"This repository has several services ({', '.join(s.name for s in matches)}); name one."
+            )
+        return matches[0]
+
+    def forge(self, target: Target) -> Forge:
+        forge = self._forges.get(target.forge)
+        if forge is None:
+            raise CommandError(f"opsbot has no {target.forge} credentials, so it can't deploy `{target.service.name}`.")
+        return forge
+
+    # -- who may ask --------------------------------------------------------------------
+    async def authorise(self, person: Person, target: Target) -> None:
+        """Deny unless ``person`` may deploy ``target``; a failed check denies."""
+        deployers = target.environment.deployers
+        if deployers is not None and person.handle not in deployers:
+            await self._refuse(person, target, "not a deployer of this environment")
+            raise CommandError(f"You may not deploy to `{target.environment.name}`: you are not one of its deployers.")
+        if person.platform != target.forge:
+            return  # a Slack or console user is trusted by ops.yaml alone
+        try:
+            allowed = await self.forge(target).may_deploy(target.repo, person)
+        except Exception as exc:  # deny when the check itself fails, whatever the reason
+            log.warning("permission check failed", extra={"person": person.handle, "error": str(exc)})
+            await self._refuse(person, target, f"permission check failed ({exc.__class__.__name__})")
+            raise CommandError(
+                f"I couldn't confirm your access to `{target.repo}`, so I won't deploy. ({exc})"
+            ) from exc
+        if not allowed:
+            await self._refuse(person, target, "no write access to the repository")
+            raise CommandError(f"You need write access to `{target.repo}` to deploy it.")
+
+    async def _refuse(self, person: Person, target: Target, why: str) -> None:
+        await self._record("deploy.refused", person, target, why)
+
+    async def _record(self, action: str, person: Person, target: Target, detail: str) -> None:
+        await self._audit.record(
+            AuditEntry(
+                action, person, detail, self._clock(), environment=target.environment.name, service=target.service.name
+            )
+        )
+
+    async def check_lock(self, person: Person, target: Target) -> None:
+        held = await self._locking.blocking(person, target.environment.name, target.service.name)
+        if held is not None:
+            reason = f": {held.reason}" if held.reason else " (no reason given)"
+            await self._refuse(person, target, f"locked by {held.holder.handle}")
+            raise CommandError(f"`{held.scope.label}` is locked by {held.holder.ref}{reason}. Nothing was deployed.")
+
+    async def resolve_ref(self, target: Target, ref: str | None, place: Place) -> tuple[str, str]:
+        forge = self.forge(target)
+        if ref is None and isinstance(place, GitHubThread) and place.is_pull_request and place.repo == target.repo:
+            return await forge.change_head(target.repo, place.number)
+        if (
+            ref is None
+            and isinstance(place, GitLabThread)
+            and place.kind == "merge_request"
+            and place.project == target.repo
+        ):
+            return await forge.change_head(target.repo, place.iid)
+        return await forge.resolve(target.repo, ref)
+
+    # -- creating ----------------------------------------------------------------------
+    async def create(
+        self,
+        person: Person,
+        target: Target,
+        ref: str,
+        sha: str,
+        origin: Place,
+        status_key: str,
+        rollback_of: str | None = None,
+    ) -> Deployment:
+        """Create the deployment, one at a time per service and environment."""
+        service, environment = target.service.name, target.environment.name
+        if not await self._store.claim_creation(service, environment, CREATION_WINDOW):
+            await self._refuse(person, target, "another deploy was being created")
+            raise CommandError(
+                f"Another deploy of `{service}` to `{environment}` is being created right now; try again in a moment."
+            )
+        try:
+            # Checked again under the mutex: a lock may have been taken meanwhile.
+            await self.check_lock(person, target)
+            forge_id, url = await self.forge(target).create(
+                NewDeployment(target.repo, ref, sha, environment, service, person, target.environment.protected, origin)
+            )
+            deployment = Deployment(
+                forge=target.forge, repo=target.repo, forge_id=forge_id, service=service, environment=environment,
+                ref=ref, sha=sha, requester=person, origin=origin, status_key=status_key, url=url,
+                created_at=self._clock(), rollback_of=rollback_of,
+            )  # fmt: skip
+            await self._store.save(deployment)
+        finally:
+            await self._store.release_creation(service, environment)
+        await self._record("deploy.created", person, target, f"{ref} ({sha[:7]}), {target.forge} #{forge_id}")
+        return deployment
+
+    async def previous_success(self, target: Target) -> Deployment:
+        """The ref to roll back to: the last success before the current one."""
+        successes = [
+            d
+            for d in await self._store.history(target.service.name, target.environment.name, 50)
+            if d.status == "success"
+        ]
+        if len(successes) < 2:
+            raise CommandError(
+                f"There is no earlier successful deploy of `{target.service.name}` "
+                f"to `{target.environment.name}` to roll back to."
+            )
+        current = successes[0]
+        return next((d for d in successes[1:] if d.sha != current.sha), successes[1])
+
+    async def status_changed(self, key: str, status: str, url: str | None) -> tuple[Deployment, Deployment] | None:
+        """Record a status from the forge; (before, after), or None if it isn't ours."""
+        before = await self._store.get(key)
+        if before is None:
+            return None
+        after = replace(before, status=status, url=url or before.url)
+        await self._store.save(after)
+        return before, after

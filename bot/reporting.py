@@ -1,0 +1,44 @@
+"""Keep people informed where they asked: one status message edited in place,
+and a short new message when something finishes (edits don't notify anyone)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from bot.model import Place, Platform
+from bot.ports import Chat, Marks
+from bot.replies import LOOKBACK, Replies
+
+
+class Reporter:
+    def __init__(
+        self, chats: Mapping[Platform, Chat], replies: Replies, marks: Marks, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._chats = chats
+        self._replies = replies
+        self._marks = marks
+        self._clock = clock
+
+    def _chat(self, place: Place) -> Chat:
+        chat = self._chats.get(place.platform)
+        if chat is None:
+            raise LookupError(f"no chat configured for {place.platform}")
+        return chat
+
+    async def update(self, place: Place, status_key: str, text: str) -> None:
+        """Edit the message posted under ``status_key``; post it if it's gone."""
+        chat = self._chat(place)
+        message_id = await self._marks.get(f"sent:{status_key}")
+        if message_id is None:
+            message_id = await chat.find_reply(place, status_key, since=self._clock() - LOOKBACK)
+        if message_id:
+            await chat.update(place, message_id, text, reply_key=status_key)
+        else:
+            await self._replies.send(chat, place, text, reply_key=status_key, redelivered=False, asked_at=self._clock())
+
+    async def announce(self, place: Place, key: str, text: str) -> None:
+        """A new message, once per ``key`` however often the job runs."""
+        await self._replies.send(
+            self._chat(place), place, text, reply_key=key, redelivered=True, asked_at=self._clock()
+        )

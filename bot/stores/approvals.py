@@ -1,0 +1,62 @@
+"""Pending approvals in Redis, expiring by themselves; closing one is GETDEL."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import redis.asyncio as redis
+
+from bot.approvals import PendingApproval
+from bot.model import Person, Place, place_from_json
+from bot.stores import keys
+from bot.stores.redis import translating
+
+
+def _place_key(place: Place) -> str:
+    return keys.APPROVALS_AT + ":".join(str(v) for v in vars(place).values() if v is not None)
+
+
+def _encode(approval: PendingApproval) -> bytes:
+    data: dict[str, Any] = dict(vars(approval))
+    data["requester"] = dict(vars(approval.requester))
+    data["origin"] = dict(vars(approval.origin))
+    return orjson.dumps(data)
+
+
+def _decode(raw: bytes | str) -> PendingApproval:
+    data = orjson.loads(raw)
+    data["requester"] = Person(**data["requester"])
+    data["origin"] = place_from_json(data["origin"])
+    return PendingApproval(**data)
+
+
+class RedisApprovalStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+
+    @translating
+    async def open(self, approval: PendingApproval) -> None:
+        ttl = max(1, int(approval.expires_at - time.time()))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(keys.APPROVAL + approval.id, _encode(approval), ex=ttl)
+            pipe.set(_place_key(approval.origin), approval.id, ex=ttl)
+            await pipe.execute()
+
+    @translating
+    async def latest_for(self, place: Place) -> PendingApproval | None:
+        found = await self._redis.get(_place_key(place))
+        if found is None:
+            return None
+        return await self.get(found.decode() if isinstance(found, bytes) else found)
+
+    @translating
+    async def get(self, approval_id: str) -> PendingApproval | None:
+        raw = await self._redis.get(keys.APPROVAL + approval_id)
+        return _decode(raw) if raw is not None else None
+
+    @translating
+    async def close(self, approval_id: str) -> PendingApproval | None:
+        raw = await self._redis.getdel(keys.APPROVAL + approval_id)
+        return _decode(raw) if raw is not None else None
