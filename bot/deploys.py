@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from bot.audit import AuditEntry, AuditLog
 from bot.config import Environment, OpsConfig, Service
-from bot.errors import CommandError, OpsbotError
+from bot.errors import CommandError, OpsbotError, UpstreamRejected
 from bot.locks import Locking
 from bot.model import GitHubThread, GitLabThread, Person, Place
 
@@ -202,6 +202,14 @@ class Deploys:
             raise CommandError(f"`{held.scope.label}` is locked by {held.holder.ref}{reason}. Nothing was deployed.")
 
     async def resolve_ref(self, target: Target, ref: str | None, place: Place) -> tuple[str, str]:
+        try:
+            return await self._resolve_ref(target, ref, place)
+        except UpstreamRejected as exc:
+            if exc.status in (404, 422) and ref is not None:
+                raise CommandError(f"`{ref}` is not a branch, tag or commit of `{target.repo}`.") from exc
+            raise
+
+    async def _resolve_ref(self, target: Target, ref: str | None, place: Place) -> tuple[str, str]:
         forge = self.forge(target)
         if ref is None and isinstance(place, GitHubThread) and place.is_pull_request and place.repo == target.repo:
             return await forge.change_head(target.repo, place.number)

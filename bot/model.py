@@ -113,6 +113,12 @@ class ChatMessage:
         )
 
 
+def public_place(place: Place) -> dict[str, Any]:
+    """``place`` as it may be shown outside opsbot: without a slash command's
+    response_url, which lets whoever holds it post into the channel."""
+    return {key: value for key, value in vars(place).items() if key != "response_url"}
+
+
 def place_from_json(data: dict[str, Any]) -> Place:
     kinds: dict[str, type[Place]] = {
         "slack": SlackThread,

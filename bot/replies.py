@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.errors import UpstreamRejected
 from bot.model import ChatMessage, Place
 from bot.ports import Chat, Marks
 
@@ -39,13 +40,22 @@ class Replies:
         mark = f"sent:{reply_key}"
         if (sent := await self._marks.get(mark)) is not None:
             return sent
-        if redelivered and (found := await chat.find_reply(place, reply_key, since=asked_at - LOOKBACK)) is not None:
+        if redelivered and (found := await self._find(chat, place, reply_key, asked_at)) is not None:
             log.info("reply already posted by an earlier run", extra={"reply_key": reply_key})
             await self._marks.set(mark, SENT_TTL, found)
             return found
         posted = await chat.post(place, text, reply_key=reply_key)
         await self._marks.set(mark, SENT_TTL, posted)
         return posted
+
+    @staticmethod
+    async def _find(chat: Chat, place: Place, reply_key: str, asked_at: float) -> str | None:
+        try:
+            return await chat.find_reply(place, reply_key, since=asked_at - LOOKBACK)
+        except UpstreamRejected as exc:
+            # The lookup is a courtesy; an answer posted twice beats no answer.
+            log.warning("could not look for an earlier reply", extra={"reply_key": reply_key, "error": str(exc)})
+            return None
 
     async def answer(
         self, chat: Chat, message: ChatMessage, text: str, *, redelivered: bool, asked_at: float, part: str = "answer"

@@ -22,7 +22,7 @@ from bot.clients.blocking import off_loop
 from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import find_marked, plain_people, with_reply_marker
-from bot.model import ChatMessage, GitHubThread, Person, Place
+from bot.model import ChatMessage, GitHubThread, Person, Place, public_place
 
 SERVICE = "GitHub"
 EYES = "eyes"
@@ -187,7 +187,9 @@ class GitHubForge:
         def run() -> tuple[str, str]:
             found = self._repo(repo)
             name = ref or found.default_branch
-            return name, found.get_commit(name).sha
+            commit = found.get_commit(name)
+            commit.update()  # a lazy commit's "sha" is just the name it was asked for
+            return name, commit.sha
 
         return await off_loop(github_call(run))
 
@@ -217,7 +219,7 @@ class GitHubForge:
                         "service": new.service,
                         "ref": new.ref,
                         "requested_by": new.requester.handle,
-                        "report_to": dict(vars(new.report_to)),
+                        "report_to": public_place(new.report_to),
                     }
                 },
                 production_environment=new.protected,

@@ -134,11 +134,11 @@ class DeployCommands:
         )
         if pending is None:
             raise CommandError("There is no pending approval here (it may have expired or been approved already).")
+        if approver == pending.requester:
+            raise CommandError("You can't approve your own deploy: someone else has to.")
         environment = self._config.environments.get(pending.environment)
         if environment is None or approver.handle not in environment.approvers:
             raise CommandError(f"You are not an approver of `{pending.environment}`.")
-        if approver == pending.requester:
-            raise CommandError("You can't approve your own deploy: someone else has to.")
         if self._clock() > pending.expires_at:
             raise CommandError("That approval request has expired; ask for the deploy again.")
         closed = await self._approvals.close(pending.id)
