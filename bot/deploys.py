@@ -257,6 +257,18 @@ class Deploys:
         await self._record("deploy.created", person, target, f"{ref} ({sha[:7]}), {target.forge} #{forge_id}")
         return deployment
 
+    async def latest(self, service: str | None) -> list[Deployment]:
+        """The newest deployment of each service (or of ``service``) to each of its environments."""
+        if service is None:
+            services = list(self._config.services.values())
+        else:
+            services = [self._config.services[service]] if service in self._config.services else []
+        found: list[Deployment] = []
+        for each in services:
+            for environment in each.environments:
+                found.extend(await self._store.history(each.name, environment, 1))
+        return found
+
     async def previous_success(self, target: Target) -> Deployment:
         """The ref to roll back to: the last success before the current one."""
         successes = [

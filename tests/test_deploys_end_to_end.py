@@ -207,6 +207,10 @@ async def test_rollback_redeploys_the_previous_successful_ref(bot: BotUnderTest,
     deployments = emulators.github.deployments(API)
     assert [d["ref"] for d in deployments] == [MAIN_SHA, "b" * 40, MAIN_SHA]
     assert "Rollback of `api` `main`" in slack_answers(emulators)[-1]["text"]
+    await slack(bot, "status api")
+    status = slack_answers(emulators)[-1]["text"]
+    assert "⏳ queued `api` → `staging`: `main` (`aaaaaaa`) by <@U_ALICE>" in status
+    assert "deploy.created staging/api by <@U_ALICE>" in status
 
 
 async def test_two_simultaneous_requests_create_exactly_one_deployment(bot: BotUnderTest, emulators: Emulators) -> None:

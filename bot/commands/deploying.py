@@ -161,6 +161,13 @@ class DeployCommands:
                        environment=target.environment.name, service=target.service.name)
         )  # fmt: skip
 
+    async def latest_lines(self, service: str | None) -> list[str]:
+        return [
+            f"{SHOWN_STATES.get(d.status, d.status)} `{d.service}` → `{d.environment}`: `{d.ref}` (`{d.sha[:7]}`) "
+            f"by {d.requester.ref}"
+            for d in await self._deploys.latest(service)
+        ]
+
     async def status_changed(self, key: str, status: str, url: str | None) -> None:
         """A forge reported progress: update the status message, announce the end."""
         change = await self._deploys.status_changed(key, status, url)

@@ -101,6 +101,8 @@ class CommandRunner:
         ]
         activity = await self._audit.recent(STATUS_ACTIVITY, service=command.service)
         title = f"**Status of {command.service}**" if command.service else "**Status**"
-        lines = [title, "", "Locks:", self._render_locks(locks) or "none"]
+        deploys = await self._deploying.latest_lines(command.service)
+        lines = [title, "", "Latest deploys:", *(deploys or ["none yet"])]
+        lines += ["", "Locks:", self._render_locks(locks) or "none"]
         lines += ["", "Recent activity:", *(f"• {describe(entry)}" for entry in activity)] if activity else []
         return "\n".join(lines)
