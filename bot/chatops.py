@@ -10,7 +10,7 @@ from bot.commands.registry import parse
 from bot.commands.runner import CommandRunner, command_prefix
 from bot.commands.types import FreeText, Malformed
 from bot.errors import CommandError, OpsbotError, UpstreamError
-from bot.model import ChatMessage, Place, Platform
+from bot.model import Answer, ChatMessage, Place, Platform
 from bot.ports import Chat
 from bot.replies import Replies
 
@@ -42,7 +42,7 @@ class ChatOps:
             raise NoChat(f"no credentials configured to answer on {place.platform}")
         return chat
 
-    async def respond(self, message: ChatMessage) -> str:
+    async def respond(self, message: ChatMessage) -> Answer | str:
         """The answer to ``message``, without posting it."""
         parsed = parse(message.text)
         if isinstance(parsed, Malformed):

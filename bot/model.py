@@ -70,6 +70,21 @@ Place = SlackThread | GitHubThread | GitLabThread | ConsoleThread
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button under a reply; where buttons don't exist, the text says what to type."""
+
+    label: str
+    action: str  # a wire string the Slack handler routes on
+    value: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     """One message addressed to the bot: a slash command or a mention.
 

@@ -7,11 +7,12 @@ and the tests use the real implementations against emulators.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.jobs import Delivery, Job
-from bot.model import ChatMessage, Place
+from bot.model import Button, ChatMessage, Place
 
 
 class Chat(Protocol):
@@ -20,14 +21,14 @@ class Chat(Protocol):
     async def acknowledge(self, message: ChatMessage) -> None:
         """Show the person that the bot saw their message (👀), idempotently."""
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
+    async def post(self, place: Place, text: str, *, reply_key: str, buttons: Sequence[Button] = ()) -> str:
         """Post ``text`` at ``place``, tagged invisibly with ``reply_key``; the message's id."""
 
     async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         """The id of a message tagged ``reply_key`` already at ``place``, if there is one."""
 
     async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
-        """Replace the text of a message opsbot posted (people aren't notified of edits)."""
+        """Replace a message opsbot posted, buttons included (people aren't notified of edits)."""
 
 
 @dataclass(frozen=True)

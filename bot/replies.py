@@ -10,9 +10,10 @@ key is already there (the Prow/Renovate habit: trust the remote state).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from bot.errors import UpstreamRejected
-from bot.model import ChatMessage, Place
+from bot.model import Answer, Button, ChatMessage, Place
 from bot.ports import Chat, Marks
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Replies:
         reply_key: str,
         redelivered: bool,
         asked_at: float,
+        buttons: Sequence[Button] = (),
     ) -> str:
         """Post unless already posted; the message's id either way."""
         mark = f"sent:{reply_key}"
@@ -44,7 +46,7 @@ class Replies:
             log.info("reply already posted by an earlier run", extra={"reply_key": reply_key})
             await self._marks.set(mark, SENT_TTL, found)
             return found
-        posted = await chat.post(place, text, reply_key=reply_key)
+        posted = await chat.post(place, text, reply_key=reply_key, buttons=buttons)
         await self._marks.set(mark, SENT_TTL, posted)
         return posted
 
@@ -58,14 +60,24 @@ class Replies:
             return None
 
     async def answer(
-        self, chat: Chat, message: ChatMessage, text: str, *, redelivered: bool, asked_at: float, part: str = "answer"
+        self,
+        chat: Chat,
+        message: ChatMessage,
+        answer: Answer | str,
+        *,
+        redelivered: bool,
+        asked_at: float,
+        part: str = "answer",
     ) -> str:
         """Answer ``message`` where it was asked."""
+        if isinstance(answer, str):
+            answer = Answer(answer)
         return await self.send(
             chat,
             message.place,
-            text,
+            answer.text,
             reply_key=f"{message.id}:{part}",
             redelivered=redelivered,
             asked_at=asked_at,
+            buttons=answer.buttons,
         )

@@ -10,11 +10,12 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from collections.abc import Sequence
 from typing import TextIO
 
 from bot.chatops import ChatOps
 from bot.markers import plain_people
-from bot.model import ChatMessage, ConsoleThread, Person, Place
+from bot.model import Button, ChatMessage, ConsoleThread, Person, Place
 
 SLASH = "/ops"
 
@@ -28,7 +29,7 @@ class ConsoleChat:
     async def acknowledge(self, message: ChatMessage) -> None:
         return None
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
+    async def post(self, place: Place, text: str, *, reply_key: str, buttons: Sequence[Button] = ()) -> str:
         self._out.write(plain_people(text).rstrip("\n") + "\n")
         self._out.flush()
         return reply_key

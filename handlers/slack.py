@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clients.slack import to_mrkdwn
+from bot.commands.deploying import APPROVE_ACTION
 from bot.commands.registry import is_help
 from bot.commands.runner import CommandRunner
 from bot.intake import Accepted, Intake
@@ -121,6 +122,7 @@ class SlackEvents:
     def _register(self, app: AsyncApp) -> None:
         app.command(SLASH_COMMAND)(self._on_slash_command)
         app.event("app_mention")(self._on_mention)
+        app.action(APPROVE_ACTION)(self._on_approve_click)
         # Everything else is acknowledged and ignored, as the contract asks;
         # without these Bolt would answer 404 to events we subscribe to but
         # don't act on (plain channel messages, reactions…).
@@ -170,6 +172,22 @@ class SlackEvents:
             # Not acknowledged: Slack redelivers the event a few times.
             raise StoreUnavailableForSlack(event_id)
         await ack()
+
+    async def _on_approve_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A click on Approve is the clicker typing `approve <id>` in the request's thread."""
+        await ack()
+        clicked = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id") or "")
+        message = ChatMessage(
+            id=f"slack:action:{body.get('trigger_id') or action.get('action_ts') or ''}",
+            author=Person("slack", str(body["user"]["id"])),
+            place=SlackThread(
+                channel=channel, thread_ts=str(clicked.get("thread_ts") or clicked.get("ts") or "") or None
+            ),
+            text=f"approve {action.get('value') or ''}".strip(),
+            via="slash",
+        )
+        await self._door.admit(message.id, Job(CHAT_MESSAGE, message.to_json(), trace={"action": APPROVE_ACTION}))
 
     async def _on_other(self, ack: AsyncAck) -> None:
         self._door.ignore("not handled")

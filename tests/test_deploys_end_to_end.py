@@ -226,3 +226,32 @@ async def test_two_simultaneous_requests_create_exactly_one_deployment(bot: BotU
     assert len(emulators.github.deployments(API)) == 1
     texts = [m["text"] for m in slack_answers(emulators)]
     assert sum("is being created right now" in t for t in texts) == 1
+
+
+async def test_the_approve_button_in_slack_approves_as_the_person_who_clicked(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    from urllib.parse import quote
+
+    import orjson
+
+    setup_forges(emulators)
+    await slack(bot, "deploy api to production")
+    [asked] = slack_answers(emulators)
+    [actions] = [b for b in asked["blocks"] if b["type"] == "actions"]
+    [button] = actions["elements"]
+    click = copy.deepcopy(fixtures.load("slack/block_actions.button.bolt-python.json"))
+    click["user"]["id"] = "U_CAROL"
+    click["channel"] = {"id": "C_OPS", "name": "ops"}
+    click["message"] = {"type": "message", "ts": asked["ts"], "text": asked["text"]}
+    click["actions"][0].update(action_id=button["action_id"], value=button["value"], type="button")
+    body = f"payload={quote(orjson.dumps(click).decode())}".encode()
+    assert (await bot.slack(body)).status_code == 200
+    await bot.run_jobs()
+    [deployment] = emulators.github.deployments(API)
+    assert deployment["production_environment"] is True
+    request, approved = slack_answers(emulators)
+    assert "⏳ queued" in request["text"]
+    assert not request.get("blocks")  # the button is gone once it has been used
+    assert approved["thread_ts"] == asked["ts"]
+    assert "Approved by <@U_CAROL>" in approved["text"]

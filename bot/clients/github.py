@@ -9,7 +9,7 @@ minute out of sight.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -22,7 +22,7 @@ from bot.clients.blocking import off_loop
 from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import find_marked, plain_people, with_reply_marker
-from bot.model import ChatMessage, GitHubThread, Person, Place, public_place
+from bot.model import Button, ChatMessage, GitHubThread, Person, Place, public_place
 
 SERVICE = "GitHub"
 EYES = "eyes"
@@ -145,7 +145,8 @@ class GitHubChat:
     def _issue(self, thread: GitHubThread) -> Issue:
         return self._connector.for_repo(thread.repo).get_repo(thread.repo).get_issue(thread.number)
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
+    async def post(self, place: Place, text: str, *, reply_key: str, buttons: Sequence[Button] = ()) -> str:
+        # No buttons on the forges: the text already says what to type.
         thread = _thread(place)
 
         def comment() -> str:

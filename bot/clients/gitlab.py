@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ from bot.clients.blocking import off_loop
 from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import find_marked, plain_people, with_reply_marker
-from bot.model import ChatMessage, GitLabThread, Person, Place
+from bot.model import Button, ChatMessage, GitLabThread, Person, Place
 
 SERVICE = "GitLab"
 EYES = "eyes"
@@ -83,7 +83,8 @@ class GitLabChat:
 
         await off_loop(gitlab_call(award))
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
+    async def post(self, place: Place, text: str, *, reply_key: str, buttons: Sequence[Button] = ()) -> str:
+        # No buttons on the forges: the text already says what to type.
         thread = _thread(place)
 
         def note() -> str:

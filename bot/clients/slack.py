@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,7 +15,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import REPLY_EVENT_TYPE
-from bot.model import ChatMessage, Place, SlackThread
+from bot.model import Button, ChatMessage, Place, SlackThread
 
 SERVICE = "Slack"
 NOT_A_MEMBER = {"not_in_channel", "channel_not_found"}
@@ -61,6 +61,26 @@ async def slack_call() -> AsyncIterator[None]:
         raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
 
 
+def blocks(text: str, buttons: Sequence[Button]) -> list[dict[str, Any]]:
+    """The text as a section, with the buttons under it."""
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": to_mrkdwn(text)}},
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": b.label},
+                    "action_id": b.action,
+                    "value": b.value,
+                    "style": "primary",
+                }
+                for b in buttons
+            ],
+        },
+    ]
+
+
 def _thread(place: Place) -> SlackThread:
     if not isinstance(place, SlackThread):
         raise TypeError(f"SlackChat can't post to {place.platform}")
@@ -94,7 +114,7 @@ class SlackChat:
         # would need one more scope and would only add noise.
         return None
 
-    async def post(self, place: Place, text: str, *, reply_key: str) -> str:
+    async def post(self, place: Place, text: str, *, reply_key: str, buttons: Sequence[Button] = ()) -> str:
         thread = _thread(place)
         try:
             async with slack_call():
@@ -102,6 +122,7 @@ class SlackChat:
                     channel=thread.channel,
                     thread_ts=thread.thread_ts,
                     text=to_mrkdwn(text),
+                    blocks=blocks(text, buttons) if buttons else None,
                     unfurl_links=False,
                     metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
                 )
@@ -122,6 +143,7 @@ class SlackChat:
                 channel=thread.channel,
                 ts=message_id,
                 text=to_mrkdwn(text),
+                blocks=[],  # Slack keeps a message's old blocks (its buttons) unless told otherwise
                 metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
             )
 

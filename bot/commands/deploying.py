@@ -10,8 +10,10 @@ from bot.commands.types import Approve, Deploy, Rollback
 from bot.config import OpsConfig
 from bot.deploys import TERMINAL, Deployment, Deploys, Target
 from bot.errors import CommandError
-from bot.model import ChatMessage, Person, Place
+from bot.model import Answer, Button, ChatMessage, Person, Place
 from bot.reporting import Reporter
+
+APPROVE_ACTION = "opsbot_approve"  # Slack action id of the Approve button
 
 SHOWN_STATES = {
     "pending": "⏳ queued",
@@ -62,7 +64,7 @@ class DeployCommands:
         self._config = config
         self._clock = clock
 
-    async def deploy(self, command: Deploy, message: ChatMessage) -> str:
+    async def deploy(self, command: Deploy, message: ChatMessage) -> Answer | str:
         target = self._deploys.target(command.service, command.environment, message.place)
         await self._audit_request(message.author, target, f"deploy {command.ref or 'default ref'}")
         await self._deploys.authorise(message.author, target)
@@ -70,7 +72,7 @@ class DeployCommands:
         ref, sha = await self._deploys.resolve_ref(target, command.ref, message.place)
         return await self._go(message.author, target, ref, sha, message.place, f"{message.id}:answer", None)
 
-    async def rollback(self, command: Rollback, message: ChatMessage) -> str:
+    async def rollback(self, command: Rollback, message: ChatMessage) -> Answer | str:
         target = self._deploys.target(command.service, command.environment, message.place)
         await self._audit_request(message.author, target, "rollback")
         await self._deploys.authorise(message.author, target)
@@ -89,7 +91,7 @@ class DeployCommands:
         origin: Place,
         status_key: str,
         rollback_of: str | None,
-    ) -> str:
+    ) -> Answer | str:
         if target.environment.protected:
             return await self._ask_for_approval(person, target, ref, sha, origin, status_key, rollback_of)
         deployment = await self._deploys.create(person, target, ref, sha, origin, status_key, rollback_of)
@@ -104,7 +106,7 @@ class DeployCommands:
         origin: Place,
         status_key: str,
         rollback_of: str | None,
-    ) -> str:
+    ) -> Answer:
         approvers = [a for a in target.environment.approvers if a != person.handle]
         if not approvers:
             raise CommandError(
@@ -119,10 +121,11 @@ class DeployCommands:
         await self._audit_request(person, target, f"approval {approval.id} requested for {sha[:7]}")
         who = ", ".join(_ref(a) for a in approvers)
         minutes = int(APPROVAL_WINDOW // 60)
-        return (
+        return Answer(
             f"⏳ `{target.environment.name}` is protected: deploying `{target.service.name}` `{ref}` (`{sha[:7]}`) "
             f"needs an approval by one of {who} within {minutes} minutes. "
-            f"Approve with `approve {approval.id}` (or `@opsbot approve` on the pull/merge request)."
+            f"Approve with `approve {approval.id}` (or `@opsbot approve` on the pull/merge request).",
+            buttons=(Button(f"Approve {approval.id}", APPROVE_ACTION, approval.id),),
         )
 
     async def approve(self, command: Approve, message: ChatMessage) -> str:

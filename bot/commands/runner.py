@@ -15,7 +15,7 @@ from bot.commands.deploying import DeployCommands
 from bot.commands.registry import help_lines
 from bot.commands.types import Approve, Command, Deploy, Help, Lock, Locks, Rollback, Status, Unlock
 from bot.locks import Locking, LockScope
-from bot.model import ChatMessage
+from bot.model import Answer, ChatMessage
 
 STATUS_ACTIVITY = 10  # audit entries shown by `status`
 
@@ -42,7 +42,7 @@ class CommandRunner:
         self._locking = locking
         self._audit = audit
         self._deploying = deploying
-        self._table: dict[type[Any], Callable[[Any, ChatMessage], Awaitable[str]]] = {
+        self._table: dict[type[Any], Callable[[Any, ChatMessage], Awaitable[Answer | str]]] = {
             Help: self._help,
             Deploy: deploying.deploy,
             Rollback: deploying.rollback,
@@ -53,7 +53,7 @@ class CommandRunner:
             Status: self._status,
         }
 
-    async def run(self, command: Command, message: ChatMessage) -> str:
+    async def run(self, command: Command, message: ChatMessage) -> Answer | str:
         handler = self._table.get(type(command))
         if handler is None:
             # The grammar is parsed and validated already; each capability

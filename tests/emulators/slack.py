@@ -135,6 +135,9 @@ class SlackEmulator(ConversationMethods):
         if message.get("user") != self.bot_user_id:
             return error("cant_update_message")
         message.update({k: v for k, v in self._bot_message(params).items() if k in ("text", "blocks")})
+        # As Slack documents it: no "blocks" keeps the old ones, an empty array removes them.
+        if "blocks" in params and not decoded(params["blocks"]):
+            message.pop("blocks", None)
         if params.get("metadata"):
             message["metadata"] = decoded(params["metadata"])
         message["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
