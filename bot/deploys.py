@@ -284,6 +284,19 @@ class Deploys:
         current = successes[0]
         return next((d for d in successes[1:] if d.sha != current.sha), successes[1])
 
+    async def key_for_commit(self, forge: ForgeName, repo: str, environment: str, sha_prefix: str) -> str | None:
+        """The newest deployment opsbot made of a commit to an environment (GitLab's
+        Deployment hook names the commit, not the pipeline)."""
+        if len(sha_prefix) < 7:
+            return None
+        for service in self._config.services.values():
+            if (service.github if forge == "github" else service.gitlab) != repo:
+                continue
+            for deployment in await self._store.history(service.name, environment, 20):
+                if deployment.forge == forge and deployment.sha.startswith(sha_prefix):
+                    return deployment.key
+        return None
+
     async def status_changed(self, key: str, status: str, url: str | None) -> tuple[Deployment, Deployment] | None:
         """Record a status from the forge; (before, after), or None if it isn't ours."""
         before = await self._store.get(key)

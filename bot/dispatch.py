@@ -26,7 +26,9 @@ class Dispatcher:
             return
         if job.kind == DEPLOY_STATUS:
             payload = job.payload
-            await self._deploying.status_changed(payload["key"], payload["status"], payload.get("url"))
+            key = payload.get("key") or await self._deploying.key_for_commit(**payload["commit"])
+            if key is not None:
+                await self._deploying.status_changed(key, payload["status"], payload.get("url"))
             return
         raise UnknownJob(job.kind)
 

@@ -15,7 +15,8 @@ from typing import Any
 import orjson
 
 CHAT_MESSAGE = "chat.message"
-DEPLOY_STATUS = "deploy.status"  # payload: key (forge:repo:id), status, url
+# payload: status, url, and either key (forge:repo:id) or commit {forge, repo, environment, sha_prefix}
+DEPLOY_STATUS = "deploy.status"
 
 
 @dataclass(frozen=True)

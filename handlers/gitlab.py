@@ -86,6 +86,23 @@ def pipeline_job(payload: dict[str, Any]) -> tuple[str, Job] | Ignored:
         raise MalformedPayload(f"pipeline payload lacks {exc}") from exc
 
 
+def deployment_job(payload: dict[str, Any]) -> tuple[str, Job]:
+    """A GitLab deployment's status; the worker finds whether it is one of opsbot's."""
+    try:
+        status = PIPELINE_STATUS.get(str(payload["status"]), str(payload["status"]))
+        commit = {
+            "forge": "gitlab",
+            "repo": str(payload["project"]["path_with_namespace"]),
+            "environment": str(payload["environment"]),
+            "sha_prefix": str(payload["short_sha"]),
+        }
+        url = payload.get("environment_external_url") or payload.get("deployable_url")
+        event_key = f"gitlab:deployment:{commit['repo']}:{payload['deployment_id']}:{status}"
+        return event_key, Job(DEPLOY_STATUS, {"commit": commit, "status": status, "url": url})
+    except (KeyError, TypeError) as exc:
+        raise MalformedPayload(f"deployment payload lacks {exc}") from exc
+
+
 class GitLabWebhook:
     def __init__(self, secret: Secret | None, bot_name: str, intake: Intake, metrics: Metrics) -> None:
         self._secret = secret.reveal().encode() if secret else None
@@ -122,6 +139,8 @@ class GitLabWebhook:
         """The job for this event and the key that makes its redeliveries harmless."""
         if payload.get("object_kind") == "pipeline":
             return pipeline_job(payload)
+        if payload.get("object_kind") == "deployment":
+            return deployment_job(payload)
         comment = comment_from(payload)
         if comment is None:
             return Ignored(f"{event or 'event'} is not handled")

@@ -255,3 +255,41 @@ async def test_the_approve_button_in_slack_approves_as_the_person_who_clicked(
     assert not request.get("blocks")  # the button is gone once it has been used
     assert approved["thread_ts"] == asked["ts"]
     assert "Approved by <@U_CAROL>" in approved["text"]
+
+
+def mr_note(emulators: Emulators, username: str, iid: int = 5) -> dict[str, Any]:
+    note: dict[str, Any] = copy.deepcopy(fixtures.load("gitlab/docs/note_hook.merge_request.json"))
+    note["project"]["path_with_namespace"] = WEB
+    note["merge_request"]["iid"] = iid
+    note["user"]["username"] = username
+    note["object_attributes"]["note"] = "@opsbot deploy to staging"
+    note["object_attributes"]["id"] = emulators.gitlab.add_note(
+        WEB, "merge_requests", iid, "@opsbot deploy to staging", author=username
+    )
+    return note
+
+
+async def test_a_gitlab_deployment_hook_reports_on_the_merge_request(bot: BotUnderTest, emulators: Emulators) -> None:
+    setup_forges(emulators)
+    emulators.gitlab.add_merge_request(WEB, 5, "Header", author="jdoe", sha="e" * 40, source_branch="header")
+    await bot.gitlab("Note Hook", mr_note(emulators, "jdoe"))
+    await bot.run_jobs()
+    hook: dict[str, Any] = copy.deepcopy(fixtures.load("gitlab/docs/deployment_hook.json"))
+    hook["project"]["path_with_namespace"] = WEB
+    hook.update(environment="staging", short_sha="e" * 8, status="success")
+    assert (await bot.gitlab("Deployment Hook", hook)).status_code == 202
+    await bot.run_jobs()
+    notes = [n for n in emulators.gitlab.notes(WEB, "merge_requests", 5) if n["author"] == "opsbot"]
+    assert "✅ live" in notes[0]["body"]
+    assert notes[1]["body"].startswith("✅ `web` `header` is live on `staging`.")
+
+
+async def test_a_gitlab_reporter_may_not_deploy(bot: BotUnderTest, emulators: Emulators) -> None:
+    setup_forges(emulators)
+    emulators.gitlab.set_access_level(WEB, "viewer", 20)
+    emulators.gitlab.add_merge_request(WEB, 5, "Header", author="jdoe", source_branch="header")
+    await bot.gitlab("Note Hook", mr_note(emulators, "viewer"))
+    await bot.run_jobs()
+    assert emulators.gitlab.pipelines(WEB) == []
+    [answer] = [n for n in emulators.gitlab.notes(WEB, "merge_requests", 5) if n["author"] == "opsbot"]
+    assert "You need write access to `acme/web`" in answer["body"]

@@ -8,7 +8,7 @@ from bot.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
 from bot.audit import AuditEntry, AuditLog
 from bot.commands.types import Approve, Deploy, Rollback
 from bot.config import OpsConfig
-from bot.deploys import TERMINAL, Deployment, Deploys, Target
+from bot.deploys import TERMINAL, Deployment, Deploys, ForgeName, Target
 from bot.errors import CommandError
 from bot.model import Answer, Button, ChatMessage, Person, Place
 from bot.reporting import Reporter
@@ -170,6 +170,9 @@ class DeployCommands:
             f"by {d.requester.ref}"
             for d in await self._deploys.latest(service)
         ]
+
+    async def key_for_commit(self, forge: ForgeName, repo: str, environment: str, sha_prefix: str) -> str | None:
+        return await self._deploys.key_for_commit(forge, repo, environment, sha_prefix)
 
     async def status_changed(self, key: str, status: str, url: str | None) -> None:
         """A forge reported progress: update the status message, announce the end."""

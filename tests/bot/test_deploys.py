@@ -1,0 +1,76 @@
+"""The deploy service's safety rules that need a controllable clock or a broken store."""
+
+from __future__ import annotations
+
+import pytest
+import redis.asyncio as redis
+
+from bot.commands.deploying import DeployCommands
+from bot.commands.types import Approve, Deploy
+from bot.config import OpsConfig
+from bot.deploys import Deploys
+from bot.errors import CommandError, StoreUnavailable
+from bot.locks import Locking
+from bot.model import Answer, ChatMessage, Person, SlackThread
+from bot.replies import Replies
+from bot.reporting import Reporter
+from bot.settings import Settings
+from bot.stores.approvals import RedisApprovalStore
+from bot.stores.audit import RedisAuditLog
+from bot.stores.deploys import RedisDeploymentStore
+from bot.stores.locks import RedisLockStore
+from bot.stores.marks import RedisMarks
+from handlers.app import build_integrations
+from tests.harness import OPS_CONFIG, Emulators, bot_env
+from tests.redis_server import free_port
+
+API = "acme/api"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def commands(client: redis.Redis, emulators: Emulators, clock: Clock, redis_url: str) -> DeployCommands:
+    config = OpsConfig.load(OPS_CONFIG)
+    chats, forges = build_integrations(Settings.from_env(bot_env(redis_url, emulators)))
+    audit = RedisAuditLog(client)
+    locking = Locking(RedisLockStore(client), audit, config, clock)
+    deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, clock)
+    marks = RedisMarks(client)
+    return DeployCommands(
+        deploys, RedisApprovalStore(client), Reporter(chats, Replies(marks), marks), audit, config, clock
+    )
+
+
+def said(by: str, text: str) -> ChatMessage:
+    return ChatMessage(f"m-{by}-{text}", Person("slack", by), SlackThread("C_OPS"), text, "slash")
+
+
+async def test_an_expired_approval_deploys_nothing(
+    redis_url: str, redis_client: redis.Redis, emulators: Emulators
+) -> None:
+    emulators.github.add_repo(API)
+    clock = Clock()
+    deploying = commands(redis_client, emulators, clock, redis_url)
+    asked = await deploying.deploy(Deploy("api", None, "production"), said("U_ALICE", "deploy"))
+    assert isinstance(asked, Answer)
+    approval_id = asked.buttons[0].value
+    clock.now += 31 * 60
+    with pytest.raises(CommandError, match="expired"):
+        await deploying.approve(Approve(approval_id), said("U_CAROL", "approve"))
+    assert emulators.github.deployments(API) == []
+
+
+async def test_with_redis_unreachable_nothing_is_deployed(redis_url: str, emulators: Emulators) -> None:
+    emulators.github.add_repo(API)
+    unreachable = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    deploying = commands(unreachable, emulators, Clock(), redis_url)
+    with pytest.raises(StoreUnavailable):
+        await deploying.deploy(Deploy("api", None, "staging"), said("U_ALICE", "deploy"))
+    assert emulators.github.deployments(API) == []
+    await unreachable.aclose()
