@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.stores.audit import RedisAuditLog
 from tests import fixtures
 from tests.harness import BotUnderTest, Emulators, slash_command_body
 
@@ -141,6 +142,10 @@ async def test_refusals_create_nothing(
     assert emulators.github.deployments(API) == []
     [answer] = slack_answers(emulators)
     assert refusal in answer["text"]
+    if "Usage:" not in answer["text"]:  # a sentence that didn't parse never became a request
+        [entry] = await RedisAuditLog(bot.runtime.redis).recent(1)
+        assert entry.action == "deploy.refused"
+        assert entry.actor.id == user
 
 
 async def test_a_forge_user_needs_write_access(bot: BotUnderTest, emulators: Emulators) -> None:
@@ -293,3 +298,38 @@ async def test_a_gitlab_reporter_may_not_deploy(bot: BotUnderTest, emulators: Em
     assert emulators.gitlab.pipelines(WEB) == []
     [answer] = [n for n in emulators.gitlab.notes(WEB, "merge_requests", 5) if n["author"] == "opsbot"]
     assert "You need write access to `acme/web`" in answer["body"]
+
+
+async def test_a_deploy_asked_in_a_slack_thread_reports_in_that_thread(bot: BotUnderTest, emulators: Emulators) -> None:
+    from tests.harness import JSON_CT, event_callback
+
+    setup_forges(emulators)
+    thread = emulators.slack.add_message("C_OPS", "api looks slow, shall we ship the fix?", user="U_BOB")
+    mention = {"type": "app_mention", "user": "U_ALICE", "text": "<@UBOT> deploy api@v2 to staging",
+               "ts": "1800000000.000200", "thread_ts": thread, "channel": "C_OPS"}  # fmt: skip
+    await bot.slack(event_callback(mention), JSON_CT)
+    await bot.run_jobs()
+    [deployment] = emulators.github.deployments(API)
+    await bot.github("deployment_status", deployment_status(deployment, "success"))
+    await bot.run_jobs()
+    status, done = slack_answers(emulators)
+    assert status["thread_ts"] == thread
+    assert done["thread_ts"] == thread
+    assert done["text"] == "✅ `api` `v2` is live on `staging`."
+
+
+async def test_a_permission_check_that_fails_denies(bot: BotUnderTest, emulators: Emulators) -> None:
+    setup_forges(emulators)
+    emulators.github.add_issue(API, 4, "Fix", pull=True)
+    emulators.github.fail_next("GET", r"/collaborators/octocat/permission$", 500, times=5)
+    comment = copy.deepcopy(fixtures.load("github/issue_comment.created.on_pull_request.json"))
+    comment["repository"]["full_name"] = API
+    comment["issue"]["number"] = 4
+    comment["comment"].update(body="@opsbot deploy to staging")
+    comment["comment"]["user"]["login"] = "octocat"
+    comment["comment"]["id"] = emulators.github.add_comment(API, 4, "@opsbot deploy to staging", user="octocat")
+    await bot.github("issue_comment", comment)
+    await bot.run_jobs()
+    assert emulators.github.deployments(API) == []
+    [answer] = [c["body"] for c in emulators.github.comments(API, 4) if c["user"] == "opsbot"]
+    assert "couldn't confirm your access to `acme/api`, so I won't deploy" in answer

@@ -64,16 +64,33 @@ class DeployCommands:
         self._config = config
         self._clock = clock
 
+    async def _target(self, service: str | None, environment: str, message: ChatMessage, what: str) -> Target:
+        try:
+            return self._deploys.target(service, environment, message.place)
+        except CommandError as refusal:
+            await self._audit.record(
+                AuditEntry("deploy.refused", message.author, f"{what}: {refusal}", self._clock(),
+                           environment=environment, service=service)
+            )  # fmt: skip
+            raise
+
     async def deploy(self, command: Deploy, message: ChatMessage) -> Answer | str:
-        target = self._deploys.target(command.service, command.environment, message.place)
+        target = await self._target(command.service, command.environment, message, "deploy")
         await self._audit_request(message.author, target, f"deploy {command.ref or 'default ref'}")
         await self._deploys.authorise(message.author, target)
         await self._deploys.check_lock(message.author, target)
-        ref, sha = await self._deploys.resolve_ref(target, command.ref, message.place)
+        try:
+            ref, sha = await self._deploys.resolve_ref(target, command.ref, message.place)
+        except CommandError as refusal:
+            await self._audit.record(
+                AuditEntry("deploy.refused", message.author, str(refusal), self._clock(),
+                           environment=target.environment.name, service=target.service.name)
+            )  # fmt: skip
+            raise
         return await self._go(message.author, target, ref, sha, message.place, f"{message.id}:answer", None)
 
     async def rollback(self, command: Rollback, message: ChatMessage) -> Answer | str:
-        target = self._deploys.target(command.service, command.environment, message.place)
+        target = await self._target(command.service, command.environment, message, "rollback")
         await self._audit_request(message.author, target, "rollback")
         await self._deploys.authorise(message.author, target)
         await self._deploys.check_lock(message.author, target)
