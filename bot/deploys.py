@@ -42,6 +42,19 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """A deploy that passed its checks: who, what, which commit, where to report."""
+
+    requester: Person
+    target: Target
+    ref: str
+    sha: str
+    origin: Place
+    status_key: str  # reply key of the status message at the origin
+    rollback_of: str | None = None
+
+
+@dataclass(frozen=True)
 class Deployment:
     forge: ForgeName
     repo: str
@@ -188,11 +201,13 @@ class Deploys:
         await self._record("deploy.refused", person, target, why)
 
     async def _record(self, action: str, person: Person, target: Target, detail: str) -> None:
-        await self._audit.record(
-            AuditEntry(
-                action, person, detail, self._clock(), environment=target.environment.name, service=target.service.name
-            )
-        )
+        await self.record(action, person, detail, target.environment.name, target.service.name)
+
+    async def record(
+        self, action: str, person: Person, detail: str, environment: str | None, service: str | None
+    ) -> None:
+        """One audit entry about a service in an environment."""
+        await self._audit.record(AuditEntry(action, person, detail, self._clock(), environment, service))
 
     async def check_lock(self, person: Person, target: Target) -> None:
         held = await self._locking.blocking(person, target.environment.name, target.service.name)
@@ -223,17 +238,9 @@ class Deploys:
         return await forge.resolve(target.repo, ref)
 
     # -- creating ----------------------------------------------------------------------
-    async def create(
-        self,
-        person: Person,
-        target: Target,
-        ref: str,
-        sha: str,
-        origin: Place,
-        status_key: str,
-        rollback_of: str | None = None,
-    ) -> Deployment:
+    async def create(self, plan: Plan) -> Deployment:
         """Create the deployment, one at a time per service and environment."""
+        person, target, ref, sha = plan.requester, plan.target, plan.ref, plan.sha
         service, environment = target.service.name, target.environment.name
         if not await self._store.claim_creation(service, environment, CREATION_WINDOW):
             await self._refuse(person, target, "another deploy was being created")
@@ -244,12 +251,14 @@ class Deploys:
             # Checked again under the mutex: a lock may have been taken meanwhile.
             await self.check_lock(person, target)
             forge_id, url = await self.forge(target).create(
-                NewDeployment(target.repo, ref, sha, environment, service, person, target.environment.protected, origin)
+                NewDeployment(
+                    target.repo, ref, sha, environment, service, person, target.environment.protected, plan.origin
+                )
             )
             deployment = Deployment(
                 forge=target.forge, repo=target.repo, forge_id=forge_id, service=service, environment=environment,
-                ref=ref, sha=sha, requester=person, origin=origin, status_key=status_key, url=url,
-                created_at=self._clock(), rollback_of=rollback_of,
+                ref=ref, sha=sha, requester=person, origin=plan.origin, status_key=plan.status_key, url=url,
+                created_at=self._clock(), rollback_of=plan.rollback_of,
             )  # fmt: skip
             await self._store.save(deployment)
         finally:

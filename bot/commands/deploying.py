@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
-from bot.audit import AuditEntry, AuditLog
+from bot.audit import AuditLog
 from bot.commands.types import Approve, Deploy, Rollback
 from bot.config import OpsConfig
-from bot.deploys import TERMINAL, Deployment, Deploys, ForgeName, Target
+from bot.deploys import TERMINAL, Deployment, Deploys, ForgeName, Plan, Target
 from bot.errors import CommandError
-from bot.model import Answer, Button, ChatMessage, Person, Place
+from bot.model import Answer, Button, ChatMessage, Person
 from bot.reporting import Reporter
 
 APPROVE_ACTION = "opsbot_approve"  # Slack action id of the Approve button
@@ -68,10 +68,7 @@ class DeployCommands:
         try:
             return self._deploys.target(service, environment, message.place)
         except CommandError as refusal:
-            await self._audit.record(
-                AuditEntry("deploy.refused", message.author, f"{what}: {refusal}", self._clock(),
-                           environment=environment, service=service)
-            )  # fmt: skip
+            await self._deploys.record("deploy.refused", message.author, f"{what}: {refusal}", environment, service)
             raise
 
     async def deploy(self, command: Deploy, message: ChatMessage) -> Answer | str:
@@ -82,12 +79,11 @@ class DeployCommands:
         try:
             ref, sha = await self._deploys.resolve_ref(target, command.ref, message.place)
         except CommandError as refusal:
-            await self._audit.record(
-                AuditEntry("deploy.refused", message.author, str(refusal), self._clock(),
-                           environment=target.environment.name, service=target.service.name)
-            )  # fmt: skip
+            await self._deploys.record(
+                "deploy.refused", message.author, str(refusal), target.environment.name, target.service.name
+            )
             raise
-        return await self._go(message.author, target, ref, sha, message.place, f"{message.id}:answer", None)
+        return await self._go(Plan(message.author, target, ref, sha, message.place, f"{message.id}:answer"))
 
     async def rollback(self, command: Rollback, message: ChatMessage) -> Answer | str:
         target = await self._target(command.service, command.environment, message, "rollback")
@@ -96,51 +92,35 @@ class DeployCommands:
         await self._deploys.check_lock(message.author, target)
         previous = await self._deploys.previous_success(target)
         return await self._go(
-            message.author, target, previous.ref, previous.sha, message.place, f"{message.id}:answer", previous.key
+            Plan(
+                message.author, target, previous.ref, previous.sha, message.place, f"{message.id}:answer", previous.key
+            )
         )
 
-    async def _go(
-        self,
-        person: Person,
-        target: Target,
-        ref: str,
-        sha: str,
-        origin: Place,
-        status_key: str,
-        rollback_of: str | None,
-    ) -> Answer | str:
-        if target.environment.protected:
-            return await self._ask_for_approval(person, target, ref, sha, origin, status_key, rollback_of)
-        deployment = await self._deploys.create(person, target, ref, sha, origin, status_key, rollback_of)
-        return status_text(deployment)
+    async def _go(self, plan: Plan) -> Answer | str:
+        if plan.target.environment.protected:
+            return await self._ask_for_approval(plan)
+        return status_text(await self._deploys.create(plan))
 
-    async def _ask_for_approval(
-        self,
-        person: Person,
-        target: Target,
-        ref: str,
-        sha: str,
-        origin: Place,
-        status_key: str,
-        rollback_of: str | None,
-    ) -> Answer:
-        approvers = [a for a in target.environment.approvers if a != person.handle]
+    async def _ask_for_approval(self, plan: Plan) -> Answer:
+        environment = plan.target.environment
+        approvers = [a for a in environment.approvers if a != plan.requester.handle]
         if not approvers:
             raise CommandError(
-                f"`{target.environment.name}` needs an approval by someone else, and no other approver is listed."
+                f"`{environment.name}` needs an approval by someone else, and no other approver is listed."
             )
         approval = PendingApproval(
-            id=PendingApproval.new_id(), service=target.service.name, environment=target.environment.name, ref=ref,
-            sha=sha, requester=person, origin=origin, status_key=status_key,
-            expires_at=self._clock() + APPROVAL_WINDOW, rollback_of=rollback_of,
+            id=PendingApproval.new_id(), service=plan.target.service.name, environment=environment.name,
+            ref=plan.ref, sha=plan.sha, requester=plan.requester, origin=plan.origin, status_key=plan.status_key,
+            expires_at=self._clock() + APPROVAL_WINDOW, rollback_of=plan.rollback_of,
         )  # fmt: skip
         await self._approvals.open(approval)
-        await self._audit_request(person, target, f"approval {approval.id} requested for {sha[:7]}")
+        await self._audit_request(plan.requester, plan.target, f"approval {approval.id} requested for {plan.sha[:7]}")
         who = ", ".join(_ref(a) for a in approvers)
         minutes = int(APPROVAL_WINDOW // 60)
         return Answer(
-            f"⏳ `{target.environment.name}` is protected: deploying `{target.service.name}` `{ref}` (`{sha[:7]}`) "
-            f"needs an approval by one of {who} within {minutes} minutes. "
+            f"⏳ `{environment.name}` is protected: deploying `{plan.target.service.name}` `{plan.ref}` "
+            f"(`{plan.sha[:7]}`) needs an approval by one of {who} within {minutes} minutes. "
             f"Approve with `approve {approval.id}` (or `@opsbot approve` on the pull/merge request).",
             buttons=(Button(f"Approve {approval.id}", APPROVE_ACTION, approval.id),),
         )
@@ -165,21 +145,16 @@ class DeployCommands:
         if closed is None:
             raise CommandError("Someone approved that deploy already.")
         target = self._deploys.target(closed.service, closed.environment, closed.origin)
-        await self._audit.record(
-            AuditEntry("approval", approver, f"approved {closed.id} for {closed.requester.handle} ({closed.sha[:7]})",
-                       self._clock(), environment=closed.environment, service=closed.service)
-        )  # fmt: skip
+        detail = f"approved {closed.id} for {closed.requester.handle} ({closed.sha[:7]})"
+        await self._deploys.record("approval", approver, detail, closed.environment, closed.service)
         deployment = await self._deploys.create(
-            closed.requester, target, closed.ref, closed.sha, closed.origin, closed.status_key, closed.rollback_of
+            Plan(closed.requester, target, closed.ref, closed.sha, closed.origin, closed.status_key, closed.rollback_of)
         )
         await self._reporter.update(closed.origin, closed.status_key, status_text(deployment))
         return f"👍 Approved by {approver.ref}. {status_text(deployment)}"
 
     async def _audit_request(self, person: Person, target: Target, detail: str) -> None:
-        await self._audit.record(
-            AuditEntry("deploy.requested", person, detail, self._clock(),
-                       environment=target.environment.name, service=target.service.name)
-        )  # fmt: skip
+        await self._deploys.record("deploy.requested", person, detail, target.environment.name, target.service.name)
 
     async def latest_lines(self, service: str | None) -> list[str]:
         return [
