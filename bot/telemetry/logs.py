@@ -2,27 +2,23 @@
 
 Every record is passed through :class:`Scrubber` before it is written: the
 configured credentials are replaced wherever they appear, and so is
-anything shaped like a well-known token, in case a secret arrives from
-outside the configuration (a payload, an upstream error message).
+anything :mod:`bot.redaction` recognises as a secret, in case one arrives
+from outside the configuration (a payload, an upstream error message).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 from collections.abc import Iterable
 
 import orjson
 
+from bot.redaction import redact
 from bot.secrets import Secret
 
 REDACTED = "[REDACTED]"
-TOKEN_SHAPES = re.compile(
-    r"(xox[abposr]-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|glpat-[A-Za-z0-9_-]{20,}|sk-ant-[A-Za-z0-9_-]{20,}|-----BEGIN [A-Z ]*PRIVATE KEY-----)"
-)
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 
@@ -35,7 +31,7 @@ class Scrubber:
         for value in self._values:
             if value in text:
                 text = text.replace(value, REDACTED)
-        return TOKEN_SHAPES.sub(REDACTED, text)
+        return redact(text)
 
 
 class JsonFormatter(logging.Formatter):
