@@ -40,19 +40,21 @@ class JsonFormatter(logging.Formatter):
         self._scrub = scrub
 
     def format(self, record: logging.LogRecord) -> str:
+        # Each value is scrubbed before encoding, so a redaction can never
+        # reach across a JSON boundary and break the line.
         entry: dict[str, object] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": self._scrub(record.getMessage()),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value if isinstance(value, (int, float, bool)) or value is None else str(value)
+                plain = isinstance(value, (int, float, bool)) or value is None
+                entry[key] = value if plain else self._scrub(str(value))
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        line = orjson.dumps(entry, default=str).decode()
-        return self._scrub(line)
+            entry["exc"] = self._scrub(self.formatException(record.exc_info))
+        return orjson.dumps(entry, default=str).decode()
 
 
 def configure_logging(secrets: Iterable[Secret], level: str = "INFO") -> None:
