@@ -1,0 +1,193 @@
+"""Memories in Redis: a hash each, indexes per scope, type, digest and word."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+import redis.asyncio as redis
+
+from bot.commands.types import MemoryType
+from bot.memory import Memory
+from bot.stores import keys
+from bot.stores.redis import translating
+
+# KEYS: hash, all, of-type, digests, words-of, scopes.
+# ARGV: id, digest, scope, type, content, author, source, created, used, uses, word…
+ADD = """
+local existing = redis.call('HGET', KEYS[4], ARGV[2])
+if existing then
+  local key = ARGV[13] .. existing
+  redis.call('HINCRBY', key, 'uses', 1)
+  redis.call('HSET', key, 'last_used', ARGV[9])
+  return {existing, redis.call('HGETALL', key)}
+end
+redis.call('HSET', KEYS[1], 'scope', ARGV[3], 'type', ARGV[4], 'content', ARGV[5], 'author', ARGV[6],
+           'source', ARGV[7], 'created_at', ARGV[8], 'last_used', ARGV[9], 'uses', ARGV[10], 'digest', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[8], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[8], ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[1])
+redis.call('SADD', KEYS[6], ARGV[3])
+for i = 14, #ARGV do
+  redis.call('ZADD', ARGV[11] .. ARGV[i], 1, ARGV[1])
+  redis.call('SADD', KEYS[5], ARGV[i])
+end
+return {ARGV[1], redis.call('HGETALL', KEYS[1])}
+"""
+
+# KEYS: hash, words-of. ARGV: id, memories prefix, of-type prefix, digests prefix, word prefix.
+DELETE = """
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields == 0 then return {} end
+local scope = redis.call('HGET', KEYS[1], 'scope')
+local kind = redis.call('HGET', KEYS[1], 'type')
+local digest = redis.call('HGET', KEYS[1], 'digest')
+redis.call('ZREM', ARGV[2] .. scope, ARGV[1])
+redis.call('ZREM', ARGV[3] .. scope .. ':' .. kind, ARGV[1])
+if redis.call('HGET', ARGV[4] .. scope, digest) == ARGV[1] then redis.call('HDEL', ARGV[4] .. scope, digest) end
+for _, word in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  redis.call('ZREM', ARGV[5] .. scope .. ':' .. word, ARGV[1])
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return fields
+"""
+
+# KEYS: all (of the scope), scratch. ARGV: limit, word key…
+# A word found in most memories says nothing about relevance; rarer words weigh more.
+SEARCH = """
+local total = redis.call('ZCARD', KEYS[1])
+if total == 0 then return {} end
+local used, weights = {}, {}
+for i = 2, #ARGV do
+  local found = redis.call('ZCARD', ARGV[i])
+  if found > 0 and (found <= total * 0.6 or total < 5) then
+    table.insert(used, ARGV[i])
+    table.insert(weights, tostring(math.log((total + 1) / found) + 0.1))
+  end
+end
+if #used == 0 then return {} end
+local args = {'ZUNIONSTORE', KEYS[2], #used}
+for _, key in ipairs(used) do table.insert(args, key) end
+table.insert(args, 'WEIGHTS')
+for _, weight in ipairs(weights) do table.insert(args, weight) end
+redis.call((table.unpack or unpack)(args))  -- Redis runs Lua 5.1; the embedded store may not
+local best = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
+redis.call('DEL', KEYS[2])
+return best
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _memory(memory_id: str, flat: Any) -> Memory | None:
+    if not flat:
+        return None
+    if isinstance(flat, dict):
+        fields = {_text(k): _text(v) for k, v in flat.items()}
+    else:
+        fields = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+    return Memory(
+        id=memory_id,
+        scope=fields["scope"],
+        type=fields["type"],  # type: ignore[arg-type]
+        content=fields["content"],
+        author=fields["author"],
+        source=fields["source"],
+        created_at=float(fields["created_at"]),
+        last_used=float(fields["last_used"]),
+        uses=int(fields["uses"]),
+    )
+
+
+def _of_type(scope: str, type: MemoryType | None) -> str:
+    return f"{keys.MEMORIES_OF_TYPE}{scope}:{type}" if type else keys.MEMORIES + scope
+
+
+class RedisMemoryStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self._redis = client
+        self._add = client.register_script(ADD)
+        self._delete = client.register_script(DELETE)
+        self._search = client.register_script(SEARCH)
+
+    @translating
+    async def add(self, memory: Memory, digest: str, words: Sequence[str]) -> Memory:
+        scope = memory.scope
+        found_id, flat = await self._add(
+            keys=[
+                keys.MEMORY + memory.id, keys.MEMORIES + scope, _of_type(scope, memory.type),
+                keys.MEMORY_DIGESTS + scope, keys.MEMORY_WORDS + memory.id, keys.MEMORY_SCOPES,
+            ],
+            args=[
+                memory.id, digest, scope, memory.type, memory.content, memory.author, memory.source,
+                memory.created_at, memory.last_used, memory.uses, f"{keys.MEMORY_WORD}{scope}:", "", keys.MEMORY,
+                *words,
+            ],
+        )  # fmt: skip
+        stored = _memory(_text(found_id), flat)
+        assert stored is not None
+        return stored
+
+    async def _fetch(self, ids: Sequence[str]) -> list[Memory]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for memory_id in ids:
+                pipe.hgetall(keys.MEMORY + memory_id)
+            found = await pipe.execute()
+        return [m for memory_id, flat in zip(ids, found, strict=True) if (m := _memory(memory_id, flat)) is not None]
+
+    @translating
+    async def get(self, memory_id: str) -> Memory | None:
+        return _memory(memory_id, await self._redis.hgetall(keys.MEMORY + memory_id))
+
+    @translating
+    async def delete(self, memory_id: str) -> Memory | None:
+        flat = await self._delete(
+            keys=[keys.MEMORY + memory_id, keys.MEMORY_WORDS + memory_id],
+            args=[memory_id, keys.MEMORIES, keys.MEMORIES_OF_TYPE, keys.MEMORY_DIGESTS, keys.MEMORY_WORD],
+        )
+        return _memory(memory_id, flat)
+
+    @translating
+    async def listing(self, scopes: Sequence[str], type: MemoryType | None, limit: int) -> list[Memory]:
+        newest: list[tuple[float, str]] = []
+        for scope in scopes:
+            found: Any = await self._redis.zrevrange(_of_type(scope, type), 0, limit - 1, withscores=True)
+            newest += [(float(created), _text(memory_id)) for memory_id, created in found]
+        newest.sort(reverse=True)
+        return await self._fetch([memory_id for _, memory_id in newest[:limit]])
+
+    @translating
+    async def count(self, scope: str, type: MemoryType | None) -> int:
+        return int(await self._redis.zcard(_of_type(scope, type)))
+
+    @translating
+    async def least_valuable(self, scope: str, type: MemoryType | None, n: int) -> list[Memory]:
+        ids = [_text(i) for i in await self._redis.zrange(_of_type(scope, type), 0, -1)]
+        everything = await self._fetch(ids)
+        return sorted(everything, key=lambda m: (m.uses, m.last_used, m.created_at))[:n]
+
+    @translating
+    async def search(self, scope: str, words: Sequence[str], limit: int) -> list[tuple[Memory, float]]:
+        scratch = keys.MEMORY_SCRATCH + secrets.token_hex(8)
+        word_keys = [f"{keys.MEMORY_WORD}{scope}:{word}" for word in words]
+        found = await self._search(keys=[keys.MEMORIES + scope, scratch], args=[limit, *word_keys])
+        scores = {_text(found[i]): float(found[i + 1]) for i in range(0, len(found), 2)}
+        return [(m, scores[m.id]) for m in await self._fetch(list(scores))]
+
+    @translating
+    async def mark_used(self, memories: Sequence[Memory], at: float) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for memory in memories:
+                pipe.hincrby(keys.MEMORY + memory.id, "uses", 1)
+                pipe.hset(keys.MEMORY + memory.id, "last_used", at)
+            await pipe.execute()
+
+    @translating
+    async def everything(self) -> list[Memory]:
+        memories: list[Memory] = []
+        for scope in sorted(_text(s) for s in await self._redis.smembers(keys.MEMORY_SCOPES)):
+            memories += await self._fetch([_text(i) for i in await self._redis.zrange(keys.MEMORIES + scope, 0, -1)])
+        return memories

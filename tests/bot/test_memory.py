@@ -1,0 +1,132 @@
+"""Memory on a real redis-server (and the embedded store): dedupe, bounds, recall, redaction."""
+
+from __future__ import annotations
+
+import fakeredis
+import pytest
+import redis.asyncio as redis
+
+from bot import memory as memory_module
+from bot.errors import CommandError
+from bot.memory import Memories, digest
+from bot.stores.memory import RedisMemoryStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        self.now += 1
+        return self.now
+
+
+@pytest.fixture
+def memories(redis_client: redis.Redis) -> Memories:
+    return Memories(RedisMemoryStore(redis_client), Clock())
+
+
+async def test_the_same_learning_is_stored_once(memories: Memories) -> None:
+    first = await memories.remember("global", "mistake", "Never deploy on Fridays!", author="U1", source="command")
+    again = await memories.remember("global", "mistake", "  never DEPLOY on fridays ", author="U2", source="answer")
+    assert again.id == first.id
+    assert again.uses == 1
+    assert [m.id for m in await memories.listing(["global"], None)] == [first.id]
+    other_scope = await memories.remember(
+        "repo:acme/api", "mistake", "Never deploy on Fridays", author="U1", source="command"
+    )
+    assert other_scope.id != first.id
+
+
+async def test_secrets_are_redacted_before_storing(memories: Memories) -> None:
+    stored = await memories.remember(
+        "global",
+        "integration",
+        "Grafana token is glpat-abcdefghijklmnopqrstuvwx, use it",
+        author="U1",
+        source="command",
+    )
+    assert "glpat-" not in stored.content
+    assert "[REDACTED gitlab-token]" in stored.content
+    [listed] = await memories.listing(["global"], "integration")
+    assert "glpat-" not in listed.content
+
+
+async def test_recall_ranks_by_relevance_within_a_budget(memories: Memories) -> None:
+    for text, kind in [
+        ("Postgres failovers take 40 seconds; pause writers first", "mistake"),
+        ("Use blue-green deploys for the api service", "pattern"),
+        ("Grafana dashboards live in the observability repo", "context"),
+        ("The api service needs the migration job to finish before rollout", "guideline"),
+    ]:
+        await memories.remember("global", kind, text, author="U1", source="command")
+    recalled = await memories.recall(["global"], "how do we roll out the api service safely?", budget=30)
+    assert [m.content for m in recalled][:2] == [
+        "The api service needs the migration job to finish before rollout",
+        "Use blue-green deploys for the api service",
+    ]
+    assert sum(m.tokens for m in recalled) <= 30
+    everything = await memories.recall(["global"], "", budget=10_000)
+    assert len(everything) == 4  # with nothing to match, the task still reviews what the team knows
+
+
+async def test_recall_only_looks_in_the_scopes_asked(memories: Memories) -> None:
+    await memories.remember(
+        "repo:acme/api", "context", "api staging runs on the blue cluster", author="U1", source="command"
+    )
+    await memories.remember(
+        "repo:acme/web", "context", "web staging runs on the green cluster", author="U1", source="command"
+    )
+    recalled = await memories.recall(["global", "repo:acme/api"], "where does staging run", budget=1_000)
+    assert [m.scope for m in recalled] == ["repo:acme/api"]
+
+
+async def test_bounds_drop_the_least_used_oldest(memories: Memories, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory_module, "PER_TYPE", 3)
+    ids = [
+        (await memories.remember("global", "pattern", f"pattern number {n} works", author="U1", source="command")).id
+        for n in range(3)
+    ]
+    await memories.recall(["global"], "pattern number 0", budget=8)  # used once: worth keeping
+    await memories.remember("global", "pattern", "pattern number 3 works", author="U1", source="command")
+    kept = {m.id for m in await memories.listing(["global"], "pattern")}
+    assert len(kept) == 3
+    assert ids[0] in kept
+    assert ids[1] not in kept  # never used and the oldest of the rest
+
+
+async def test_forget_only_in_visible_scopes(memories: Memories) -> None:
+    stored = await memories.remember("repo:acme/api", "context", "api uses port 8443", author="U1", source="command")
+    with pytest.raises(CommandError):
+        await memories.forget(stored.id, ["global", "repo:acme/web"])
+    assert (await memories.forget(stored.id, ["global", "repo:acme/api"])).id == stored.id
+    assert await memories.recall(["repo:acme/api"], "api port", budget=100) == []
+
+
+async def test_export_and_import_round_trip(memories: Memories, redis_client: redis.Redis) -> None:
+    await memories.remember(
+        "global", "strategy", "Canary 5% for an hour before full rollout", author="U1", source="command"
+    )
+    await memories.remember(
+        "service:api", "performance", "api p99 doubled after enabling gzip", author="U2", source="tool"
+    )
+    backup = await memories.export()
+    await redis_client.flushall()
+    assert await memories.export() == []
+    assert await memories.import_(backup) == 2
+    assert await memories.import_(backup) == 0  # duplicates are skipped
+    assert sorted(m.content for m in await memories.export()) == sorted(m.content for m in backup)
+
+
+async def test_the_embedded_store_keeps_memories_the_same_way() -> None:
+    store = Memories(RedisMemoryStore(fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())), Clock())
+    await store.remember(
+        "global", "pattern", "Use blue-green deploys for the api service", author="U1", source="command"
+    )
+    [recalled] = await store.recall(["global"], "blue-green api", budget=100)
+    assert recalled.content.startswith("Use blue-green")
+
+
+def test_digests_ignore_case_spacing_and_punctuation() -> None:
+    assert digest("Never deploy on Fridays!") == digest("  never   deploy on fridays ")
+    assert digest("never deploy on fridays") != digest("always deploy on fridays")
