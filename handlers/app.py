@@ -28,12 +28,14 @@ from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
 from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.slack import SlackChat
 from bot.commands.deploying import DeployCommands
+from bot.commands.remembering import MemoryCommands
 from bot.commands.runner import CommandRunner
 from bot.config import OpsConfig
 from bot.deploys import Deploys, Forge, ForgeName
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
 from bot.locks import Locking
+from bot.memory import Memories
 from bot.model import Platform
 from bot.ports import Chat
 from bot.replies import Replies
@@ -44,6 +46,7 @@ from bot.stores.audit import RedisAuditLog
 from bot.stores.deploys import RedisDeploymentStore
 from bot.stores.locks import RedisLockStore
 from bot.stores.marks import RedisMarks
+from bot.stores.memory import RedisMemoryStore
 from bot.stores.queue import RedisJobQueue
 from bot.stores.redis import connect, ping
 from bot.stores.stats import RedisJobStats
@@ -126,7 +129,8 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     deploying = DeployCommands(
         deploys, RedisApprovalStore(client), Reporter(chats, replies, marks), audit, config, time.time
     )
-    commands = CommandRunner(settings.bot_name, locking, audit, deploying)
+    memories = Memories(RedisMemoryStore(client), time.time)
+    commands = CommandRunner(settings.bot_name, locking, audit, deploying, MemoryCommands(memories, forges))
     chatops = ChatOps(
         chats=chats,
         replies=replies,

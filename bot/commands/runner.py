@@ -13,7 +13,21 @@ from typing import Any
 from bot.audit import AuditEntry, AuditLog
 from bot.commands.deploying import DeployCommands
 from bot.commands.registry import help_lines
-from bot.commands.types import Approve, Command, Deploy, Help, Lock, Locks, Rollback, Status, Unlock
+from bot.commands.remembering import MemoryCommands
+from bot.commands.types import (
+    Approve,
+    Command,
+    Deploy,
+    Forget,
+    Help,
+    Lock,
+    Locks,
+    Memories,
+    Remember,
+    Rollback,
+    Status,
+    Unlock,
+)
 from bot.locks import Locking, LockScope
 from bot.model import Answer, ChatMessage
 
@@ -37,7 +51,9 @@ def describe(entry: AuditEntry) -> str:
 
 
 class CommandRunner:
-    def __init__(self, bot_name: str, locking: Locking, audit: AuditLog, deploying: DeployCommands) -> None:
+    def __init__(
+        self, bot_name: str, locking: Locking, audit: AuditLog, deploying: DeployCommands, remembering: MemoryCommands
+    ) -> None:
         self._bot_name = bot_name
         self._locking = locking
         self._audit = audit
@@ -47,6 +63,9 @@ class CommandRunner:
             Deploy: deploying.deploy,
             Rollback: deploying.rollback,
             Approve: deploying.approve,
+            Remember: remembering.remember,
+            Memories: remembering.list,
+            Forget: remembering.forget,
             Lock: self._lock,
             Unlock: self._unlock,
             Locks: self._locks,

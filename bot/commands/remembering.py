@@ -1,0 +1,81 @@
+"""The remember, memories and forget commands.
+
+Memories shape what the Ops agent does for everyone, so on GitHub and GitLab
+only people who can push to the repository may add or remove them: anyone
+can comment on a public repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.commands.types import Forget, Memories, Remember
+from bot.deploys import Forge, ForgeName
+from bot.errors import CommandError
+from bot.memory import Memories as MemoryService
+from bot.memory import Memory
+from bot.model import ChatMessage, GitHubThread, GitLabThread, Place, SlackThread
+
+SHOWN = 25
+
+
+def home_scope(place: Place) -> str:
+    """Where a memory taught here belongs: the repository on a forge, else the whole team."""
+    if isinstance(place, GitHubThread):
+        return f"repo:{place.repo}"
+    if isinstance(place, GitLabThread):
+        return f"repo:{place.project}"
+    return "global"
+
+
+def visible_scopes(place: Place) -> list[str]:
+    scopes = ["global"]
+    if isinstance(place, SlackThread):
+        scopes.append(f"channel:{place.channel}")
+    elif isinstance(place, GitHubThread | GitLabThread):
+        scopes.append(home_scope(place))
+    return scopes
+
+
+def line(memory: Memory) -> str:
+    return f"• `{memory.id}` _{memory.type}_ {memory.content} ({memory.scope}, by {memory.author})"
+
+
+class MemoryCommands:
+    def __init__(self, memories: MemoryService, forges: Mapping[ForgeName, Forge]) -> None:
+        self._memories = memories
+        self._forges = forges
+
+    async def _check_write_access(self, message: ChatMessage) -> None:
+        place, person = message.place, message.author
+        if isinstance(place, GitHubThread):
+            forge, repo = self._forges.get("github"), place.repo
+        elif isinstance(place, GitLabThread):
+            forge, repo = self._forges.get("gitlab"), place.project
+        else:
+            return  # Slack and the console are the team's own rooms
+        try:
+            allowed = forge is not None and await forge.may_deploy(repo, person)
+        except Exception as exc:  # a check that fails denies
+            raise CommandError(f"I couldn't confirm your access to `{repo}`, so I changed nothing. ({exc})") from exc
+        if not allowed:
+            raise CommandError(f"Only people who can push to `{repo}` can change what opsbot remembers here.")
+
+    async def remember(self, command: Remember, message: ChatMessage) -> str:
+        await self._check_write_access(message)
+        stored = await self._memories.remember(
+            home_scope(message.place), command.type, command.text, author=message.author.handle, source="command"
+        )
+        return f"🧠 Remembered `{stored.id}` as _{stored.type}_ ({stored.scope}): {stored.content}"
+
+    async def list(self, command: Memories, message: ChatMessage) -> str:
+        found = await self._memories.listing(visible_scopes(message.place), command.type, SHOWN)
+        if not found:
+            kind = f" _{command.type}_" if command.type else ""
+            return f"No{kind} memories here yet. Teach one with `remember <type> <text>`."
+        return "\n".join([f"**What opsbot remembers here** (newest {len(found)}):", *(line(m) for m in found)])
+
+    async def forget(self, command: Forget, message: ChatMessage) -> str:
+        await self._check_write_access(message)
+        gone = await self._memories.forget(command.memory_id, visible_scopes(message.place))
+        return f"🗑️ Forgot `{gone.id}`: {gone.content}"
