@@ -12,6 +12,7 @@ def answers(emulators: Emulators, channel: str = "C_OPS") -> list[str]:
 
 async def test_a_lock_from_slack_blocks_others_and_shows_in_status(bot: BotUnderTest, emulators: Emulators) -> None:
     await bot.slack(slash_command_body("lock production api --reason db migration", user="U_ALICE"))
+    await bot.run_jobs()
     await bot.slack(slash_command_body("lock production api", user="U_BOB"))
     await bot.run_jobs()
     await bot.slack(slash_command_body("status api", user="U_BOB"))

@@ -60,7 +60,7 @@ async def test_recall_ranks_by_relevance_within_a_budget(memories: Memories) -> 
         ("The api service needs the migration job to finish before rollout", "guideline"),
     ]:
         await memories.remember("global", kind, text, author="U1", source="command")
-    recalled = await memories.recall(["global"], "how do we roll out the api service safely?", budget=30)
+    recalled = await memories.recall(["global"], "rollout of the api service after a migration?", budget=30)
     assert [m.content for m in recalled][:2] == [
         "The api service needs the migration job to finish before rollout",
         "Use blue-green deploys for the api service",
@@ -83,12 +83,14 @@ async def test_recall_only_looks_in_the_scopes_asked(memories: Memories) -> None
 
 async def test_bounds_drop_the_least_used_oldest(memories: Memories, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memory_module, "PER_TYPE", 3)
+    names = ["alpha", "bravo", "charlie"]
     ids = [
-        (await memories.remember("global", "pattern", f"pattern number {n} works", author="U1", source="command")).id
-        for n in range(3)
+        (await memories.remember("global", "pattern", f"the {name} rollout works", author="U1", source="command")).id
+        for name in names
     ]
-    await memories.recall(["global"], "pattern number 0", budget=8)  # used once: worth keeping
-    await memories.remember("global", "pattern", "pattern number 3 works", author="U1", source="command")
+    [used] = await memories.recall(["global"], "alpha", budget=6)  # used once: worth keeping
+    assert used.id == ids[0]
+    await memories.remember("global", "pattern", "the delta rollout works", author="U1", source="command")
     kept = {m.id for m in await memories.listing(["global"], "pattern")}
     assert len(kept) == 3
     assert ids[0] in kept
