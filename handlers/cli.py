@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import OpsConfig
 from bot.errors import ConfigError
+from bot.memory import Memory
 from bot.settings import Settings
 from bot.stores.redis import EMBEDDED_WARNING
 from bot.telemetry.logs import configure_logging
@@ -103,6 +107,50 @@ def shell(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _memories(settings: Settings, restore: list[Memory] | None) -> tuple[list[Memory], int]:
+    """Everything remembered, or (restoring) how many of ``restore`` were new."""
+    from bot.memory import Memories
+    from bot.stores.memory import RedisMemoryStore
+    from bot.stores.redis import connect
+
+    client, _ = connect(settings.redis_url)
+    try:
+        memories = Memories(RedisMemoryStore(client), time.time)
+        if restore is None:
+            return await memories.export(), 0
+        return [], await memories.import_(restore)
+    finally:
+        await client.aclose()
+
+
+def memory(args: argparse.Namespace) -> int:
+    settings = _settings_or_exit()
+    configure_logging(settings.secrets(), level="WARNING")
+    if settings.redis_url is None:
+        print("opsbot: memory backups need REDIS_URL (the embedded store keeps nothing)", file=sys.stderr)
+        return 1
+    try:
+        if args.action == "export":
+            found, _ = asyncio.run(_memories(settings, None))
+            text = json.dumps({"opsbot_memories": 1, "memories": [dict(vars(m)) for m in found]}, indent=2)
+            if args.file == "-":
+                sys.stdout.write(text + "\n")
+            else:
+                Path(args.file).write_text(text + "\n", encoding="utf-8")
+            print(f"opsbot: exported {len(found)} memories", file=sys.stderr)
+            return 0
+        backup = json.loads(sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8"))
+        if not isinstance(backup, dict) or backup.get("opsbot_memories") != 1:
+            raise ValueError("not an opsbot memory backup")
+        restore = [Memory(**entry) for entry in backup["memories"]]
+        _, added = asyncio.run(_memories(settings, restore))
+        print(f"opsbot: imported {added} memories ({len(restore) - added} already known)", file=sys.stderr)
+        return 0
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        print(f"opsbot: {args.action} failed: {exc}", file=sys.stderr)
+        return 1
+
+
 def check_config(args: argparse.Namespace) -> int:
     problems: list[str] = []
     settings: Settings | None = None
@@ -159,6 +207,10 @@ def parser() -> argparse.ArgumentParser:
     p_shell.add_argument("--channel", default="C_SHELL")
     p_shell.set_defaults(func=shell)
     sub.add_parser("check-config", help="validate the environment and ops.yaml").set_defaults(func=check_config)
+    p_memory = sub.add_parser("memory", help="back up or restore what the Ops agent remembers (JSON)")
+    p_memory.add_argument("action", choices=["export", "import"])
+    p_memory.add_argument("file", nargs="?", default="-", help="a JSON file; - for stdout/stdin (default)")
+    p_memory.set_defaults(func=memory)
     return root
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -116,3 +117,36 @@ def test_serve_on_the_embedded_store_answers_a_mention_with_no_redis(emulators: 
     assert '"msg":"worker stopped"' in logs  # the lifespan's shutdown ran to the end
     assert logs.count(EMBEDDED) == 1
     assert GITHUB_SECRET not in logs
+
+
+def test_memory_export_and_import_round_trip(redis_url: str, tmp_path: Path) -> None:
+    env = {"REDIS_URL": redis_url}
+    taught = shell(
+        "/ops remember mistake never deploy api on fridays\n/ops remember context staging is eu-west-1\n", env
+    )
+    assert taught.stdout.count("Remembered") == 2
+    backup = tmp_path / "memories.json"
+    exported = opsbot(["memory", "export", str(backup)], env, stderr=subprocess.PIPE)
+    exported.communicate(timeout=60)
+    assert exported.returncode == 0
+    saved = json.loads(backup.read_text())
+    assert sorted(m["content"] for m in saved["memories"]) == ["never deploy api on fridays", "staging is eu-west-1"]
+    import redis as sync_redis
+
+    sync_redis.Redis.from_url(redis_url).flushall()
+    restored = opsbot(["memory", "import", str(backup)], env, stderr=subprocess.PIPE)
+    _, err = restored.communicate(timeout=60)
+    assert restored.returncode == 0
+    assert b"imported 2 memories (0 already known)" in err
+    listing = shell("/ops memories\n", env)
+    assert "never deploy api on fridays" in listing.stdout
+    assert "staging is eu-west-1" in listing.stdout
+
+
+def test_memory_import_refuses_what_is_not_a_backup(redis_url: str, tmp_path: Path) -> None:
+    bogus = tmp_path / "other.json"
+    bogus.write_text('{"hello": "world"}')
+    process = opsbot(["memory", "import", str(bogus)], {"REDIS_URL": redis_url}, stderr=subprocess.PIPE)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert b"not an opsbot memory backup" in err
