@@ -22,9 +22,11 @@ from bot.errors import CommandError
 from bot.redaction import redact
 
 MAX_CONTENT = 500  # characters; the seed asks for short learnings
-PER_TYPE = 200  # memories kept per scope and category
-PER_SCOPE = 1_000  # memories kept per scope in all
+PER_TYPE = 2_500  # memories kept per scope and category
+PER_SCOPE = 10_000  # memories kept per scope in all
 TOKENS_PER_CHAR = 0.25  # a rough count, enough for a budget
+RELEVANT = 30  # memories fetched per scope by relevance…
+NEWEST = 10  # …and by recency, for every task to review what the team knows
 STOPWORDS = frozenset(
     [
         "the",
@@ -141,8 +143,9 @@ class MemoryStore(Protocol):
     async def least_valuable(self, scope: str, type: MemoryType | None, n: int) -> list[Memory]:
         """The ``n`` memories to drop first: least used, then oldest."""
 
-    async def search(self, scope: str, words: Sequence[str], limit: int) -> list[tuple[Memory, float]]:
-        """Memories sharing words with the query, with a rarity-weighted score."""
+    async def search(self, scope: str, words: Sequence[str], limit: int, newest: int = 0) -> list[tuple[Memory, float]]:
+        """Up to ``limit`` memories sharing words with the query, with a rarity-weighted score;
+        then up to ``newest`` of the newest others, scored 0."""
 
     async def mark_used(self, memories: Sequence[Memory], at: float) -> None: ...
 
@@ -195,22 +198,18 @@ class Memories:
         the scopes follow: every task starts by reviewing what the team knows.
         """
         query_words = words(query)
-        ranked: dict[str, tuple[float, Memory]] = {}
+        ranked: dict[str, tuple[float, float, Memory]] = {}
         for scope in scopes:
-            for memory, score in await self._store.search(scope, query_words, 50) if query_words else []:
-                ranked[memory.id] = (score * (1.0 + 0.1 * min(memory.uses, 10)), memory)
+            for memory, score in await self._store.search(scope, query_words, RELEVANT, newest=NEWEST):
+                # Relevance first; among equals, what proved useful, then what is recent.
+                weight = score * (1.0 + 0.1 * min(memory.uses, 10))
+                ranked[memory.id] = (weight, memory.created_at, memory)
         chosen: list[Memory] = []
         spent = 0
-        for _, memory in sorted(ranked.values(), key=lambda pair: -pair[0]):
-            if spent + memory.tokens > budget:
-                continue
-            chosen.append(memory)
-            spent += memory.tokens
-        if spent < budget:
-            for memory in await self._store.listing(scopes, None, 50):
-                if memory.id not in ranked and spent + memory.tokens <= budget:
-                    chosen.append(memory)
-                    spent += memory.tokens
+        for _, _, memory in sorted(ranked.values(), key=lambda entry: (-entry[0], -entry[1])):
+            if spent + memory.tokens <= budget:
+                chosen.append(memory)
+                spent += memory.tokens
         if chosen:
             await self._store.mark_used(chosen, self._clock())
         return [replace(m, uses=m.uses + 1) for m in chosen]

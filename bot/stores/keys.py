@@ -21,6 +21,5 @@ MEMORY_WORDS = PREFIX + "mem-words:"  # + id, the words it is indexed under
 MEMORIES = PREFIX + "mem-all:"  # + scope, sorted set of ids by creation
 MEMORIES_OF_TYPE = PREFIX + "mem-type:"  # + scope:type, sorted set of ids by creation
 MEMORY_DIGESTS = PREFIX + "mem-digest:"  # + scope, hash of content digest -> id
-MEMORY_WORD = PREFIX + "mem-word:"  # + scope:word, sorted set of ids (the word index)
+MEMORY_WORD = PREFIX + "mem-word:"  # + scope:word, set of ids (the word index)
 MEMORY_SCOPES = PREFIX + "mem-scopes"  # every scope that has memories
-MEMORY_SCRATCH = PREFIX + "mem-scratch:"  # + random, a search's temporary union

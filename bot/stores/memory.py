@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +29,7 @@ redis.call('ZADD', KEYS[3], ARGV[8], ARGV[1])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[6], ARGV[3])
 for i = 14, #ARGV do
-  redis.call('ZADD', ARGV[11] .. ARGV[i], 1, ARGV[1])
+  redis.call('SADD', ARGV[11] .. ARGV[i], ARGV[1])
   redis.call('SADD', KEYS[5], ARGV[i])
 end
 return {ARGV[1], redis.call('HGETALL', KEYS[1])}
@@ -47,34 +46,80 @@ redis.call('ZREM', ARGV[2] .. scope, ARGV[1])
 redis.call('ZREM', ARGV[3] .. scope .. ':' .. kind, ARGV[1])
 if redis.call('HGET', ARGV[4] .. scope, digest) == ARGV[1] then redis.call('HDEL', ARGV[4] .. scope, digest) end
 for _, word in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  redis.call('ZREM', ARGV[5] .. scope .. ':' .. word, ARGV[1])
+  redis.call('SREM', ARGV[5] .. scope .. ':' .. word, ARGV[1])
 end
 redis.call('DEL', KEYS[1], KEYS[2])
 return fields
 """
 
-# KEYS: all (of the scope), scratch. ARGV: limit, word key…
-# A word found in most memories says nothing about relevance; rarer words weigh more.
+# KEYS: all (of the scope). ARGV: limit, memory key prefix, how many newest to add, word key…
+# The three rarest query words make at most seven combinations. Taken in
+# order of their summed weight, SINTER (done in C, returning only the
+# overlap) finds the best matches first: a memory first appears under
+# exactly the words it has, so the order is exact and the search stops as
+# soon as it has enough, usually before touching a whole word's set.
 SEARCH = """
+local unpack_ = table.unpack or unpack  -- Redis runs Lua 5.1; the embedded store a later Lua
 local total = redis.call('ZCARD', KEYS[1])
 if total == 0 then return {} end
-local used, weights = {}, {}
-for i = 2, #ARGV do
-  local found = redis.call('ZCARD', ARGV[i])
+local limit = tonumber(ARGV[1])
+local words, ids, idscores = {}, {}, {}
+for i = 4, #ARGV do
+  local found = redis.call('SCARD', ARGV[i])
   if found > 0 and (found <= total * 0.6 or total < 5) then
-    table.insert(used, ARGV[i])
-    table.insert(weights, tostring(math.log((total + 1) / found) + 0.1))
+    table.insert(words, {ARGV[i], math.log((total + 1) / found) + 0.1})
   end
 end
-if #used == 0 then return {} end
-local args = {'ZUNIONSTORE', KEYS[2], #used}
-for _, key in ipairs(used) do table.insert(args, key) end
-table.insert(args, 'WEIGHTS')
-for _, weight in ipairs(weights) do table.insert(args, weight) end
-redis.call((table.unpack or unpack)(args))  -- Redis runs Lua 5.1; the embedded store may not
-local best = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1, 'WITHSCORES')
-redis.call('DEL', KEYS[2])
+table.sort(words, function(a, b) return a[2] > b[2] end)
+local n = math.min(#words, 3)
+local combos = {}
+for mask = 1, 2 ^ n - 1 do
+  local keys, weight, rest = {}, 0, mask
+  for i = n, 1, -1 do
+    if rest >= 2 ^ (i - 1) then
+      table.insert(keys, words[i][1])
+      weight = weight + words[i][2]
+      rest = rest - 2 ^ (i - 1)
+    end
+  end
+  table.insert(combos, {keys, weight})
+end
+table.sort(combos, function(a, b) return a[2] > b[2] end)
+for _, combo in ipairs(combos) do
+  if #ids >= limit then break end
+  for _, id in ipairs(redis.call('SINTER', unpack_(combo[1]))) do
+    if idscores[id] == nil then
+      idscores[id] = combo[2]
+      table.insert(ids, id)
+      if #ids >= limit then break end
+    end
+  end
+end
+-- Then the newest memories not already chosen, scored 0: every task reviews
+-- what the team knows, even when nothing matches its words.
+for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)) do
+  if idscores[id] == nil then
+    table.insert(ids, id)
+    idscores[id] = 0
+  end
+end
+local best = {}
+for _, id in ipairs(ids) do
+  table.insert(best, id)
+  table.insert(best, tostring(idscores[id]))
+  table.insert(best, redis.call('HGETALL', ARGV[2] .. id))
+end
 return best
+"""
+
+
+# KEYS: the memories' hashes. ARGV: when.
+TOUCH = """
+for _, key in ipairs(KEYS) do
+  redis.call('HINCRBY', key, 'uses', 1)
+  redis.call('HSET', key, 'last_used', ARGV[1])
+end
+return #KEYS
 """
 
 
@@ -112,6 +157,7 @@ class RedisMemoryStore:
         self._add = client.register_script(ADD)
         self._delete = client.register_script(DELETE)
         self._search = client.register_script(SEARCH)
+        self._touch = client.register_script(TOUCH)
 
     @translating
     async def add(self, memory: Memory, digest: str, words: Sequence[str]) -> Memory:
@@ -170,20 +216,20 @@ class RedisMemoryStore:
         return sorted(everything, key=lambda m: (m.uses, m.last_used, m.created_at))[:n]
 
     @translating
-    async def search(self, scope: str, words: Sequence[str], limit: int) -> list[tuple[Memory, float]]:
-        scratch = keys.MEMORY_SCRATCH + secrets.token_hex(8)
+    async def search(self, scope: str, words: Sequence[str], limit: int, newest: int = 0) -> list[tuple[Memory, float]]:
         word_keys = [f"{keys.MEMORY_WORD}{scope}:{word}" for word in words]
-        found = await self._search(keys=[keys.MEMORIES + scope, scratch], args=[limit, *word_keys])
-        scores = {_text(found[i]): float(found[i + 1]) for i in range(0, len(found), 2)}
-        return [(m, scores[m.id]) for m in await self._fetch(list(scores))]
+        found = await self._search(keys=[keys.MEMORIES + scope], args=[limit, keys.MEMORY, newest, *word_keys])
+        ranked: list[tuple[Memory, float]] = []
+        for i in range(0, len(found), 3):
+            memory = _memory(_text(found[i]), found[i + 2])
+            if memory is not None:
+                ranked.append((memory, float(found[i + 1])))
+        return ranked
 
     @translating
     async def mark_used(self, memories: Sequence[Memory], at: float) -> None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for memory in memories:
-                pipe.hincrby(keys.MEMORY + memory.id, "uses", 1)
-                pipe.hset(keys.MEMORY + memory.id, "last_used", at)
-            await pipe.execute()
+        if memories:
+            await self._touch(keys=[keys.MEMORY + m.id for m in memories], args=[at])
 
     @translating
     async def everything(self) -> list[Memory]:

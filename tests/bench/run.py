@@ -1,8 +1,9 @@
-"""``python -m tests.bench``: GitHub ingest and Slack acknowledgement, opsbot against its floors."""
+"""``python -m tests.bench``: GitHub ingest and Slack acknowledgement against their floors, and memory recall."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import signal
 import sys
 import tempfile
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from tests.bench.recall import measure_recall, recall_report
 from tests.bench.report import Series, ingest_verdict, progress, settings_line, slack_verdict, table
 from tests.bench.rounds import Bench, BenchConfig, Outcome, Which
 from tests.bench.servers import BenchError
@@ -71,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 github, slack = measure(bench)
             finally:
                 bench.close()
+            print("Memory recall", flush=True)
+            recall = asyncio.run(measure_recall(redis_url))
     except KeyboardInterrupt:
         print("\nopsbot bench: interrupted; every server it started has been stopped", file=sys.stderr)
         return 130
@@ -84,5 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(ingest_verdict(github["floor"], github["opsbot"]))
     print(slack_verdict(slack["floor"], slack["opsbot"]))
+    print(recall_report(recall))
     print(f"(took {time.monotonic() - started:.0f} s)")
     return 0
