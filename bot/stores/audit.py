@@ -9,14 +9,10 @@ import redis.asyncio as redis
 from bot.audit import AuditEntry
 from bot.model import Person
 from bot.stores import keys
-from bot.stores.redis import translating
+from bot.stores.redis import fields, translating
 
 MAX_ENTRIES = 50_000  # approximately; trimmed as Redis finds convenient
 SCAN_LIMIT = 1_000  # newest entries looked through when filtering by service
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisAuditLog:
@@ -45,17 +41,17 @@ class RedisAuditLog:
         found: list[AuditEntry] = []
         entries: Any = await self._redis.xrevrange(keys.AUDIT, count=limit if service is None else SCAN_LIMIT)
         for _, raw in entries:
-            fields = {_text(k): _text(v) for k, v in raw.items()}
-            if service is not None and fields["service"] not in ("", service):
+            entry = fields(raw)
+            if service is not None and entry["service"] not in ("", service):
                 continue
             found.append(
                 AuditEntry(
-                    action=fields["action"],
-                    actor=Person(fields["platform"], fields["actor"]),  # type: ignore[arg-type]
-                    detail=fields["detail"],
-                    at=float(fields["at"]),
-                    environment=fields["environment"] or None,
-                    service=fields["service"] or None,
+                    action=entry["action"],
+                    actor=Person(entry["platform"], entry["actor"]),  # type: ignore[arg-type]
+                    detail=entry["detail"],
+                    at=float(entry["at"]),
+                    environment=entry["environment"] or None,
+                    service=entry["service"] or None,
                 )
             )
             if len(found) >= limit:

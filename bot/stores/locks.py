@@ -10,7 +10,7 @@ import redis.asyncio as redis
 from bot.locks import Lock, LockScope
 from bot.model import Person
 from bot.stores import keys
-from bot.stores.redis import translating
+from bot.stores.redis import fields, text, translating
 
 # KEYS: the lock, the index. ARGV: holder handle, platform, id, reason, since.
 ACQUIRE = """
@@ -48,23 +48,16 @@ def _scope(key: str) -> LockScope:
     return LockScope(environment, None if service == "*" else service)
 
 
-def _lock(key: str, flat: list[Any] | dict[Any, Any]) -> Lock | None:
+def _lock(key: str, flat: Any) -> Lock | None:
     if not flat:
         return None
-    if isinstance(flat, dict):
-        fields = {_text(k): _text(v) for k, v in flat.items()}
-    else:
-        fields = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+    found = fields(flat)
     return Lock(
         scope=_scope(key),
-        holder=Person(fields["platform"], fields["id"]),  # type: ignore[arg-type]
-        reason=fields.get("reason") or None,
-        since=float(fields["since"]),
+        holder=Person(found["platform"], found["id"]),  # type: ignore[arg-type]
+        reason=found.get("reason") or None,
+        since=float(found["since"]),
     )
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisLockStore:
@@ -96,7 +89,7 @@ class RedisLockStore:
 
     @translating
     async def all(self) -> list[Lock]:
-        names = sorted(_text(k) for k in await self._redis.smembers(keys.LOCKS))
+        names = sorted(text(k) for k in await self._redis.smembers(keys.LOCKS))
         async with self._redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.hgetall(name)

@@ -10,7 +10,7 @@ import redis.asyncio as redis
 from bot.commands.types import MemoryType
 from bot.memory import Memory
 from bot.stores import keys
-from bot.stores.redis import translating
+from bot.stores.redis import fields, text, translating
 
 # KEYS: hash, all, of-type, digests, words-of, scopes.
 # ARGV: id, digest, scope, type, content, author, source, created, used, uses, word…
@@ -123,27 +123,20 @@ return #KEYS
 """
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _memory(memory_id: str, flat: Any) -> Memory | None:
     if not flat:
         return None
-    if isinstance(flat, dict):
-        fields = {_text(k): _text(v) for k, v in flat.items()}
-    else:
-        fields = {_text(flat[i]): _text(flat[i + 1]) for i in range(0, len(flat), 2)}
+    found = fields(flat)
     return Memory(
         id=memory_id,
-        scope=fields["scope"],
-        type=fields["type"],  # type: ignore[arg-type]
-        content=fields["content"],
-        author=fields["author"],
-        source=fields["source"],
-        created_at=float(fields["created_at"]),
-        last_used=float(fields["last_used"]),
-        uses=int(fields["uses"]),
+        scope=found["scope"],
+        type=found["type"],  # type: ignore[arg-type]
+        content=found["content"],
+        author=found["author"],
+        source=found["source"],
+        created_at=float(found["created_at"]),
+        last_used=float(found["last_used"]),
+        uses=int(found["uses"]),
     )
 
 
@@ -173,7 +166,7 @@ class RedisMemoryStore:
                 *words,
             ],
         )  # fmt: skip
-        stored = _memory(_text(found_id), flat)
+        stored = _memory(text(found_id), flat)
         assert stored is not None
         return stored
 
@@ -201,7 +194,7 @@ class RedisMemoryStore:
         newest: list[tuple[float, str]] = []
         for scope in scopes:
             found: Any = await self._redis.zrevrange(_of_type(scope, type), 0, limit - 1, withscores=True)
-            newest += [(float(created), _text(memory_id)) for memory_id, created in found]
+            newest += [(float(created), text(memory_id)) for memory_id, created in found]
         newest.sort(reverse=True)
         return await self._fetch([memory_id for _, memory_id in newest[:limit]])
 
@@ -211,7 +204,8 @@ class RedisMemoryStore:
 
     @translating
     async def least_valuable(self, scope: str, type: MemoryType | None, n: int) -> list[Memory]:
-        ids = [_text(i) for i in await self._redis.zrange(_of_type(scope, type), 0, -1)]
+        members: Any = await self._redis.zrange(_of_type(scope, type), 0, -1)
+        ids = [text(i) for i in members]
         everything = await self._fetch(ids)
         return sorted(everything, key=lambda m: (m.uses, m.last_used, m.created_at))[:n]
 
@@ -221,7 +215,7 @@ class RedisMemoryStore:
         found = await self._search(keys=[keys.MEMORIES + scope], args=[limit, keys.MEMORY, newest, *word_keys])
         ranked: list[tuple[Memory, float]] = []
         for i in range(0, len(found), 3):
-            memory = _memory(_text(found[i]), found[i + 2])
+            memory = _memory(text(found[i]), found[i + 2])
             if memory is not None:
                 ranked.append((memory, float(found[i + 1])))
         return ranked
@@ -234,6 +228,7 @@ class RedisMemoryStore:
     @translating
     async def everything(self) -> list[Memory]:
         memories: list[Memory] = []
-        for scope in sorted(_text(s) for s in await self._redis.smembers(keys.MEMORY_SCOPES)):
-            memories += await self._fetch([_text(i) for i in await self._redis.zrange(keys.MEMORIES + scope, 0, -1)])
+        for scope in sorted(text(s) for s in await self._redis.smembers(keys.MEMORY_SCOPES)):
+            members: Any = await self._redis.zrange(keys.MEMORIES + scope, 0, -1)
+            memories += await self._fetch([text(i) for i in members])
         return memories

@@ -26,7 +26,7 @@ from redis.exceptions import ResponseError
 from bot.jobs import Delivery, Job
 from bot.ports import QueueDepth
 from bot.stores import keys
-from bot.stores.redis import translating
+from bot.stores.redis import text, translating
 
 DEDUPE_TTL = 7 * 24 * 3600  # GitHub lets people redeliver for days
 DEAD_LETTER_LEN = 10_000
@@ -67,10 +67,6 @@ for _, job in ipairs(due) do
 end
 return #due
 """
-
-
-def _text(value: bytes | str | int) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class RedisJobQueue:
@@ -146,7 +142,7 @@ class RedisJobQueue:
 
     @staticmethod
     def _delivery(entry_id: bytes | str, fields: dict[Any, Any], claimed: bool) -> Delivery:
-        receipt = _text(entry_id)
+        receipt = text(entry_id)
         job = Job.decode(fields.get(b"job") or fields["job"])
         handed_back = (fields.get(b"redelivered") or fields.get("redelivered")) is not None
         return Delivery(job=job, receipt=receipt, redelivered=claimed or handed_back or job.attempt > 1)
@@ -208,9 +204,9 @@ class RedisJobQueue:
             count=len(claimed) * 4,
             consumername=consumer,
         )
-        counts = {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
+        counts = {text(p["message_id"]): int(p["times_delivered"]) for p in pending}
         return [
-            replace(self._delivery(entry_id, fields, True), deliveries=counts.get(_text(entry_id), 2))
+            replace(self._delivery(entry_id, fields, True), deliveries=counts.get(text(entry_id), 2))
             for entry_id, fields in claimed
         ]
 

@@ -60,6 +60,18 @@ def translating(func: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Corout
     return wrapper
 
 
+def text(value: bytes | str | int | float) -> str:
+    """A Redis reply value as text (clients may run with or without decoding)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def fields(reply: Any) -> dict[str, str]:
+    """A hash as HGETALL answers it (a map, or a flat list from a script), as text."""
+    if isinstance(reply, dict):
+        return {text(k): text(v) for k, v in reply.items()}
+    return {text(reply[i]): text(reply[i + 1]) for i in range(0, len(reply or []), 2)}
+
+
 async def ping(client: redis.Redis) -> bool:
     try:
         async with store_call():
