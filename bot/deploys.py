@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from bot.audit import AuditEntry, AuditLog
 from bot.config import Environment, OpsConfig, Service
-from bot.errors import CommandError, OpsbotError, UpstreamRejected
+from bot.errors import CommandError, UpstreamRejected
 from bot.locks import Locking
 from bot.model import GitHubThread, GitLabThread, Person, Place
 
@@ -115,10 +115,6 @@ class DeploymentStore(Protocol):
     async def claim_creation(self, service: str, environment: str, ttl: float) -> bool: ...
 
     async def release_creation(self, service: str, environment: str) -> None: ...
-
-
-class CheckFailed(OpsbotError):
-    """A permission check could not be completed; the request is denied."""
 
 
 class Deploys:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import orjson
 import redis.asyncio as redis
 
 from bot.approvals import PendingApproval
-from bot.model import Person, Place, place_from_json
+from bot.model import Place
 from bot.stores import keys
+from bot.stores.records import dumps, loads
 from bot.stores.redis import translating
 
 
@@ -18,18 +17,8 @@ def _place_key(place: Place) -> str:
     return keys.APPROVALS_AT + ":".join(str(v) for v in vars(place).values() if v is not None)
 
 
-def _encode(approval: PendingApproval) -> bytes:
-    data: dict[str, Any] = dict(vars(approval))
-    data["requester"] = dict(vars(approval.requester))
-    data["origin"] = dict(vars(approval.origin))
-    return orjson.dumps(data)
-
-
 def _decode(raw: bytes | str) -> PendingApproval:
-    data = orjson.loads(raw)
-    data["requester"] = Person(**data["requester"])
-    data["origin"] = place_from_json(data["origin"])
-    return PendingApproval(**data)
+    return loads(PendingApproval, raw, people=("requester",), places=("origin",))
 
 
 class RedisApprovalStore:
@@ -40,7 +29,7 @@ class RedisApprovalStore:
     async def open(self, approval: PendingApproval) -> None:
         ttl = max(1, int(approval.expires_at - time.time()))
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(keys.APPROVAL + approval.id, _encode(approval), ex=ttl)
+            pipe.set(keys.APPROVAL + approval.id, dumps(approval), ex=ttl)
             pipe.set(_place_key(approval.origin), approval.id, ex=ttl)
             await pipe.execute()
 

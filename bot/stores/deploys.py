@@ -4,30 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 import redis.asyncio as redis
 
 from bot.deploys import Deployment
-from bot.model import Person, place_from_json
 from bot.stores import keys
+from bot.stores.records import dumps, loads
 from bot.stores.redis import translating
 
 KEEP = 90 * 24 * 3600  # seconds a deployment record is kept
 HISTORY = 200  # deployments kept per service and environment
 
 
-def encode(deployment: Deployment) -> bytes:
-    data: dict[str, Any] = dict(vars(deployment))
-    data["requester"] = {"platform": deployment.requester.platform, "id": deployment.requester.id}
-    data["origin"] = dict(vars(deployment.origin))
-    return orjson.dumps(data)
-
-
 def decode(raw: bytes | str) -> Deployment:
-    data = orjson.loads(raw)
-    data["requester"] = Person(**data["requester"])
-    data["origin"] = place_from_json(data["origin"])
-    return Deployment(**data)
+    return loads(Deployment, raw, people=("requester",), places=("origin",))
 
 
 class RedisDeploymentStore:
@@ -38,7 +27,7 @@ class RedisDeploymentStore:
     async def save(self, deployment: Deployment) -> None:
         history = f"{keys.DEPLOY_HISTORY}{deployment.service}:{deployment.environment}"
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(keys.DEPLOYMENT + deployment.key, encode(deployment), ex=KEEP)
+            pipe.set(keys.DEPLOYMENT + deployment.key, dumps(deployment), ex=KEEP)
             pipe.zadd(history, {deployment.key: deployment.created_at})
             pipe.zremrangebyrank(history, 0, -HISTORY - 1)
             await pipe.execute()

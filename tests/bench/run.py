@@ -8,7 +8,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -27,22 +27,23 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # so every `finally` stops what it started
 
 
+def alternate(title: str, kind: str, rounds: int, run: Callable[[Which], Outcome]) -> dict[Which, Series]:
+    """Floor and opsbot in turn, ``rounds`` times each, so noise hits both alike."""
+    outcomes: dict[Which, list[Outcome]] = {"floor": [], "opsbot": []}
+    print(title, flush=True)
+    for n in range(1, rounds + 1):
+        for which in ORDER:
+            outcome = run(which)
+            outcomes[which].append(outcome)
+            print(progress(kind, outcome, n), flush=True)
+    return {which: Series(found) for which, found in outcomes.items()}
+
+
 def measure(bench: Bench) -> tuple[dict[Which, Series], dict[Which, Series]]:
-    github: dict[Which, list[Outcome]] = {"floor": [], "opsbot": []}
-    slack: dict[Which, list[Outcome]] = {"floor": [], "opsbot": []}
-    print("GitHub webhook ingest", flush=True)
-    for n in range(1, bench.config.rounds + 1):
-        for which in ORDER:
-            outcome = bench.github(which)
-            github[which].append(outcome)
-            print(progress("github", outcome, n), flush=True)
-    print("Slack /ops acknowledgement", flush=True)
-    for n in range(1, bench.config.rounds + 1):
-        for which in ORDER:
-            outcome = bench.slack(which)
-            slack[which].append(outcome)
-            print(progress("slack", outcome, n), flush=True)
-    return {k: Series(v) for k, v in github.items()}, {k: Series(v) for k, v in slack.items()}
+    rounds = bench.config.rounds
+    github = alternate("GitHub webhook ingest", "github", rounds, bench.github)
+    slack = alternate("Slack /ops acknowledgement", "slack", rounds, bench.slack)
+    return github, slack
 
 
 def config_from(argv: Sequence[str] | None) -> BenchConfig:
