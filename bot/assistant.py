@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.model import ChatMessage
+from bot.model import Answer, ChatMessage
 
 NOT_CONFIGURED = (
     "The Ops assistant is not configured on this opsbot (no `ANTHROPIC_API_KEY`), "
@@ -13,7 +13,7 @@ NOT_CONFIGURED = (
 
 
 class Assistant(Protocol):
-    async def answer(self, message: ChatMessage) -> str: ...
+    async def answer(self, message: ChatMessage) -> Answer | str: ...
 
 
 class UnconfiguredAssistant:

@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 
 from bot.audit import AuditEntry, AuditLog
 from bot.config import Environment, OpsConfig, Service
+from bot.conversations import Check
 from bot.errors import CommandError, UpstreamRejected
 from bot.locks import Locking
 from bot.model import GitHubThread, GitLabThread, Person, Place
@@ -103,6 +104,9 @@ class Forge(Protocol):
     async def create(self, new: NewDeployment) -> tuple[str, str | None]:
         """Create the deployment; its forge id and a URL to it."""
 
+    async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
+        """CI results on commit ``sha`` of ``repo``."""
+
 
 class DeploymentStore(Protocol):
     async def save(self, deployment: Deployment) -> None: ...
@@ -143,13 +147,16 @@ class Deploys:
             )
         return Target(service, self._config.environments[environment])
 
+    def named_service(self, name: str) -> Service:
+        service = self._config.services.get(name)
+        if service is None:
+            known = ", ".join(sorted(self._config.services)) or "none are configured"
+            raise CommandError(f"There is no service called `{name}` (known: {known}).")
+        return service
+
     def _service(self, name: str | None, place: Place) -> Service:
         if name is not None:
-            service = self._config.services.get(name)
-            if service is None:
-                known = ", ".join(sorted(self._config.services)) or "none are configured"
-                raise CommandError(f"There is no service called `{name}` (known: {known}).")
-            return service
+            return self.named_service(name)
         repo = (
             place.repo
             if isinstance(place, GitHubThread)
@@ -167,9 +174,13 @@ class Deploys:
         return matches[0]
 
     def forge(self, target: Target) -> Forge:
-        forge = self._forges.get(target.forge)
+        return self._forge_of(target.service, "deploy")
+
+    def _forge_of(self, service: Service, what: str) -> Forge:
+        name: ForgeName = "github" if service.github else "gitlab"
+        forge = self._forges.get(name)
         if forge is None:
-            raise CommandError(f"opsbot has no {target.forge} credentials, so it can't deploy `{target.service.name}`.")
+            raise CommandError(f"opsbot has no {name} credentials, so it can't {what} `{service.name}`.")
         return forge
 
     # -- who may ask --------------------------------------------------------------------
@@ -213,25 +224,43 @@ class Deploys:
             raise CommandError(f"`{held.scope.label}` is locked by {held.holder.ref}{reason}. Nothing was deployed.")
 
     async def resolve_ref(self, target: Target, ref: str | None, place: Place) -> tuple[str, str]:
+        return await self._resolve_ref(self.forge(target), target.repo, ref, place)
+
+    async def _resolve_ref(self, forge: Forge, repo: str, ref: str | None, place: Place) -> tuple[str, str]:
+        """(ref, sha): ``ref``, else the head of the PR/MR asked from, else the default branch."""
         try:
-            return await self._resolve_ref(target, ref, place)
+            if ref is None and isinstance(place, GitHubThread) and place.is_pull_request and place.repo == repo:
+                return await forge.change_head(repo, place.number)
+            if (
+                ref is None
+                and isinstance(place, GitLabThread)
+                and place.kind == "merge_request"
+                and place.project == repo
+            ):
+                return await forge.change_head(repo, place.iid)
+            return await forge.resolve(repo, ref)
         except UpstreamRejected as exc:
             if exc.status in (404, 422) and ref is not None:
-                raise CommandError(f"`{ref}` is not a branch, tag or commit of `{target.repo}`.") from exc
+                raise CommandError(f"`{ref}` is not a branch, tag or commit of `{repo}`.") from exc
             raise
 
-    async def _resolve_ref(self, target: Target, ref: str | None, place: Place) -> tuple[str, str]:
-        forge = self.forge(target)
-        if ref is None and isinstance(place, GitHubThread) and place.is_pull_request and place.repo == target.repo:
-            return await forge.change_head(target.repo, place.number)
-        if (
-            ref is None
-            and isinstance(place, GitLabThread)
-            and place.kind == "merge_request"
-            and place.project == target.repo
-        ):
-            return await forge.change_head(target.repo, place.iid)
-        return await forge.resolve(target.repo, ref)
+    async def checks(
+        self, service_name: str | None, ref: str | None, place: Place
+    ) -> tuple[Service, str, str, tuple[Check, ...]]:
+        """(service, ref, sha, CI results) for a service's ref, or the PR/MR asked from."""
+        service = self._service(service_name, place)
+        forge, repo = self._forge_of(service, "read the CI of"), service.github or service.gitlab or ""
+        resolved, sha = await self._resolve_ref(forge, repo, ref, place)
+        return service, resolved, sha, await forge.checks(repo, sha)
+
+    async def history(self, service_name: str, environment: str | None, limit: int) -> list[Deployment]:
+        """Newest first: ``service``'s deployments to ``environment``, or to each of its environments."""
+        service = self.named_service(service_name)
+        environments = [environment] if environment else list(service.environments)
+        found: list[Deployment] = []
+        for each in environments:
+            found.extend(await self._store.history(service.name, each, limit))
+        return sorted(found, key=lambda d: -d.created_at)[:limit]
 
     # -- creating ----------------------------------------------------------------------
     async def create(self, plan: Plan) -> Deployment:

@@ -134,6 +134,11 @@ def public_place(place: Place) -> dict[str, Any]:
     return {key: value for key, value in vars(place).items() if key != "response_url"}
 
 
+def thread_key(place: Place) -> str:
+    """A stable name for the thread at ``place`` (a slash command's reply address left out)."""
+    return ":".join(str(value) for value in public_place(place).values() if value is not None)
+
+
 def place_from_json(data: dict[str, Any]) -> Place:
     kinds: dict[str, type[Place]] = {
         "slack": SlackThread,

@@ -59,6 +59,19 @@ class WorkerTuning:
 
 
 @dataclass(frozen=True)
+class AgentLimits:
+    """Hard limits on one Ops agent task, enforced by opsbot rather than asked of the model."""
+
+    max_turns: int = 10  # model requests per task
+    max_output_tokens: int = 4_096  # per model request
+    max_task_output_tokens: int = 16_000  # over the whole task
+    wall_time: float = 120.0  # seconds for the whole task, retries included
+    attempts: int = 3  # tries of one model request on 429, 529, 5xx and timeouts
+    retry_base_delay: float = 2.0
+    retry_max_delay: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     redis_url: str | None
     config_path: Path | None
@@ -78,6 +91,7 @@ class Settings:
     anthropic_base_url: str | None
     model: str
     worker: WorkerTuning
+    agent: AgentLimits = AgentLimits()
     github_write_interval: float | None = 1.0
     log_level: str = "INFO"
 
@@ -167,6 +181,16 @@ class Settings:
             retry_max_delay=_number(env, "OPSBOT_RETRY_MAX_DELAY", 60.0, problems),
         )
 
+        agent = AgentLimits(
+            max_turns=int(_number(env, "OPSBOT_AGENT_MAX_TURNS", 10, problems)),
+            max_output_tokens=int(_number(env, "OPSBOT_AGENT_MAX_TOKENS", 4_096, problems)),
+            max_task_output_tokens=int(_number(env, "OPSBOT_AGENT_TASK_TOKENS", 16_000, problems)),
+            wall_time=_number(env, "OPSBOT_AGENT_TIMEOUT", 120.0, problems),
+            attempts=int(_number(env, "OPSBOT_AGENT_ATTEMPTS", 3, problems)),
+            retry_base_delay=_number(env, "OPSBOT_AGENT_RETRY_BASE_DELAY", 2.0, problems),
+            retry_max_delay=_number(env, "OPSBOT_AGENT_RETRY_MAX_DELAY", 30.0, problems),
+        )
+
         # GitHub asks integrations to leave about a second between writes;
         # 0 switches the spacing off (tests, GitHub Enterprise without limits).
         write_interval: float | None = 1.0
@@ -201,6 +225,7 @@ class Settings:
             anthropic_base_url=_text(env, "ANTHROPIC_BASE_URL"),
             model=_text(env, "OPSBOT_MODEL", DEFAULT_MODEL) or DEFAULT_MODEL,
             worker=tuning,
+            agent=agent,
             github_write_interval=write_interval,
             log_level=log_level,
         )

@@ -22,8 +22,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from bot.assistant import UnconfiguredAssistant
+from bot.agent.agent import OpsAgent
+from bot.agent.toolbox import AgentServices
+from bot.assistant import Assistant, UnconfiguredAssistant
 from bot.chatops import ChatOps
+from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
 from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.slack import SlackChat
@@ -31,6 +34,7 @@ from bot.commands.deploying import DeployCommands
 from bot.commands.remembering import MemoryCommands
 from bot.commands.runner import CommandRunner
 from bot.config import OpsConfig
+from bot.conversations import ConversationReader
 from bot.deploys import Deploys, Forge, ForgeName
 from bot.dispatch import Dispatcher
 from bot.intake import Intake
@@ -50,6 +54,7 @@ from bot.stores.memory import RedisMemoryStore
 from bot.stores.queue import RedisJobQueue
 from bot.stores.redis import connect, ping
 from bot.stores.stats import RedisJobStats
+from bot.stores.todos import RedisTodoStore
 from bot.telemetry.metrics import Metrics
 from bot.worker import Worker
 from handlers.github import GitHubWebhook
@@ -74,8 +79,11 @@ class Runtime:
     chatops: ChatOps
     dispatcher: Dispatcher
     intake: Intake
+    model: ClaudeModel | None = None
 
     async def close(self) -> None:
+        if self.model is not None:
+            await self.model.close()
         await self.redis.aclose()
 
 
@@ -97,22 +105,39 @@ def gitlab_client(settings: Settings) -> gitlab.Gitlab | None:
     return gitlab.Gitlab(settings.gitlab_url, private_token=settings.gitlab_token.reveal(), timeout=15)
 
 
-def build_integrations(settings: Settings) -> tuple[dict[Platform, Chat], dict[ForgeName, Forge]]:
-    """Chats and forges for whatever has credentials; one client per service, shared."""
-    chats: dict[Platform, Chat] = {}
-    forges: dict[ForgeName, Forge] = {}
+@dataclass
+class Integrations:
+    """One client per configured service, shared: chats answer, forges deploy, readers brief the agent."""
+
+    chats: dict[Platform, Chat]
+    forges: dict[ForgeName, Forge]
+    readers: dict[Platform, ConversationReader]
+
+
+def build_integrations(settings: Settings) -> Integrations:
+    found = Integrations({}, {}, {})
     if settings.slack_bot_token is not None:
-        chats["slack"] = SlackChat(
+        slack = SlackChat(
             AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url),
             settings.slack_api_url,
         )
+        found.chats["slack"] = found.readers["slack"] = slack
     if (connector := github_connector(settings)) is not None:
-        chats["github"] = GitHubChat(connector)
-        forges["github"] = GitHubForge(connector)
+        github = GitHubChat(connector)
+        found.chats["github"] = found.readers["github"] = github
+        found.forges["github"] = GitHubForge(connector)
     if (client := gitlab_client(settings)) is not None:
-        chats["gitlab"] = GitLabChat(client)
-        forges["gitlab"] = GitLabForge(client)
-    return chats, forges
+        gitlab_chat = GitLabChat(client)
+        found.chats["gitlab"] = found.readers["gitlab"] = gitlab_chat
+        found.forges["gitlab"] = GitLabForge(client)
+    return found
+
+
+def claude_model(settings: Settings) -> ClaudeModel | None:
+    """Claude for the Ops agent; None without a key, and free text is answered "not configured"."""
+    if settings.anthropic_api_key is None:
+        return None
+    return ClaudeModel(settings.anthropic_api_key.reveal(), settings.anthropic_base_url, settings.model)
 
 
 def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | None = None) -> Runtime:
@@ -121,7 +146,8 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     queue = RedisJobQueue(client, embedded=embedded)
     audit = RedisAuditLog(client)
     locking = Locking(RedisLockStore(client), audit, config, time.time)
-    chats, forges = build_integrations(settings)
+    integrations = build_integrations(settings)
+    chats, forges = integrations.chats, integrations.forges
     chats.update(extra_chats or {})
     marks = RedisMarks(client)
     replies = Replies(marks)
@@ -129,27 +155,31 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     deploying = DeployCommands(
         deploys, RedisApprovalStore(client), Reporter(chats, replies, marks), audit, config, time.time
     )
-    memories = Memories(RedisMemoryStore(client), time.time)
-    commands = CommandRunner(settings.bot_name, locking, audit, deploying, MemoryCommands(memories, forges))
-    chatops = ChatOps(
-        chats=chats,
-        replies=replies,
-        commands=commands,
-        assistant=UnconfiguredAssistant(),
-        bot_name=settings.bot_name,
-    )
+    memories = MemoryCommands(Memories(RedisMemoryStore(client), time.time), forges)
+    todos = RedisTodoStore(client)
+    commands = CommandRunner(settings.bot_name, locking, audit, deploying, memories, todos)
+    stats = RedisJobStats(client)
+    model = claude_model(settings)
+    assistant: Assistant = UnconfiguredAssistant()
+    if model is not None:
+        agent_services = AgentServices(commands, deploys, memories, todos, marks)
+        assistant = OpsAgent(
+            model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
+        )
+    chatops = ChatOps(chats=chats, replies=replies, commands=commands, assistant=assistant, bot_name=settings.bot_name)
     return Runtime(
         settings=settings,
         config=config,
         redis=client,
         embedded=embedded,
         queue=queue,
-        stats=RedisJobStats(client),
+        stats=stats,
         metrics=Metrics(),
         commands=commands,
         chatops=chatops,
         dispatcher=Dispatcher(chatops, deploying),
         intake=Intake(queue),
+        model=model,
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import redis.asyncio as redis
 
-from tests.emulators import GitHubEmulator, GitLabEmulator, SlackEmulator
+from tests.emulators import AnthropicEmulator, GitHubEmulator, GitLabEmulator, SlackEmulator
 from tests.harness import BotUnderTest, Emulators, bot_env
 from tests.redis_server import redis_server
 
@@ -28,8 +28,13 @@ async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
 
 @pytest.fixture(scope="session")
 def emulator_servers() -> Iterator[Emulators]:
-    with SlackEmulator() as slack, GitHubEmulator() as github, GitLabEmulator() as gitlab:
-        yield Emulators(slack, github, gitlab)
+    with (
+        SlackEmulator() as slack,
+        GitHubEmulator() as github,
+        GitLabEmulator() as gitlab,
+        AnthropicEmulator(api_key="sk-ant-api03-" + "e" * 40) as anthropic,
+    ):
+        yield Emulators(slack, github, gitlab, anthropic)
 
 
 @pytest.fixture
@@ -42,4 +47,4 @@ def emulators(emulator_servers: Emulators) -> Emulators:
 async def bot(redis_url: str, redis_client: redis.Redis, emulators: Emulators) -> AsyncIterator[BotUnderTest]:
     async with BotUnderTest(bot_env(redis_url, emulators)) as running:
         yield running
-    assert not emulators.slack.errors + emulators.github.errors + emulators.gitlab.errors, "an emulator failed"
+    assert not emulators.errors, "an emulator failed"

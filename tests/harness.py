@@ -23,7 +23,7 @@ import orjson
 
 from bot.settings import Settings
 from handlers.app import Runtime, build_runtime, build_web_app, build_worker
-from tests.emulators import GitHubEmulator, GitLabEmulator, SlackEmulator
+from tests.emulators import AnthropicEmulator, GitHubEmulator, GitLabEmulator, SlackEmulator
 
 SLACK_SECRET = "slack-signing-secret-for-tests"
 GITHUB_SECRET = "github-webhook-secret-for-tests"
@@ -37,13 +37,19 @@ class Emulators:
     slack: SlackEmulator
     github: GitHubEmulator
     gitlab: GitLabEmulator
+    anthropic: AnthropicEmulator
 
     def reset(self) -> None:
-        for emulator in (self.slack, self.github, self.gitlab):
+        for emulator in (self.slack, self.github, self.gitlab, self.anthropic):
             emulator.reset()
 
+    @property
+    def errors(self) -> list[str]:
+        return self.slack.errors + self.github.errors + self.gitlab.errors + self.anthropic.errors
 
-def bot_env(redis_url: str | None, emulators: Emulators, **overrides: str) -> dict[str, str]:
+
+def bot_env(redis_url: str | None, emulators: Emulators, *, agent: bool = False, **overrides: str) -> dict[str, str]:
+    """The bot's environment against the emulators; ``agent`` gives it a Claude key (the emulator's)."""
     env = {
         "SLACK_BOT_TOKEN": emulators.slack.token,
         "SLACK_SIGNING_SECRET": SLACK_SECRET,
@@ -63,6 +69,13 @@ def bot_env(redis_url: str | None, emulators: Emulators, **overrides: str) -> di
     }
     if redis_url is not None:
         env["REDIS_URL"] = redis_url
+    if agent:
+        env |= {
+            "ANTHROPIC_API_KEY": emulators.anthropic.api_key,
+            "ANTHROPIC_BASE_URL": emulators.anthropic.url,
+            "OPSBOT_AGENT_RETRY_BASE_DELAY": "0.01",
+            "OPSBOT_AGENT_RETRY_MAX_DELAY": "0.05",
+        }
     env.update(overrides)
     return {k: v for k, v in env.items() if v != ""}
 

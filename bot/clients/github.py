@@ -9,8 +9,11 @@ minute out of sight.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TypeVar
 
 import requests
@@ -19,12 +22,14 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from bot.clients.blocking import off_loop
+from bot.conversations import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
 from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import find_marked, plain_people, with_reply_marker
 from bot.model import Button, ChatMessage, GitHubThread, Person, Place, public_place
 
 SERVICE = "GitHub"
+COMMENT_PAGES = 10  # of 100 comments, read at most to find a thread's newest
 EYES = "eyes"
 T = TypeVar("T")
 
@@ -171,6 +176,53 @@ class GitHubChat:
 
         await off_loop(github_call(edit))
 
+    async def conversation(self, place: Place, *, exclude: str | None = None) -> Conversation:
+        thread = _thread(place)
+        skip = exclude.rpartition(":")[2] if exclude else None  # source ids read "issue_comment:<id>"
+
+        def read() -> Conversation:
+            repo = self._connector.for_repo(thread.repo).get_repo(thread.repo)
+            issue = repo.get_issue(thread.number)
+            # Comments come oldest first; only the newest are kept, and at most
+            # COMMENT_PAGES pages are read on a very long thread.
+            posts: deque[Post] = deque(maxlen=MAX_POSTS)
+            for comment in islice(issue.get_comments(), COMMENT_PAGES * 100):
+                if str(comment.id) != skip:
+                    posts.append(Post(f"github:{comment.user.login}", comment.body or "", comment.user.type == "Bot"))
+            found = Conversation(
+                kind="pull request" if thread.is_pull_request else "issue",
+                title=issue.title,
+                body=issue.body,
+                url=issue.html_url,
+                posts=tuple(posts),
+            )
+            if not thread.is_pull_request:
+                return found
+            pull = repo.get_pull(thread.number)
+            return replace(
+                found,
+                head_ref=pull.head.ref,
+                head_sha=pull.head.sha,
+                changed_files=tuple(f.filename for f in islice(pull.get_files(), MAX_FILES)),
+                checks=_checks(repo, pull.head.sha),
+            )
+
+        return await off_loop(github_call(read))
+
+
+def _checks(repo: Repository, sha: str) -> tuple[Check, ...]:
+    """Check runs (GitHub Actions and Apps) and commit statuses (older CI) of one commit."""
+    commit = repo.get_commit(sha)
+    found = [
+        Check(run.name, (run.conclusion or run.status or "unknown").lower(), run.details_url or run.html_url)
+        for run in islice(commit.get_check_runs(), MAX_CHECKS)
+    ]
+    found += [
+        Check(status.context, status.state.lower(), status.target_url)
+        for status in commit.get_combined_status().statuses[: MAX_CHECKS - len(found)]
+    ]
+    return tuple(found)
+
 
 WRITE_PERMISSIONS = {"admin", "maintain", "write"}
 
@@ -230,3 +282,6 @@ class GitHubForge:
             return str(deployment.id), deployment.url
 
         return await off_loop(github_call(run))
+
+    async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
+        return await off_loop(github_call(lambda: _checks(self._repo(repo), sha)))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -11,6 +13,7 @@ import requests
 from gitlab.exceptions import GitlabError
 
 from bot.clients.blocking import off_loop
+from bot.conversations import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
 from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import find_marked, plain_people, with_reply_marker
@@ -19,6 +22,7 @@ from bot.model import Button, ChatMessage, GitLabThread, Person, Place
 SERVICE = "GitLab"
 EYES = "eyes"
 SEARCH_LIMIT = 300  # newest notes searched for an earlier reply
+BOT_USERNAME = re.compile(r"^(project|group)_\d+_bot(_[0-9a-f]+)?$")
 T = TypeVar("T")
 
 PLAIN = {
@@ -112,6 +116,56 @@ class GitLabChat:
 
         await off_loop(gitlab_call(edit))
 
+    async def conversation(self, place: Place, *, exclude: str | None = None) -> Conversation:
+        thread = _thread(place)
+
+        def read() -> Conversation:
+            noteable = self._noteable(thread)
+            project = self._gl.projects.get(thread.project, lazy=True)
+            manager = project.mergerequests if thread.kind == "merge_request" else project.issues
+            target = manager.get(thread.iid)
+            # Newest first, GitLab's own "changed the description" notes left out.
+            notes = noteable.notes.list(iterator=True, order_by="created_at", sort="desc", per_page=100)
+            posts = [
+                Post(f"gitlab:{note.author['username']}", note.body or "", _is_bot(note.author))
+                for note in islice(notes, SEARCH_LIMIT)
+                if not note.system and str(note.id) != exclude
+            ][:MAX_POSTS]
+            found = Conversation(
+                kind=thread.kind.replace("_", " "),
+                title=target.title,
+                body=target.description,
+                url=target.web_url,
+                posts=tuple(reversed(posts)),
+            )
+            if thread.kind != "merge_request":
+                return found
+            diffs = self._gl.http_list(
+                f"/projects/{target.project_id}/merge_requests/{thread.iid}/diffs", iterator=True, per_page=100
+            )
+            return replace(
+                found,
+                head_ref=str(target.source_branch),
+                head_sha=str(target.sha),
+                changed_files=tuple(str(d["new_path"]) for d in islice(diffs, MAX_FILES)),
+                checks=_checks(self._gl, thread.project, str(target.sha)),
+            )
+
+        return await off_loop(gitlab_call(read))
+
+
+def _is_bot(author: dict[str, Any]) -> bool:
+    """GitLab marks bot users (project and group access tokens, service accounts) by name and flag."""
+    return bool(author.get("bot")) or bool(BOT_USERNAME.match(str(author.get("username", ""))))
+
+
+def _checks(client: gitlab.Gitlab, project: str, sha: str) -> tuple[Check, ...]:
+    """The commit's statuses: one per CI job, and external CI's statuses."""
+    statuses = (
+        client.projects.get(project, lazy=True).commits.get(sha, lazy=True).statuses.list(iterator=True, per_page=100)
+    )
+    return tuple(Check(str(s.name), str(s.status).lower(), s.target_url) for s in islice(statuses, MAX_CHECKS))
+
 
 DEVELOPER = 30  # GitLab's access level that may push and run pipelines
 
@@ -173,3 +227,6 @@ class GitLabForge:
             return str(pipeline.id), getattr(pipeline, "web_url", None)
 
         return await off_loop(gitlab_call(run))
+
+    async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
+        return await off_loop(gitlab_call(lambda: _checks(self._gl, repo, sha)))

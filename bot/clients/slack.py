@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.conversations import MAX_POSTS, Conversation, Post
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import REPLY_EVENT_TYPE
 from bot.model import Button, ChatMessage, Place, SlackThread
@@ -81,6 +82,10 @@ def blocks(text: str, buttons: Sequence[Button]) -> list[dict[str, Any]]:
     ]
 
 
+def _from_a_bot(message: dict[str, Any]) -> bool:
+    return bool(message.get("bot_id")) or message.get("subtype") == "bot_message"
+
+
 def _thread(place: Place) -> SlackThread:
     if not isinstance(place, SlackThread):
         raise TypeError(f"SlackChat can't post to {place.platform}")
@@ -133,6 +138,21 @@ class SlackChat:
             await self._respond(reply_to, text)
             return ""  # a response_url message can't be found or edited later
         return str(posted["ts"])
+
+    async def conversation(self, place: Place, *, exclude: str | None = None) -> Conversation:
+        thread = _thread(place)
+        if thread.thread_ts is None:
+            return Conversation(kind="Slack channel")
+        async with slack_call():
+            # Oldest first, the thread's first message included; one page is plenty
+            # to find the newest MAX_POSTS of all but the longest threads.
+            found = await self._client.conversations_replies(channel=thread.channel, ts=thread.thread_ts, limit=200)
+        messages = [m for m in found.get("messages") or [] if m.get("ts") != exclude]
+        posts = [
+            Post(str(m.get("user") or m.get("bot_id") or "unknown"), str(m.get("text") or ""), _from_a_bot(m))
+            for m in messages
+        ]
+        return Conversation(kind="Slack thread", posts=tuple(posts[-MAX_POSTS:]))
 
     async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
         thread = _thread(place)

@@ -7,7 +7,7 @@ can comment on a public repository.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from bot.commands.types import Forget, Memories, Remember
 from bot.deploys import Forge, ForgeName
@@ -61,11 +61,21 @@ class MemoryCommands:
         if not allowed:
             raise CommandError(f"Only people who can push to `{repo}` can change what opsbot remembers here.")
 
-    async def remember(self, command: Remember, message: ChatMessage) -> str:
+    async def learn(self, message: ChatMessage, type: str, content: str, *, source: str) -> Memory:
+        """Keep a memory taught in ``message``'s thread, if its author may change memories there."""
         await self._check_write_access(message)
-        stored = await self._memories.remember(
-            home_scope(message.place), command.type, command.text, author=message.author.handle, source="command"
+        return await self._memories.remember(
+            home_scope(message.place), type, content, author=message.author.handle, source=source
         )
+
+    async def recall(
+        self, message: ChatMessage, query: str, budget: int, extra_scopes: Sequence[str] = ()
+    ) -> list[Memory]:
+        """What is known here about ``query``: this place's scopes plus ``extra_scopes`` (services)."""
+        return await self._memories.recall([*visible_scopes(message.place), *extra_scopes], query, budget)
+
+    async def remember(self, command: Remember, message: ChatMessage) -> str:
+        stored = await self.learn(message, command.type, command.text, source="command")
         return f"🧠 Remembered `{stored.id}` as _{stored.type}_ ({stored.scope}): {stored.content}"
 
     async def list(self, command: Memories, message: ChatMessage) -> str:

@@ -26,10 +26,12 @@ from bot.commands.types import (
     Remember,
     Rollback,
     Status,
+    Todos,
     Unlock,
 )
 from bot.locks import Locking, LockScope
 from bot.model import Answer, ChatMessage
+from bot.todos import TodoStore, render
 
 STATUS_ACTIVITY = 10  # audit entries shown by `status`
 
@@ -52,12 +54,19 @@ def describe(entry: AuditEntry) -> str:
 
 class CommandRunner:
     def __init__(
-        self, bot_name: str, locking: Locking, audit: AuditLog, deploying: DeployCommands, remembering: MemoryCommands
+        self,
+        bot_name: str,
+        locking: Locking,
+        audit: AuditLog,
+        deploying: DeployCommands,
+        remembering: MemoryCommands,
+        todos: TodoStore,
     ) -> None:
         self._bot_name = bot_name
         self._locking = locking
         self._audit = audit
         self._deploying = deploying
+        self._todos = todos
         self._table: dict[type[Any], Callable[[Any, ChatMessage], Awaitable[Answer | str]]] = {
             Help: self._help,
             Deploy: deploying.deploy,
@@ -70,6 +79,7 @@ class CommandRunner:
             Unlock: self._unlock,
             Locks: self._locks,
             Status: self._status,
+            Todos: self._show_todos,
         }
 
     async def run(self, command: Command, message: ChatMessage) -> Answer | str:
@@ -125,3 +135,10 @@ class CommandRunner:
         lines += ["", "Locks:", self._render_locks(locks) or "none"]
         lines += ["", "Recent activity:", *(f"• {describe(entry)}" for entry in activity)] if activity else []
         return "\n".join(lines)
+
+    async def _show_todos(self, command: Todos, message: ChatMessage) -> str:
+        todos = await self._todos.load(message.place)
+        if not todos:
+            return "The Ops agent has no todos in this thread."
+        done = sum(todo.status == "completed" for todo in todos)
+        return f"**[Ops] todos here** ({done} of {len(todos)} done)\n{render(todos)}"

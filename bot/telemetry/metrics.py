@@ -33,6 +33,7 @@ class _Snapshot(Collector):
             gauge.add_metric(["delayed"], self.depth.delayed)
             yield gauge
         yield from _job_families(self.jobs)
+        yield from _agent_families(self.jobs)
 
 
 def _job_families(stats: Mapping[str, float]) -> Iterable[Metric]:
@@ -56,16 +57,55 @@ def _job_families(stats: Mapping[str, float]) -> Iterable[Metric]:
     yield failures
     duration = HistogramMetricFamily("opsbot_job_duration_seconds", "Time spent running jobs", labels=["kind"])
     for kind, by_bound in buckets.items():
-        finite = sorted((float(b), n) for b, n in by_bound.items() if b != "+Inf")
-        cumulative: list[tuple[str, float]] = []
-        running = 0.0
-        for upper, count in finite:
-            running += count
-            cumulative.append((str(upper), running))
-        running += by_bound.get("+Inf", 0.0)
-        cumulative.append(("+Inf", running))
-        duration.add_metric([kind], cumulative, sum_value=sums.get(kind, 0.0))
+        duration.add_metric([kind], _cumulative(by_bound), sum_value=sums.get(kind, 0.0))
     yield duration
+
+
+def _cumulative(by_bound: Mapping[str, float]) -> list[tuple[str, float]]:
+    """Per-bucket counts (as stored) into Prometheus's cumulative buckets."""
+    finite = sorted((float(b), n) for b, n in by_bound.items() if b != "+Inf")
+    cumulative: list[tuple[str, float]] = []
+    running = 0.0
+    for upper, count in finite:
+        running += count
+        cumulative.append((str(upper), running))
+    running += by_bound.get("+Inf", 0.0)
+    cumulative.append(("+Inf", running))
+    return cumulative
+
+
+def _agent_families(stats: Mapping[str, float]) -> Iterable[Metric]:
+    requests = CounterMetricFamily(
+        "opsbot_agent_requests", "Requests to Claude by outcome (ok, retried, failed)", labels=["outcome"]
+    )
+    tokens = CounterMetricFamily(
+        "opsbot_agent_tokens",
+        "Tokens of requests to Claude, by kind (cache_read: served from the prompt cache)",
+        labels=["kind"],
+    )
+    buckets: dict[str, dict[str, float]] = {}
+    sums: dict[str, float] = {}
+    for key, value in stats.items():
+        part, _, rest = key.partition("|")
+        if part == "agent-requests":
+            requests.add_metric([rest], value)
+        elif part == "agent-tokens":
+            tokens.add_metric([rest], value)
+        elif part == "agent-bucket":
+            direction, _, bound = rest.partition("|")
+            buckets.setdefault(direction, {})[bound] = value
+        elif part == "agent-sum":
+            sums[rest] = value
+    yield requests
+    yield tokens
+    per_request = HistogramMetricFamily(
+        "opsbot_agent_request_tokens",
+        "Tokens per request to Claude (input includes cached tokens)",
+        labels=["direction"],
+    )
+    for direction, by_bound in buckets.items():
+        per_request.add_metric([direction], _cumulative(by_bound), sum_value=sums.get(direction, 0.0))
+    yield per_request
 
 
 class Metrics:

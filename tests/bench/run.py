@@ -1,4 +1,5 @@
-"""``python -m tests.bench``: GitHub ingest and Slack acknowledgement against their floors, and memory recall."""
+"""``python -m tests.bench``: GitHub ingest and Slack acknowledgement against their floors, memory recall,
+and Claude input tokens with the cached share."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.bench.recall import measure_recall, recall_report
 from tests.bench.report import Series, ingest_verdict, progress, settings_line, slack_verdict, table
 from tests.bench.rounds import Bench, BenchConfig, Outcome, Which
 from tests.bench.servers import BenchError
+from tests.bench.tokens import measure_tokens, tokens_report
 from tests.emulators import SlackEmulator
 from tests.fixtures import FIXTURES
 from tests.redis_server import redis_server
@@ -76,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 bench.close()
             print("Memory recall", flush=True)
             recall = asyncio.run(measure_recall(redis_url))
+            print("Claude input tokens", flush=True)
+            tokens = asyncio.run(measure_tokens(redis_url))
     except KeyboardInterrupt:
         print("\nopsbot bench: interrupted; every server it started has been stopped", file=sys.stderr)
         return 130
@@ -90,5 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(ingest_verdict(github["floor"], github["opsbot"]))
     print(slack_verdict(slack["floor"], slack["opsbot"]))
     print(recall_report(recall))
+    print(tokens_report(tokens))
     print(f"(took {time.monotonic() - started:.0f} s)")
     return 0

@@ -37,7 +37,8 @@ class Clock:
 
 def commands(client: redis.Redis, emulators: Emulators, clock: Clock, redis_url: str) -> DeployCommands:
     config = OpsConfig.load(OPS_CONFIG)
-    chats, forges = build_integrations(Settings.from_env(bot_env(redis_url, emulators)))
+    integrations = build_integrations(Settings.from_env(bot_env(redis_url, emulators)))
+    chats, forges = integrations.chats, integrations.forges
     audit = RedisAuditLog(client)
     locking = Locking(RedisLockStore(client), audit, config, clock)
     deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, clock)

@@ -36,9 +36,9 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
     def add_issue(
         self, full_name: str, number: int, title: str, body: str | None = "", user: str = "octocat", *,
         pull: bool = False, head_sha: str | None = None, head_ref: str = "feature", base_ref: str | None = None,
-        labels: tuple[str, ...] = (), state: str = "open",
+        labels: tuple[str, ...] = (), state: str = "open", files: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
-        """An issue, or with ``pull=True`` a pull request from ``head_ref`` at ``head_sha``."""
+        """An issue, or with ``pull=True`` a pull request from ``head_ref`` at ``head_sha`` changing ``files``."""
         with self._lock:
             repo = self._repos[full_name]
             head_sha = head_sha or fake_sha(f"{full_name}#{number}")
@@ -47,7 +47,7 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
             base_ref = base_ref or repo["default_branch"]
             repo["issues"][number] = self._issue_record(number, title, body, user, list(labels), state) | {
                 "pull": pull, "head_sha": head_sha, "head_ref": head_ref, "base_ref": base_ref,
-                "base_sha": repo["branches"].get(base_ref, fake_sha(base_ref)),
+                "base_sha": repo["branches"].get(base_ref, fake_sha(base_ref)), "files": list(files),
             }  # fmt: skip
 
     def set_permission(self, full_name: str, login: str, role: str) -> None:
@@ -104,6 +104,7 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
             route("DELETE", f"{issue}/labels", self._clear_labels),
             route("DELETE", f"{issue}/labels/{{label}}", self._remove_label),
             route("GET", f"{repo}/pulls/{{number}}", self._get_pull),
+            route("GET", f"{repo}/pulls/{{number}}/files", self._pull_files),
             *self.deploy_routes(repo),
         ]
 
@@ -157,6 +158,14 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
             return not_found()
         repo = shape.repo(request.base_url, self._repos[full], self._user(request, owner))
         return Reply(200, shape.pull(request.base_url, full, issue, self._user(request, issue["user"]), repo))
+
+    def _pull_files(self, request: ApiRequest, owner: str, name: str, number: str) -> Reply:
+        issue = self._find_issue(owner, name, number)
+        if issue is None or not issue["pull"]:
+            return not_found()
+        return self._page(
+            request, [shape.pull_file(request.base_url, f"{owner}/{name}", issue, f) for f in issue["files"]]
+        )
 
     def _list_issues(self, request: ApiRequest, owner: str, name: str) -> Reply:
         repo = self._repo(owner, name)

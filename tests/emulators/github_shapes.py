@@ -8,6 +8,7 @@ plain records and these functions render them per request.
 from __future__ import annotations
 
 import base64
+import hashlib
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -163,4 +164,16 @@ def commit_status(api: str, full: str, record: Json) -> Json:
         "node_id": node_id("StatusContext", record["id"]), "state": record["state"],
         "description": record["description"], "target_url": record["target_url"], "context": record["context"],
         "created_at": record["created_at"], "updated_at": record["created_at"],
+    }  # fmt: skip
+
+
+def pull_file(api: str, full: str, record: Json, filename: str) -> Json:
+    """One entry of ``GET /repos/{owner}/{repo}/pulls/{number}/files``."""
+    blob = f"https://github.com/{full}/blob/{record['head_sha']}/{filename}"
+    return {
+        "sha": hashlib.sha256(filename.encode()).hexdigest()[:40], "filename": filename, "status": "modified",
+        "additions": 1, "deletions": 1,
+        "changes": 2, "blob_url": blob, "raw_url": blob.replace("/blob/", "/raw/"),
+        "contents_url": f"{api}/repos/{full}/contents/{filename}?ref={record['head_sha']}",
+        "patch": "@@ -1 +1 @@\n-old\n+new",
     }  # fmt: skip

@@ -39,6 +39,7 @@ class GitLabEmulator(NoteRoutes, PipelineRoutes):
     def add_merge_request(
         self, project: int | str, iid: int, title: str, description: str = "", author: str = "jdoe", *,
         sha: str | None = None, source_branch: str = "feature", target_branch: str | None = None,
+        files: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
         with self._lock:
             p = self._known_project(project)
@@ -47,6 +48,7 @@ class GitLabEmulator(NoteRoutes, PipelineRoutes):
             target = target_branch or p["default_branch"]
             p["merge_requests"][iid] = self._noteable(p, iid, title, description, author) | {
                 "sha": sha, "source_branch": source_branch, "target_branch": target, "base_sha": p["branches"][target],
+                "files": list(files),
             }  # fmt: skip
 
     def add_issue(
@@ -91,6 +93,7 @@ class GitLabEmulator(NoteRoutes, PipelineRoutes):
             route("GET", project, self._get_project),
             route("GET", f"{project}/members/all/{{user_id}}", self._member),
             route("GET", f"{project}/merge_requests/{{iid}}", self._get_merge_request),
+            route("GET", f"{project}/merge_requests/{{iid}}/diffs", self._merge_request_diffs),
             route("GET", f"{project}/issues", self._list_issues),
             route("POST", f"{project}/issues", self._create_issue),
             route("GET", f"{project}/issues/{{iid}}", self._get_issue),
@@ -124,6 +127,12 @@ class GitLabEmulator(NoteRoutes, PipelineRoutes):
         return Reply(200, member | {"access_level": level, "expires_at": None, "membership_state": "active"})
 
     # -- merge requests and issues ------------------------------------------------------------
+    def _merge_request_diffs(self, request: ApiRequest, pid: str, iid: str) -> Reply:
+        found = self._target(pid, "merge_requests", iid)
+        if found is None:
+            return not_found()
+        return self._page(request, [shape.file_diff(path) for path in found[1]["files"]])
+
     def _get_merge_request(self, request: ApiRequest, pid: str, iid: str) -> Reply:
         found = self._target(pid, "merge_requests", iid)
         if found is None:

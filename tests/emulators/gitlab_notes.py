@@ -13,11 +13,16 @@ MAX_BODY = 1_000_000  # GitLab's note length limit, in characters
 
 
 class NoteRoutes(GitLabState):
-    def add_note(self, project: int | str, kind: str, iid: int, body: str, author: str = "jdoe") -> int:
-        """A note by someone else on ``merge_requests`` or ``issues`` ``iid``; returns its id."""
+    def add_note(
+        self, project: int | str, kind: str, iid: int, body: str, author: str = "jdoe", *, system: bool = False
+    ) -> int:
+        """A note by someone else on ``merge_requests`` or ``issues`` ``iid`` (``system``: GitLab's own
+        "changed the description" kind); returns its id."""
         with self._lock:
             p = self._known_project(project)
-            return int(self._new_note(p, kind, p[kind][iid], body, author)["id"])
+            note = self._new_note(p, kind, p[kind][iid], body, author)
+            note["system"] = system
+            return int(note["id"])
 
     def notes(self, project: int | str, kind: str, iid: int) -> list[Json]:
         """Notes on an MR (``merge_requests``) or issue, oldest first, with their ``awards``."""

@@ -105,3 +105,11 @@ def commit_status(record: Json, author: Json) -> Json:
         "created_at": record["created_at"], "started_at": None, "finished_at": None, "allow_failure": False,
         "coverage": None, "author": author, "pipeline_id": record.get("pipeline_id"),
     }  # fmt: skip
+
+
+def file_diff(path: str) -> Json:
+    """One entry of ``GET /projects/:id/merge_requests/:iid/diffs`` (GitLab 15.7 and later)."""
+    return {
+        "old_path": path, "new_path": path, "a_mode": "100644", "b_mode": "100644", "diff": "@@ -1 +1 @@\n-old\n+new\n",
+        "new_file": False, "renamed_file": False, "deleted_file": False, "generated_file": False,
+    }  # fmt: skip

@@ -1,0 +1,1 @@
+"""The Ops agent: Claude with opsbot's tools, memory and todos."""

@@ -1,0 +1,242 @@
+"""The Ops agent's loop: brief, ask Claude, run its tools, answer.
+
+Limits are opsbot's, not the model's: a number of turns, output tokens per
+request and per task, and wall time (retries included). When one is hit,
+the person still gets an answer saying what was done and where it stopped.
+A request Claude can't serve (overloaded, rate limited, down) is retried
+with backoff within those limits, then answered in plain words with an
+error id that is also in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
+
+from bot.agent.context import Briefing, first_message, where
+from bot.agent.language import LanguageModel, Prefix, Reply, Text, Turn, Usage
+from bot.agent.learning import lessons
+from bot.agent.prompt import instructions
+from bot.agent.toolbox import AgentServices, TaskRecord, Toolbox
+from bot.agent.tools import tool_specs
+from bot.agent.untrusted import Fence
+from bot.commands.types import Status
+from bot.config import OpsConfig
+from bot.conversations import Conversation, ConversationReader
+from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
+from bot.failures import explain, new_error_id
+from bot.memory import Memory
+from bot.model import Answer, Button, ChatMessage, GitHubThread, GitLabThread, Platform
+from bot.settings import AgentLimits
+from bot.todos import render
+
+log = logging.getLogger(__name__)
+
+MEMORY_BUDGET = 1_500  # tokens of memories in the first message
+MAX_SERVICES = 3  # services whose state is put in the first message
+ANSWER_MEMORY = 24 * 3600.0  # a re-run job posts the answer already worked out
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+class ModelStats(Protocol):
+    async def record_model_request(self, usage: Usage, outcome: str) -> None:
+        """One request to the model: its tokens, and ok / retried / failed."""
+
+
+class LimitReached(Exception):
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class ModelFailed(Exception):
+    def __init__(self, cause: UpstreamError, attempts: int) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.attempts = attempts
+
+
+def backoff(attempt: int, limits: AgentLimits, retry_after: float | None) -> float:
+    delay = min(limits.retry_max_delay, limits.retry_base_delay * float(2 ** (attempt - 1)))
+    delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+    return max(delay, min(retry_after, limits.retry_max_delay)) if retry_after is not None else delay
+
+
+class OpsAgent:
+    def __init__(
+        self,
+        model: LanguageModel,
+        services: AgentServices,
+        readers: Mapping[Platform, ConversationReader],
+        config: OpsConfig,
+        stats: ModelStats,
+        limits: AgentLimits,
+        bot_name: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._model = model
+        self._services = services
+        self._readers = readers
+        self._config = config
+        self._stats = stats
+        self._limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        # Built once: byte for byte the same in every request, so the cache serves it.
+        self.prefix = Prefix(instructions(bot_name), tool_specs())
+
+    async def answer(self, message: ChatMessage) -> Answer | str:
+        key = f"agent-answer:{message.id}"
+        if (saved := await self._services.marks.get(key)) is not None:
+            data = json.loads(saved)
+            return Answer(data["text"], tuple(Button(**b) for b in data["buttons"]))
+        answer = await self._work(message)
+        await self._services.marks.set(
+            key, ANSWER_MEMORY, json.dumps({"text": answer.text, "buttons": [vars(b) for b in answer.buttons]})
+        )
+        return answer
+
+    # -- one task ------------------------------------------------------------------------
+    async def _work(self, message: ChatMessage) -> Answer:
+        fence = Fence()
+        toolbox = Toolbox(message, self._services, fence)
+        deadline = self._clock() + self._limits.wall_time
+        turns = [Turn("user", (Text(first_message(await self._brief(message), fence)),))]
+        spent = Usage()
+        last_text, stopped = "", None
+        try:
+            for _ in range(self._limits.max_turns):
+                budget = self._limits.max_task_output_tokens - spent.output_tokens
+                if budget <= 0:
+                    raise LimitReached(f"its budget of {self._limits.max_task_output_tokens} output tokens")
+                reply = await self._ask(turns, min(self._limits.max_output_tokens, budget), deadline)
+                spent += reply.usage
+                last_text = reply.text or last_text
+                if reply.stop_reason != "tool_use" or not reply.tool_calls:
+                    return await self._finish(message, toolbox.record, self._final_text(reply), None)
+                turns.append(Turn("assistant", reply.blocks))
+                results = [await toolbox.run(call) for call in reply.tool_calls]
+                turns.append(Turn("user", tuple(results)))
+            stopped = f"its limit of {self._limits.max_turns} turns"
+        except LimitReached as limit:
+            stopped = limit.what
+        except ModelFailed as failure:
+            error_id = new_error_id()
+            log.warning(
+                "the agent could not reach Claude",
+                extra={"error_id": error_id, "message_id": message.id, "error": str(failure.cause)},
+            )
+            text = explain(failure.cause, error_id=error_id, attempts=failure.attempts)
+            return await self._finish(message, toolbox.record, text, None, learn=False)
+        log.warning("the agent hit a limit", extra={"message_id": message.id, "limit": stopped})
+        return await self._finish(message, toolbox.record, last_text, stopped, learn=False)
+
+    @staticmethod
+    def _final_text(reply: Reply) -> str:
+        if reply.stop_reason == "refusal" and not reply.text:
+            return "Claude declined to answer this request."
+        if reply.stop_reason == "max_tokens":
+            return reply.text + "\n\n_(The answer was cut off at its length limit.)_"
+        return reply.text
+
+    async def _ask(self, turns: list[Turn], max_tokens: int, deadline: float) -> Reply:
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise LimitReached(f"its time limit of {self._limits.wall_time:g} s")
+            try:
+                reply = await self._model.reply(self.prefix, turns, max_tokens=max_tokens, within=remaining)
+            except UpstreamUnavailable as exc:
+                delay = backoff(attempt, self._limits, exc.retry_after)
+                last = attempt >= self._limits.attempts or self._clock() + delay >= deadline
+                await self._stats.record_model_request(Usage(), "failed" if last else "retried")
+                if last:
+                    raise ModelFailed(exc, attempt) from exc
+                await self._sleep(delay)
+                continue
+            except UpstreamError as exc:
+                await self._stats.record_model_request(Usage(), "failed")
+                raise ModelFailed(exc, attempt) from exc
+            await self._stats.record_model_request(reply.usage, "ok")
+            return reply
+
+    # -- before: what the agent is shown -------------------------------------------------
+    async def _brief(self, message: ChatMessage) -> Briefing:
+        conversation: Conversation | None = None
+        problem: str | None = None
+        reader = self._readers.get(message.place.platform)
+        if reader is not None:
+            try:
+                conversation = await reader.conversation(message.place, exclude=message.source_id)
+            except UpstreamError as exc:  # the task can go on without the thread
+                problem = str(exc)
+                log.warning("could not read the thread", extra={"place": where(message.place), "error": problem})
+        services = self._services_concerned(message, conversation)
+        statuses: dict[str, str] = {}
+        for name in services:
+            status = await self._services.commands.run(Status(name), message)
+            statuses[name] = status.text if isinstance(status, Answer) else status
+        query = " ".join(part for part in (message.text, conversation.title if conversation else None) if part)
+        memories = await self._services.memories.recall(
+            message, query, MEMORY_BUDGET, extra_scopes=[f"service:{name}" for name in services]
+        )
+        return Briefing(message, conversation, problem, statuses, memories)
+
+    def _services_concerned(self, message: ChatMessage, conversation: Conversation | None) -> list[str]:
+        """The services of the repository asked from, then those named in the request."""
+        place = message.place
+        repo = (
+            place.repo
+            if isinstance(place, GitHubThread)
+            else place.project
+            if isinstance(place, GitLabThread)
+            else None
+        )
+        chosen = [
+            name for name, s in self._config.services.items() if repo is not None and repo in (s.github, s.gitlab)
+        ]
+        words = {word.lower() for word in _WORD.findall(message.text)}
+        chosen += [name for name in self._config.services if name.lower() in words and name not in chosen]
+        return chosen[:MAX_SERVICES]
+
+    # -- after: what people read ---------------------------------------------------------
+    async def _finish(
+        self, message: ChatMessage, record: TaskRecord, text: str, stopped: str | None, *, learn: bool = True
+    ) -> Answer:
+        shown = text
+        not_kept: str | None = None
+        if learn:
+            found, shown = lessons(text)
+            for lesson in found:
+                try:
+                    record.memories.append(
+                        await self._services.memories.learn(message, lesson.type, lesson.content, source="answer")
+                    )
+                except CommandError as refusal:
+                    not_kept = str(refusal)
+        parts = [shown.strip() or "Done."]
+        if stopped:
+            parts.append(f"⏱️ I stopped before finishing: this task reached {stopped}.")
+        if record.actions:
+            parts.append("**What I did**\n" + "\n".join(f"• {action}" for action in record.actions))
+        if record.todos is not None:
+            parts.append("**Todos**\n" + (render(record.todos) or "(none)"))
+        if record.memories:
+            parts.append("🧠 Remembered: " + "; ".join(_remembered(m) for m in record.memories))
+        if not_kept:
+            parts.append(f"🧠 Lessons in this answer were not kept: {not_kept}")
+        return Answer("\n\n".join(parts), tuple(record.buttons))
+
+
+def _remembered(memory: Memory) -> str:
+    return f"`{memory.id}` _{memory.type}_ {memory.content}"

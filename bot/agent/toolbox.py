@@ -1,0 +1,169 @@
+"""Run the agent's tool calls for one task, as the person who asked.
+
+Refusals (no permission, a lock, a bad name) go back to the model as tool
+errors in plain words, as they would to a person. A failing upstream does
+too, so the model can say what it could not check. Results are fenced as
+untrusted data: they carry text from forges and people.
+
+Actions are recorded per request: when a job is run again (its worker died,
+Slack failed to take the answer), the same action returns what it did the
+first time instead of doing it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.agent.language import ToolCall, ToolResult
+from bot.agent.tools import COMMAND_TOOLS, KINDS, CommandTool
+from bot.agent.untrusted import Fence
+from bot.commands.deploying import status_text
+from bot.commands.registry import UsageProblem
+from bot.commands.remembering import MemoryCommands, line
+from bot.commands.runner import CommandRunner
+from bot.deploys import Deploys
+from bot.errors import CommandError, UpstreamError
+from bot.memory import Memory
+from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
+from bot.ports import Marks
+from bot.todos import Todo, TodoStore, parse_todos, render
+
+log = logging.getLogger(__name__)
+
+RESULT_LIMIT = 8_000  # characters of one tool result
+ACTION_MEMORY = 24 * 3600.0  # how long an action's result is kept against re-runs
+RECALL_BUDGET = 800  # tokens of memories one recall_memories call returns
+
+
+@dataclass
+class TaskRecord:
+    """What a task did, for the answer people read."""
+
+    actions: list[str] = field(default_factory=list)  # what actions did, or why they were refused
+    memories: list[Memory] = field(default_factory=list)
+    todos: list[Todo] | None = None
+    buttons: list[Button] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AgentServices:
+    """The core services tools reach; one set, shared by every task."""
+
+    commands: CommandRunner
+    deploys: Deploys
+    memories: MemoryCommands
+    todos: TodoStore
+    marks: Marks
+
+
+def _text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+class Toolbox:
+    def __init__(self, message: ChatMessage, services: AgentServices, fence: Fence) -> None:
+        self._message = message
+        self._services = services
+        self._fence = fence
+        self.record = TaskRecord()
+        self._own: dict[str, Callable[[dict[str, Any]], Awaitable[str]]] = {
+            "deployments": self._deployments,
+            "ci_status": self._ci_status,
+            "recall_memories": self._recall,
+            "remember": self._remember,
+            "update_todos": self._update_todos,
+        }
+        self._commands = {tool.name: tool for tool in COMMAND_TOOLS}
+
+    async def run(self, call: ToolCall) -> ToolResult:
+        try:
+            text, is_error = await self._dispatch(call), False
+        except CommandError as refusal:
+            text, is_error = f"Refused: {refusal}", True
+        except UpstreamError as exc:
+            text, is_error = f"{exc.service} did not answer this time: {exc.detail}", True
+        log.info("agent tool", extra={"tool": call.name, "refused": is_error, "message_id": self._message.id})
+        return ToolResult(call.id, self._fence.wrap("tool-result", text, RESULT_LIMIT, tool=call.name), is_error)
+
+    async def _dispatch(self, call: ToolCall) -> str:
+        if call.name in self._own:
+            return await self._own[call.name](call.input)
+        tool = self._commands.get(call.name)
+        if tool is None:
+            raise CommandError(f"there is no tool called {call.name!r}")
+        if KINDS[call.name] == "action":
+            try:
+                return await self._act_once(tool, call.input)
+            except CommandError as refusal:
+                self.record.actions.append(f"✋ `{call.name}` was refused: {refusal}")
+                raise
+        answer = await self._run_command(tool, call.input)
+        return answer.text if isinstance(answer, Answer) else answer
+
+    async def _run_command(self, tool: CommandTool, given: dict[str, Any]) -> Answer | str:
+        entry = tool.entry
+        try:
+            command = entry.parse(tool.args(given))
+        except UsageProblem as problem:
+            raise CommandError(f"`{entry.usage}`: {problem}") from problem
+        return await self._services.commands.run(command, self._message)
+
+    async def _act_once(self, tool: CommandTool, given: dict[str, Any]) -> str:
+        canonical = json.dumps([tool.name, given], sort_keys=True)
+        key = f"agent-action:{self._message.id}:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+        done = await self._services.marks.get(key)
+        if done is not None:
+            saved = json.loads(done)
+            answer = Answer(saved["text"], tuple(Button(**b) for b in saved["buttons"]))
+        else:
+            result = await self._run_command(tool, given)
+            answer = result if isinstance(result, Answer) else Answer(result)
+            saved = {"text": answer.text, "buttons": [vars(b) for b in answer.buttons]}
+            await self._services.marks.set(key, ACTION_MEMORY, json.dumps(saved))
+        self.record.actions.append(answer.text)
+        self.record.buttons.extend(b for b in answer.buttons if b not in self.record.buttons)
+        return answer.text
+
+    async def _deployments(self, given: dict[str, Any]) -> str:
+        limit = given.get("limit")
+        found = await self._services.deploys.history(
+            _text(given.get("service")),
+            _text(given.get("environment")) or None,
+            limit if isinstance(limit, int) and 1 <= limit <= 20 else 10,
+        )
+        return "\n".join(status_text(d) for d in found) or "No deployments recorded yet."
+
+    async def _ci_status(self, given: dict[str, Any]) -> str:
+        service = _text(given.get("service")) or None
+        if service is None and isinstance(self._message.place, SlackThread | ConsoleThread):
+            raise CommandError("name the service whose CI to check")
+        found, ref, sha, checks = await self._services.deploys.checks(
+            service, _text(given.get("ref")) or None, self._message.place
+        )
+        lines = [f"{found.name} {ref} at {sha}:"]
+        lines += [f"- {check.name}: {check.state}" for check in checks] or ["- no checks reported"]
+        return "\n".join(lines)
+
+    async def _recall(self, given: dict[str, Any]) -> str:
+        wanted = _text(given.get("type")) or None
+        found = await self._services.memories.recall(self._message, _text(given.get("query")), RECALL_BUDGET)
+        found = [m for m in found if wanted is None or m.type == wanted]
+        return "\n".join(line(m) for m in found) or "Nothing remembered about that."
+
+    async def _remember(self, given: dict[str, Any]) -> str:
+        memory = await self._services.memories.learn(
+            self._message, _text(given.get("type")), _text(given.get("content")), source="tool"
+        )
+        self.record.memories.append(memory)
+        return f"Remembered as {memory.id} ({memory.type}, {memory.scope})."
+
+    async def _update_todos(self, given: dict[str, Any]) -> str:
+        todos = parse_todos(given.get("todos"))
+        await self._services.todos.save(self._message.place, todos)
+        self.record.todos = todos
+        return f"Saved {len(todos)} todos:\n{render(todos)}"

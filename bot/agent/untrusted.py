@@ -1,0 +1,42 @@
+"""Text from outside opsbot, made safe to show the model as data.
+
+Hidden HTML comments and invisible characters are removed (a reader of the
+page never saw them, so they carry no one's visible intent), secrets are
+redacted, lengths are bounded, and the result is wrapped in an element whose
+name carries a per-task random suffix: text written before the task began
+can't guess it, so it can't close the element and pose as an instruction.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from bot.mentions import HTML_COMMENT, strip_invisible
+from bot.redaction import redact
+
+_LOOKALIKE = re.compile(r"<(/?)untrusted-", re.IGNORECASE)
+
+
+def clean(text: str, limit: int) -> str:
+    """``text`` without hidden parts and secrets, at most ``limit`` characters."""
+    visible = HTML_COMMENT.sub("", strip_invisible(text.replace("\r\n", "\n")))
+    safe = _LOOKALIKE.sub(r"‹\1untrusted-", redact(visible)).strip()
+    if len(safe) > limit:
+        return safe[:limit].rstrip() + f"\n… [{len(safe) - limit} more characters not shown]"
+    return safe
+
+
+def _attribute(value: str) -> str:
+    return " ".join(clean(value, 200).split()).replace('"', "'")
+
+
+class Fence:
+    """Wraps untrusted text for one task."""
+
+    def __init__(self, nonce: str | None = None) -> None:
+        self.tag = "untrusted-" + (nonce or secrets.token_hex(6))
+
+    def wrap(self, kind: str, text: str, limit: int, **attributes: str) -> str:
+        attrs = "".join(f' {key}="{_attribute(value)}"' for key, value in attributes.items())
+        return f'<{self.tag} kind="{kind}"{attrs}>\n{clean(text, limit)}\n</{self.tag}>'

@@ -1,0 +1,61 @@
+"""[Ops] todos: validation, the prefix every todo carries, and how a list reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import CommandError
+from bot.todos import Todo, parse_todos, render
+
+
+def test_every_todo_carries_the_ops_prefix() -> None:
+    todos = parse_todos(
+        [
+            {"content": "[Ops] Deploy api", "status": "completed"},
+            {"content": "Configure alerts", "status": "pending"},
+            {"content": "[Ops]Fix typo", "status": "in_progress"},
+        ]
+    )
+    assert [t.content for t in todos] == ["[Ops] Deploy api", "[Ops] Configure alerts", "[Ops] Fix typo"]
+
+
+def test_a_blocked_todo_needs_its_reason() -> None:
+    with pytest.raises(CommandError, match="blocked_reason"):
+        parse_todos([{"content": "[Ops] Scale db", "status": "blocked"}])
+    [todo] = parse_todos([{"content": "[Ops] Scale db", "status": "BLOCKED", "blocked_reason": "quota reached"}])
+    assert todo == Todo("[Ops] Scale db", "blocked", "quota reached")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not a list",
+        [{"content": "", "status": "pending"}],
+        [{"content": "x", "status": "done"}],
+        ["just text"],
+        [{"content": "x", "status": "pending"}] * 51,
+    ],
+)
+def test_bad_input_is_refused_in_words(bad: object) -> None:
+    with pytest.raises(CommandError):
+        parse_todos(bad)
+
+
+def test_the_list_renders_as_markdown_task_lines() -> None:
+    todos = [
+        Todo("[Ops] Set up VPC", "completed"),
+        Todo("[Ops] Deploy EKS", "in_progress"),
+        Todo("[Ops] Deploy to production", "blocked", "SSL certificate renewal pending, affects go-live"),
+        Todo("[Ops] Migrate apps", "pending"),
+    ]
+    assert render(todos) == (
+        "- [x] [Ops] Set up VPC\n"
+        "- [ ] [Ops] Deploy EKS (in progress)\n"
+        "- [ ] [Ops] Deploy to production (BLOCKED - SSL certificate renewal pending, affects go-live)\n"
+        "- [ ] [Ops] Migrate apps"
+    )
+
+
+def test_secrets_in_todos_are_redacted() -> None:
+    [todo] = parse_todos([{"content": "rotate xoxb-123456789012-abcdefghijklmnop", "status": "pending"}])
+    assert "xoxb-" not in todo.content
