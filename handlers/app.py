@@ -37,6 +37,7 @@ from bot.config import OpsConfig
 from bot.conversations import ConversationReader
 from bot.deploys import Deploys, Forge, ForgeName
 from bot.dispatch import Dispatcher
+from bot.following import Following
 from bot.intake import Intake
 from bot.locks import Locking
 from bot.memory import Memories
@@ -166,7 +167,15 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
         assistant = OpsAgent(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
         )
-    chatops = ChatOps(chats=chats, replies=replies, commands=commands, assistant=assistant, bot_name=settings.bot_name)
+    following = Following(marks)
+    chatops = ChatOps(
+        chats=chats,
+        replies=replies,
+        commands=commands,
+        assistant=assistant,
+        bot_name=settings.bot_name,
+        following=following,
+    )
     return Runtime(
         settings=settings,
         config=config,
@@ -178,7 +187,7 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
         commands=commands,
         chatops=chatops,
         dispatcher=Dispatcher(chatops, deploying),
-        intake=Intake(queue),
+        intake=Intake(queue, following),
         model=model,
     )
 

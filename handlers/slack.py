@@ -26,6 +26,7 @@ from bot.clients.slack import to_mrkdwn
 from bot.commands.deploying import APPROVE_ACTION
 from bot.commands.registry import is_help
 from bot.commands.runner import CommandRunner
+from bot.errors import StoreUnavailable
 from bot.intake import Accepted, Intake
 from bot.jobs import CHAT_MESSAGE, Job
 from bot.model import ChatMessage, Person, SlackThread
@@ -83,6 +84,7 @@ class SlackEvents:
         commands: CommandRunner,
     ) -> None:
         self._door = Door(SOURCE, intake, metrics)
+        self._intake = intake
         self._commands = commands
         self._verifier = SignatureVerifier(signing_secret.reveal()) if signing_secret else None
         self.bolt: AsyncApp | None = None
@@ -122,6 +124,7 @@ class SlackEvents:
     def _register(self, app: AsyncApp) -> None:
         app.command(SLASH_COMMAND)(self._on_slash_command)
         app.event("app_mention")(self._on_mention)
+        app.event("message")(self._on_message)
         app.action(APPROVE_ACTION)(self._on_approve_click)
         # Everything else is acknowledged and ignored, as the contract asks;
         # without these Bolt would answer 404 to events we subscribe to but
@@ -172,6 +175,32 @@ class SlackEvents:
             # Not acknowledged: Slack redelivers the event a few times.
             raise StoreUnavailableForSlack(event_id)
         await ack()
+
+    async def _on_message(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A plain reply in a thread the Ops agent is part of goes to it, like a mention."""
+        thread_ts, ts = str(event.get("thread_ts") or ""), str(event.get("ts") or "")
+        bot_user = next((str(a.get("user_id")) for a in body.get("authorizations") or [] if a.get("is_bot")), None)
+        text = str(event.get("text") or "")
+        if (
+            event.get("subtype")  # edits, joins, bot messages…
+            or event.get("bot_id")
+            or not event.get("user")
+            or not thread_ts
+            or thread_ts == ts
+            or (bot_user is not None and f"<@{bot_user}>" in text)  # app_mention brings that one
+        ):
+            await self._on_other(ack)
+            return
+        channel = str(event.get("channel") or "")
+        started_by_bot = bot_user is not None and event.get("parent_user_id") == bot_user
+        try:
+            ours = started_by_bot or await self._intake.follows_thread(channel, thread_ts)
+        except StoreUnavailable as exc:
+            raise StoreUnavailableForSlack(str(body.get("event_id"))) from exc
+        if not ours:
+            await self._on_other(ack)
+            return
+        await self._on_mention(ack, body, event)
 
     async def _on_approve_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A click on Approve is the clicker typing `approve <id>` in the request's thread."""

@@ -17,10 +17,12 @@ from bot.model import ChatMessage, Person, SlackThread
 from bot.stores import keys
 from tests import fixtures
 from tests.emulators import api_error, text, tool_use
+from tests.emulators.gitlab_state import fake_sha
 from tests.harness import BotUnderTest, Emulators, bot_env, event_callback, slash_command_body
 
 API = "acme/api"
 MAIN_SHA = "a" * 40
+JSON = "application/json"
 ANSWER = "**Summary**: Looked.\n**Approach**: Read the status.\n**Remember**: null"
 
 
@@ -329,3 +331,60 @@ async def test_without_a_key_free_text_is_answered_and_commands_work(bot: BotUnd
     await ask(bot, "locks")
     assert answers(emulators) == [NOT_CONFIGURED, "No locks are held."]
     assert emulators.anthropic.bodies() == []
+
+
+async def test_ci_status_from_slack_reads_the_services_default_branch(
+    agent: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.gitlab.add_project("acme/web", id=77)
+    main = fake_sha("acme/web")  # the emulator's head of a new project's default branch
+    emulators.gitlab.add_commit_status(77, main, "deploy-check", "failed")
+    emulators.anthropic.script([tool_use("ci_status", {"service": "web"}), tool_use("ci_status", {}), text(ANSWER)])
+    await ask(agent, "is web's main branch green?")
+    named, unnamed = (tool_results(b)[0] for b in emulators.anthropic.bodies()[1:])
+    assert f"web main at {main}:\n- deploy-check: failed" in named["content"]
+    assert unnamed["is_error"]
+    assert "name the service" in unnamed["content"]
+
+
+async def test_the_time_limit_stops_a_task_that_hangs(
+    redis_url: str, redis_client: redis.Redis, emulators: Emulators
+) -> None:
+    env = bot_env(redis_url, emulators, agent=True, OPSBOT_AGENT_TIMEOUT="1")
+    emulators.anthropic.script([tool_use("locks", {}), text(ANSWER)])
+    async with BotUnderTest(env) as bot:
+        await bot.slack(slash_command_body("are there locks?"))
+        held = emulators.anthropic.hold("POST", r"^/v1/messages$")  # Claude never answers
+        await bot.run_jobs()
+    held.release()
+    assert answers(emulators)[-1].startswith("Done.\n\n⏱️ I stopped before finishing: this task reached its time limit")
+    emulators.anthropic.reset_state()
+
+
+def thread_reply(text: str, ts: str, *, parent_user: str = "U_ALICE", user: str = "U_ALICE") -> dict[str, Any]:
+    return {"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": "1700000000.000100",
+            "parent_user_id": parent_user, "channel": "C_OPS", "event_ts": ts, "channel_type": "channel"}  # fmt: skip
+
+
+async def test_a_thread_the_agent_answered_in_needs_no_new_mention(agent: BotUnderTest, emulators: Emulators) -> None:
+    await agent.slack(event_callback(thread_reply("just chatting among ourselves", "1700000000.000150")), JSON)
+    await agent.run_jobs()
+    assert emulators.anthropic.bodies() == []  # not the agent's thread (yet): ignored
+    emulators.anthropic.script([text(ANSWER), text(ANSWER)])
+    mention = thread_reply("<@UBOT> what is deployed?", "1700000001.000200") | {"type": "app_mention"}
+    await agent.slack(event_callback(mention), JSON)
+    await agent.run_jobs()
+    await agent.slack(event_callback(thread_reply("and on staging?", "1700000002.000300")), JSON)
+    await agent.slack(event_callback(thread_reply("bot says hi", "1700000003.000400") | {"bot_id": "B1"}), JSON)
+    await agent.run_jobs()
+    asked = [first_text(body).rsplit("<request", 1)[1] for body in emulators.anthropic.bodies()]
+    assert len(asked) == 2
+    assert "and on staging?" in asked[1]
+
+
+async def test_a_reply_in_a_thread_the_bot_started_reaches_the_agent(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.anthropic.script([text(ANSWER)])
+    reply = thread_reply("why did that fail?", "1700000002.000300", parent_user="UBOT")
+    await agent.slack(event_callback(reply), JSON)
+    await agent.run_jobs()
+    assert "why did that fail?" in first_text(emulators.anthropic.bodies()[0])

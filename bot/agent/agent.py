@@ -157,6 +157,9 @@ class OpsAgent:
             try:
                 reply = await self._model.reply(self.prefix, turns, max_tokens=max_tokens, within=remaining)
             except UpstreamUnavailable as exc:
+                if self._clock() >= deadline:  # it timed out because the task's time was up
+                    await self._stats.record_model_request(Usage(), "failed")
+                    raise LimitReached(f"its time limit of {self._limits.wall_time:g} s") from exc
                 delay = backoff(attempt, self._limits, exc.retry_after)
                 last = attempt >= self._limits.attempts or self._clock() + delay >= deadline
                 await self._stats.record_model_request(Usage(), "failed" if last else "retried")
