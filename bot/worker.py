@@ -17,6 +17,7 @@ import random
 import socket
 import time
 
+from bot.backoff import backoff
 from bot.dispatch import Dispatcher
 from bot.errors import StoreUnavailable, UpstreamUnavailable, WorkerLost
 from bot.failures import explain, new_error_id
@@ -32,15 +33,6 @@ STOP_GRACE = 20.0  # seconds in-flight jobs get to finish on a graceful stop
 
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{random.randrange(16**4):04x}"  # noqa: S311 - a name, not a secret
-
-
-def backoff(attempt: int, tuning: WorkerTuning, retry_after: float | None) -> float:
-    """Exponential backoff with jitter; a server's Retry-After wins if longer."""
-    delay = min(tuning.retry_max_delay, tuning.retry_base_delay * float(2 ** max(0, attempt - 1)))
-    delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, tuning.retry_max_delay))
-    return delay
 
 
 class Worker:
@@ -138,7 +130,7 @@ class Worker:
         except (UpstreamUnavailable, StoreUnavailable) as exc:
             if job.attempt < self._tuning.max_attempts:
                 retry_after = exc.retry_after if isinstance(exc, UpstreamUnavailable) else None
-                delay = backoff(job.attempt, self._tuning, retry_after)
+                delay = backoff(job.attempt, self._tuning.retry_base_delay, self._tuning.retry_max_delay, retry_after)
                 log.warning(
                     "transient failure; will retry", extra={**context, "delay": round(delay, 2), "error": str(exc)}
                 )

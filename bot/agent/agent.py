@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,6 +25,7 @@ from bot.agent.prompt import instructions
 from bot.agent.toolbox import AgentServices, TaskRecord, Toolbox
 from bot.agent.tools import tool_specs
 from bot.agent.untrusted import Fence
+from bot.backoff import backoff
 from bot.commands.types import Status
 from bot.config import OpsConfig
 from bot.conversations import Conversation, ConversationReader
@@ -60,12 +60,6 @@ class ModelFailed(Exception):
         super().__init__(str(cause))
         self.cause = cause
         self.attempts = attempts
-
-
-def backoff(attempt: int, limits: AgentLimits, retry_after: float | None) -> float:
-    delay = min(limits.retry_max_delay, limits.retry_base_delay * float(2 ** (attempt - 1)))
-    delay *= random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
-    return max(delay, min(retry_after, limits.retry_max_delay)) if retry_after is not None else delay
 
 
 class OpsAgent:
@@ -160,7 +154,7 @@ class OpsAgent:
                 if self._clock() >= deadline:  # it timed out because the task's time was up
                     await self._stats.record_model_request(Usage(), "failed")
                     raise LimitReached(f"its time limit of {self._limits.wall_time:g} s") from exc
-                delay = backoff(attempt, self._limits, exc.retry_after)
+                delay = backoff(attempt, self._limits.retry_base_delay, self._limits.retry_max_delay, exc.retry_after)
                 last = attempt >= self._limits.attempts or self._clock() + delay >= deadline
                 await self._stats.record_model_request(Usage(), "failed" if last else "retried")
                 if last:

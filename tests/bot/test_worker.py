@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.settings import WorkerTuning
 from bot.stores import keys
-from bot.worker import backoff
 from tests.harness import BotUnderTest, Emulators
 from tests.test_end_to_end import REPO, by_bot, posted, setup_github
 
@@ -66,12 +64,3 @@ async def test_a_permanent_refusal_is_reported_without_retrying(bot: BotUnderTes
     [report] = by_bot(emulators.github.comments(REPO, number))
     assert "GitHub refused the request: the token or App lacks a permission" in report["body"]
     assert len(emulators.github.requests_to("POST", COMMENTS)) == 2  # the failed answer, then the report
-
-
-def test_backoff_grows_is_capped_and_respects_retry_after() -> None:
-    tuning = WorkerTuning(retry_base_delay=1.0, retry_max_delay=10.0)
-    assert 0.8 <= backoff(1, tuning, None) <= 1.2
-    assert 3.2 <= backoff(3, tuning, None) <= 4.8
-    assert backoff(10, tuning, None) <= 12.0
-    assert backoff(1, tuning, 7.0) >= 7.0
-    assert backoff(1, tuning, 3600.0) <= 12.0  # a huge Retry-After is capped, not obeyed blindly
