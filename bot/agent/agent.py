@@ -229,7 +229,8 @@ class OpsAgent:
         if record.todos is not None:
             parts.append("**Todos**\n" + (render(record.todos) or "(none)"))
         if record.memories:
-            parts.append("🧠 Remembered: " + "; ".join(_remembered(m) for m in record.memories))
+            unique = {memory.id: memory for memory in record.memories}.values()  # the same lesson twice is one memory
+            parts.append("🧠 Remembered: " + "; ".join(_remembered(m) for m in unique))
         if not_kept:
             parts.append(f"🧠 Lessons in this answer were not kept: {not_kept}")
         return Answer("\n\n".join(parts), tuple(record.buttons))

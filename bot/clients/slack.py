@@ -62,10 +62,25 @@ async def slack_call() -> AsyncIterator[None]:
         raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
 
 
+SECTION_LIMIT = 3_000  # characters Slack allows in one section block's text
+
+
+def _sections(text: str) -> list[str]:
+    """``text`` in pieces Slack accepts, cut at line breaks where it can."""
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > SECTION_LIMIT:
+        cut = rest.rfind("\n", 0, SECTION_LIMIT)
+        cut = cut if cut > 0 else SECTION_LIMIT
+        pieces.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    return [*pieces, rest]
+
+
 def blocks(text: str, buttons: Sequence[Button]) -> list[dict[str, Any]]:
-    """The text as a section, with the buttons under it."""
+    """The text as sections, with the buttons under them."""
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": to_mrkdwn(text)}},
+        *({"type": "section", "text": {"type": "mrkdwn", "text": piece}} for piece in _sections(to_mrkdwn(text))),
         {
             "type": "actions",
             "elements": [
