@@ -388,3 +388,33 @@ async def test_a_reply_in_a_thread_the_bot_started_reaches_the_agent(agent: BotU
     await agent.slack(event_callback(reply), JSON)
     await agent.run_jobs()
     assert "why did that fail?" in first_text(emulators.anthropic.bodies()[0])
+
+
+async def test_a_question_on_a_gitlab_merge_request_is_answered_there(
+    agent: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.gitlab.add_project("acme/web", id=77)
+    emulators.gitlab.add_merge_request(77, 5, "Bump nginx", "Fixes a CVE.", sha="e" * 40, files=("Dockerfile",))
+    emulators.gitlab.add_commit_status(77, "e" * 40, "build", "failed")
+    emulators.anthropic.script(
+        [text("**Summary**: The build fails.\n**Approach**: Read the checks.\n**Remember**: null")]
+    )
+    note: dict[str, Any] = copy.deepcopy(fixtures.load("gitlab/docs/note_hook.merge_request.json"))
+    question = "@opsbot can this ship today?"
+    note["project"]["path_with_namespace"] = "acme/web"
+    note["merge_request"]["iid"] = 5
+    note["user"]["username"] = "jdoe"
+    note["object_attributes"].update(
+        note=question, id=emulators.gitlab.add_note(77, "merge_requests", 5, question, author="jdoe")
+    )
+    await agent.gitlab("Note Hook", note)
+    await agent.run_jobs()
+
+    first = first_text(emulators.anthropic.bodies()[0])
+    assert "Bump nginx" in first
+    assert "Dockerfile" in first
+    assert "build: failed" in first
+    assert 'where="GitLab merge request acme/web!5"' in first
+    answer = [n["body"] for n in emulators.gitlab.notes(77, "merge_requests", 5) if n["author"] == "opsbot"]
+    assert len(answer) == 1
+    assert "The build fails." in answer[0]
