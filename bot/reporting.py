@@ -26,12 +26,14 @@ class Reporter:
             raise LookupError(f"no chat configured for {place.platform}")
         return chat
 
-    async def update(self, place: Place, status_key: str, text: str) -> None:
-        """Edit the message posted under ``status_key``; post it if it's gone."""
+    async def update(self, place: Place, status_key: str, text: str, *, since: float | None = None) -> None:
+        """Edit the message posted under ``status_key`` (looked for back to ``since``, a day by
+        default); post it if it's gone."""
         chat = self._chat(place)
         message_id = await self._marks.get(f"sent:{status_key}")
         if message_id is None:
-            message_id = await chat.find_reply(place, status_key, since=self._clock() - LOOKBACK)
+            looked_back = self._clock() - LOOKBACK if since is None else since
+            message_id = await chat.find_reply(place, status_key, since=looked_back)
         if message_id:
             await chat.update(place, message_id, text, reply_key=status_key)
         else:

@@ -7,6 +7,7 @@ lines the way people see it (and the mirror writes it).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -23,11 +24,22 @@ MAX_TEXT = 300
 MARKS = {"pending": "⬜", "in_progress": "🔄", "completed": "✅", "blocked": "⛔"}
 
 
+def todo_id(content: str) -> str:
+    """Stable across updates and renders: the agent resends whole lists, and a person's
+    tick in a checklist names a todo only by its text."""
+    normal = " ".join(content.removeprefix(PREFIX).lower().split())
+    return hashlib.sha256(normal.encode()).hexdigest()[:10]
+
+
 @dataclass(frozen=True)
 class Todo:
     content: str  # always starts with "[Ops] "
     status: Status
     blocked_reason: str | None = None
+
+    @property
+    def id(self) -> str:
+        return todo_id(self.content)
 
     def line(self) -> str:
         """One Markdown task line: ``- [ ] [Ops] …``, ``- [x] [Ops] …``, a blocked one says why."""

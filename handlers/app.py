@@ -41,6 +41,7 @@ from bot.following import Following
 from bot.intake import Intake
 from bot.locks import Locking
 from bot.memory import Memories
+from bot.mirror import TodoMirror
 from bot.model import Platform
 from bot.ports import Chat
 from bot.replies import Replies
@@ -163,7 +164,8 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     model = claude_model(settings)
     assistant: Assistant = UnconfiguredAssistant()
     if model is not None:
-        agent_services = AgentServices(commands, deploys, memories, todos, marks)
+        mirror = TodoMirror(Reporter(chats, replies, marks), marks)
+        agent_services = AgentServices(commands, deploys, memories, todos, mirror, marks)
         assistant = OpsAgent(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
         )

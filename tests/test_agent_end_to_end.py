@@ -308,16 +308,19 @@ async def test_a_pr_body_is_data_and_cannot_act_beyond_the_asker(agent: BotUnder
     assert "was refused" in answer
 
 
-async def test_todos_are_kept_per_thread_and_shown(agent: BotUnderTest, emulators: Emulators) -> None:
+async def test_todos_are_kept_per_thread_and_shown_in_one_message(agent: BotUnderTest, emulators: Emulators) -> None:
     todos = [
         {"content": "Check api health", "status": "completed"},
         {"content": "[Ops] Deploy api to production", "status": "blocked", "blocked_reason": "waiting for approval"},
     ]
+    emulators.slack.add_channel("ops", channel_id="C_OPS")
     emulators.anthropic.script([tool_use("update_todos", {"todos": todos}), text(ANSWER)])
     await ask(agent, "get the api to production safely")
-    answer = answers(emulators)[-1]
-    assert "- [x] [Ops] Check api health" in answer
-    assert "- [ ] [Ops] Deploy api to production (BLOCKED - waiting for approval)" in answer
+    tracking, blocked, answer = answers(emulators)
+    assert "- [x] [Ops] Check api health" in tracking
+    assert "- [ ] [Ops] Deploy api to production (BLOCKED - waiting for approval)" in tracking
+    assert blocked == "⛔ Blocked: [Ops] Deploy api to production: waiting for approval"
+    assert answer.startswith("*Summary*")
 
     await ask(agent, "todos")
     assert "(1 of 2 done)" in answers(emulators)[-1]
@@ -418,3 +421,33 @@ async def test_a_question_on_a_gitlab_merge_request_is_answered_there(
     answer = [n["body"] for n in emulators.gitlab.notes(77, "merge_requests", 5) if n["author"] == "opsbot"]
     assert len(answer) == 1
     assert "The build fails." in answer[0]
+
+
+async def test_a_pr_tracking_comment_is_edited_in_place(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.github.add_issue(API, 21, "Move api to EKS", pull=True)
+    start = [{"content": "Provision cluster", "status": "in_progress"}, {"content": "Migrate api", "status": "pending"}]
+    later = [
+        {"content": "Provision cluster", "status": "completed"},
+        {"content": "Migrate api", "status": "blocked", "blocked_reason": "quota limit reached"},
+    ]
+    done = [{"content": "Provision cluster", "status": "completed"}, {"content": "Migrate api", "status": "completed"}]
+    emulators.anthropic.script(
+        [tool_use("update_todos", {"todos": start}), tool_use("update_todos", {"todos": later}), text(ANSWER)]
+    )
+    await agent.github("issue_comment", pr_comment(emulators, "octocat", "@opsbot plan the move", 21))
+    await agent.run_jobs()
+    emulators.anthropic.script([tool_use("update_todos", {"todos": later}), text(ANSWER)])  # nothing changed
+    await agent.github("issue_comment", pr_comment(emulators, "octocat", "@opsbot any news?", 21))
+    await agent.run_jobs()
+    emulators.anthropic.script([tool_use("update_todos", {"todos": done}), text(ANSWER)])
+    await agent.github("issue_comment", pr_comment(emulators, "octocat", "@opsbot quota is raised, go on", 21))
+    await agent.run_jobs()
+
+    comments = [c.split("\n\n<!-- opsbot:reply")[0] for c in bot_comments(emulators, 21)]  # without reply keys
+    tracking = [c for c in comments if "<!-- opsbot:todos -->" in c]
+    assert len(tracking) == 1  # one tracking comment, however often the list changed
+    assert "- [x] [Ops] Provision cluster\n- [x] [Ops] Migrate api" in tracking[0]
+    assert [c for c in comments if c.startswith("⛔")] == ["⛔ Blocked: [Ops] Migrate api: quota limit reached"]
+    assert [c for c in comments if c.startswith("✅ All")] == ["✅ All [Ops] todos here are done."]
+    edits = emulators.github.requests_to("PATCH", r"/issues/comments/\d+$")
+    assert len(edits) == 2  # the blocked state, then done; the unchanged list was not rewritten

@@ -34,7 +34,6 @@ from bot.failures import explain, new_error_id
 from bot.memory import Memory
 from bot.model import Answer, Button, ChatMessage, GitHubThread, GitLabThread, Platform
 from bot.settings import AgentLimits
-from bot.todos import render
 
 log = logging.getLogger(__name__)
 
@@ -226,8 +225,6 @@ class OpsAgent:
             parts.append(f"⏱️ I stopped before finishing: this task reached {stopped}.")
         if record.actions:
             parts.append("**What I did**\n" + "\n".join(f"• {action}" for action in record.actions))
-        if record.todos is not None:
-            parts.append("**Todos**\n" + (render(record.todos) or "(none)"))
         if record.memories:
             unique = {memory.id: memory for memory in record.memories}.values()  # the same lesson twice is one memory
             parts.append("🧠 Remembered: " + "; ".join(_remembered(m) for m in unique))

@@ -29,9 +29,10 @@ from bot.commands.runner import CommandRunner
 from bot.deploys import Deploys
 from bot.errors import CommandError, UpstreamError
 from bot.memory import Memory
+from bot.mirror import TodoMirror
 from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
 from bot.ports import Marks
-from bot.todos import Todo, TodoStore, parse_todos, render
+from bot.todos import TodoStore, parse_todos, render
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,6 @@ class TaskRecord:
 
     actions: list[str] = field(default_factory=list)  # what actions did, or why they were refused
     memories: list[Memory] = field(default_factory=list)
-    todos: list[Todo] | None = None
     buttons: list[Button] = field(default_factory=list)
 
 
@@ -58,6 +58,7 @@ class AgentServices:
     deploys: Deploys
     memories: MemoryCommands
     todos: TodoStore
+    mirror: TodoMirror
     marks: Marks
 
 
@@ -164,6 +165,8 @@ class Toolbox:
 
     async def _update_todos(self, given: dict[str, Any]) -> str:
         todos = parse_todos(given.get("todos"))
-        await self._services.todos.save(self._message.place, todos)
-        self.record.todos = todos
+        place = self._message.place
+        before = await self._services.todos.load(place)
+        await self._services.todos.save(place, todos)
+        await self._services.mirror.publish(place, before, todos)
         return f"Saved {len(todos)} todos:\n{render(todos)}"

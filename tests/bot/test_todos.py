@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.errors import CommandError
+from bot.mirror import tracking_body
 from bot.todos import Todo, parse_todos, render
 
 
@@ -59,3 +62,18 @@ def test_the_list_renders_as_markdown_task_lines() -> None:
 def test_secrets_in_todos_are_redacted() -> None:
     [todo] = parse_todos([{"content": "rotate xoxb-123456789012-abcdefghijklmnop", "status": "pending"}])
     assert "xoxb-" not in todo.content
+
+
+def test_a_tracking_body_over_the_limit_drops_completed_todos_first_and_keeps_the_summary() -> None:
+    todos = [Todo(f"[Ops] Step {n} " + "x" * 80, "completed" if n % 2 else "pending") for n in range(40)]
+    body = tracking_body(todos, limit=2_000)
+    assert len(body) <= 2_000
+    assert body.startswith("<!-- opsbot:todos -->\n**[Ops] todos**: 20 of 40 done")
+    assert "- [x]" not in body  # done work goes before open work
+    assert "- [ ] [Ops] Step 38" in body
+    assert re.search(r"_\d+ more not shown", body)
+
+
+def test_ids_are_stable_across_status_and_prefix() -> None:
+    assert Todo("[Ops] Deploy  API", "pending").id == Todo("[Ops] deploy api", "completed").id
+    assert Todo("[Ops] Deploy api", "pending").id != Todo("[Ops] Deploy web", "pending").id

@@ -1,0 +1,74 @@
+"""The agent's todos where people work: one tracking message per thread, edited in place.
+
+On GitHub and GitLab the message is a comment carrying ``<!-- opsbot:todos -->``
+and one Markdown task line per todo; in Slack it is one message in the
+thread. Edits notify nobody, so a todo that becomes blocked, and the moment
+everything is done, also get a short new message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from bot.model import Place, thread_key
+from bot.ports import Marks
+from bot.reporting import Reporter
+from bot.todos import Todo
+
+TRACKING_MARKER = "<!-- opsbot:todos -->"
+BODY_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; room for the reply marker
+REMEMBER_BODY = 90 * 24 * 3600.0
+
+
+def tracking_body(todos: Sequence[Todo], limit: int = BODY_LIMIT) -> str:
+    """The tracking message. Past ``limit``, completed todos go first, then the oldest
+    open ones; the summary line always stays and says how many are not shown."""
+    done = sum(t.status == "completed" for t in todos)
+    blocked = sum(t.status == "blocked" for t in todos)
+    summary = f"**[Ops] todos**: {done} of {len(todos)} done" + (f", {blocked} blocked" if blocked else "")
+    shown = list(todos)
+    dropped = 0
+
+    def render() -> str:
+        hidden = f"\n\n_{dropped} more not shown (the list is longer than a comment can hold)_" if dropped else ""
+        return f"{TRACKING_MARKER}\n{summary}\n\n" + "\n".join(t.line() for t in shown) + hidden
+
+    body = render()
+    while len(body) > limit and shown:
+        victim = next((t for t in shown if t.status == "completed"), shown[0])
+        shown.remove(victim)
+        dropped += 1
+        body = render()
+    return body
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class TodoMirror:
+    def __init__(self, reporter: Reporter, marks: Marks) -> None:
+        self._reporter = reporter
+        self._marks = marks
+
+    async def publish(self, place: Place, before: Sequence[Todo], after: Sequence[Todo]) -> None:
+        key = f"todos:{thread_key(place)}"
+        body = tracking_body(after)
+        published = f"todos-body:{key}"
+        if await self._marks.get(published) != _digest(body):  # an unchanged list is not rewritten
+            # A tracking comment lives as long as its thread: look for it back to the start.
+            await self._reporter.update(place, key, body, since=0.0)
+            await self._marks.set(published, REMEMBER_BODY, _digest(body))
+        was = {t.id: t for t in before}
+        for todo in after:
+            earlier = was.get(todo.id)
+            if todo.status == "blocked" and (earlier is None or earlier.status != "blocked"):
+                await self._reporter.announce(
+                    place,
+                    f"{key}:blocked:{todo.id}:{_digest(todo.blocked_reason or '')}",
+                    f"⛔ Blocked: {todo.content}: {todo.blocked_reason}",
+                )
+        finished = bool(after) and all(t.status == "completed" for t in after)
+        if finished and not (before and all(t.status == "completed" for t in before)):
+            await self._reporter.announce(place, f"{key}:done:{_digest(body)}", "✅ All [Ops] todos here are done.")
