@@ -451,3 +451,29 @@ async def test_a_pr_tracking_comment_is_edited_in_place(agent: BotUnderTest, emu
     assert [c for c in comments if c.startswith("✅ All")] == ["✅ All [Ops] todos here are done."]
     edits = emulators.github.requests_to("PATCH", r"/issues/comments/\d+$")
     assert len(edits) == 2  # the blocked state, then done; the unchanged list was not rewritten
+
+
+async def test_a_gitlab_tracking_note_is_edited_in_place(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.gitlab.add_project("acme/web", id=77)
+    emulators.gitlab.add_merge_request(77, 6, "Rotate certs")
+    first = [{"content": "Renew certificate", "status": "in_progress"}]
+    second = [{"content": "Renew certificate", "status": "blocked", "blocked_reason": "CA approval pending"}]
+    emulators.anthropic.script(
+        [tool_use("update_todos", {"todos": first}), tool_use("update_todos", {"todos": second}), text(ANSWER)]
+    )
+    note: dict[str, Any] = copy.deepcopy(fixtures.load("gitlab/docs/note_hook.merge_request.json"))
+    note["project"]["path_with_namespace"] = "acme/web"
+    note["merge_request"]["iid"] = 6
+    note["user"]["username"] = "jdoe"
+    note["object_attributes"].update(
+        note="@opsbot rotate the certs",
+        id=emulators.gitlab.add_note(77, "merge_requests", 6, "@opsbot rotate the certs"),
+    )
+    await agent.gitlab("Note Hook", note)
+    await agent.run_jobs()
+
+    mine = [n["body"] for n in emulators.gitlab.notes(77, "merge_requests", 6) if n["author"] == "opsbot"]
+    tracking = [body for body in mine if body.startswith("<!-- opsbot:todos -->")]
+    assert len(tracking) == 1
+    assert "- [ ] [Ops] Renew certificate (BLOCKED - CA approval pending)" in tracking[0]
+    assert any(body.startswith("⛔ Blocked: [Ops] Renew certificate") for body in mine)
