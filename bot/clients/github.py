@@ -9,7 +9,6 @@ minute out of sight.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from bot.markers import find_marked, plain_people, with_reply_marker
 from bot.model import Button, ChatMessage, GitHubThread, Person, Place, public_place
 
 SERVICE = "GitHub"
-COMMENT_PAGES = 10  # of 100 comments, read at most to find a thread's newest
+PER_PAGE = 100  # GitHub's maximum; the page arithmetic below relies on it
 EYES = "eyes"
 T = TypeVar("T")
 
@@ -98,7 +97,7 @@ class GitHubConnector:
             timeout=15,
             retry=None,
             lazy=True,
-            per_page=100,
+            per_page=PER_PAGE,
             seconds_between_requests=None,
             seconds_between_writes=self._write_interval,
         )
@@ -178,23 +177,19 @@ class GitHubChat:
 
     async def conversation(self, place: Place, *, exclude: str | None = None) -> Conversation:
         thread = _thread(place)
-        skip = exclude.rpartition(":")[2] if exclude else None  # source ids read "issue_comment:<id>"
+        # Source ids read "issue_comment:<id>"; a review comment is not among the issue's comments.
+        kind, _, ident = (exclude or "").rpartition(":")
+        skip = ident if ident and kind in ("", "issue_comment") else None
 
         def read() -> Conversation:
             repo = self._connector.for_repo(thread.repo).get_repo(thread.repo)
             issue = repo.get_issue(thread.number)
-            # Comments come oldest first; only the newest are kept, and at most
-            # COMMENT_PAGES pages are read on a very long thread.
-            posts: deque[Post] = deque(maxlen=MAX_POSTS)
-            for comment in islice(issue.get_comments(), COMMENT_PAGES * 100):
-                if str(comment.id) != skip:
-                    posts.append(Post(f"github:{comment.user.login}", comment.body or "", comment.user.type == "Bot"))
             found = Conversation(
                 kind="pull request" if thread.is_pull_request else "issue",
                 title=issue.title,
                 body=issue.body,
                 url=issue.html_url,
-                posts=tuple(posts),
+                posts=_newest_posts(issue, skip),
             )
             if not thread.is_pull_request:
                 return found
@@ -208,6 +203,28 @@ class GitHubChat:
             )
 
         return await off_loop(github_call(read))
+
+
+def _newest_posts(issue: Issue, skip: str | None) -> tuple[Post, ...]:
+    """The newest MAX_POSTS comments, oldest first.
+
+    GitHub lists comments oldest first only, so the issue's comment count says
+    which page is the last; that page and at most one before it are read, however
+    long the thread. Comments written after the count was taken may be missed:
+    they came after the question.
+    """
+    pages = issue.get_comments()
+    last = max(issue.comments - 1, 0) // PER_PAGE
+    kept: list[Post] = []
+    for page in range(last, max(last - 2, -1), -1):
+        kept[:0] = [
+            Post(f"github:{c.user.login}", c.body or "", c.user.type == "Bot")
+            for c in pages.get_page(page)
+            if str(c.id) != skip
+        ]
+        if len(kept) >= MAX_POSTS:
+            break
+    return tuple(kept[-MAX_POSTS:])
 
 
 def _checks(repo: Repository, sha: str) -> tuple[Check, ...]:

@@ -65,10 +65,10 @@ class GitLabChat:
     def __init__(self, client: gitlab.Gitlab) -> None:
         self._gl = client
 
-    def _noteable(self, thread: GitLabThread) -> Any:
+    def _noteable(self, thread: GitLabThread, *, lazy: bool = True) -> Any:
         project = self._gl.projects.get(thread.project, lazy=True)
         manager = project.mergerequests if thread.kind == "merge_request" else project.issues
-        return manager.get(thread.iid, lazy=True)
+        return manager.get(thread.iid, lazy=lazy)
 
     async def acknowledge(self, message: ChatMessage) -> None:
         thread = _thread(message.place)
@@ -120,12 +120,9 @@ class GitLabChat:
         thread = _thread(place)
 
         def read() -> Conversation:
-            noteable = self._noteable(thread)
-            project = self._gl.projects.get(thread.project, lazy=True)
-            manager = project.mergerequests if thread.kind == "merge_request" else project.issues
-            target = manager.get(thread.iid)
+            target = self._noteable(thread, lazy=False)
             # Newest first, GitLab's own "changed the description" notes left out.
-            notes = noteable.notes.list(iterator=True, order_by="created_at", sort="desc", per_page=100)
+            notes = target.notes.list(iterator=True, order_by="created_at", sort="desc", per_page=100)
             posts = [
                 Post(f"gitlab:{note.author['username']}", note.body or "", _is_bot(note.author))
                 for note in islice(notes, SEARCH_LIMIT)

@@ -158,16 +158,25 @@ class SlackChat:
         thread = _thread(place)
         if thread.thread_ts is None:
             return Conversation(kind="Slack channel")
-        async with slack_call():
-            # Oldest first, the thread's first message included; one page is plenty
-            # to find the newest MAX_POSTS of all but the longest threads.
-            found = await self._client.conversations_replies(channel=thread.channel, ts=thread.thread_ts, limit=200)
-        messages = [m for m in found.get("messages") or [] if m.get("ts") != exclude]
-        posts = [
-            Post(str(m.get("user") or m.get("bot_id") or "unknown"), str(m.get("text") or ""), _from_a_bot(m))
-            for m in messages
-        ]
-        return Conversation(kind="Slack thread", posts=tuple(posts[-MAX_POSTS:]))
+        # Slack lists a thread oldest first only, so the newest are found by
+        # reading on; one page covers all but the longest threads. Keyed by ts in
+        # case a continuation page repeats the thread's first message.
+        newest: dict[str, Post] = {}
+        cursor: str | None = None
+        for _ in range(SEARCH_PAGES):
+            async with slack_call():
+                page = await self._client.conversations_replies(
+                    channel=thread.channel, ts=thread.thread_ts, cursor=cursor, limit=200
+                )
+            for m in page.get("messages") or []:
+                if m.get("ts") != exclude:
+                    newest[str(m.get("ts"))] = Post(
+                        str(m.get("user") or m.get("bot_id") or "unknown"), str(m.get("text") or ""), _from_a_bot(m)
+                    )
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+        return Conversation(kind="Slack thread", posts=tuple(list(newest.values())[-MAX_POSTS:]))
 
     async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
         thread = _thread(place)

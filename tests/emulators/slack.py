@@ -20,14 +20,14 @@ class SlackEmulator(ConversationMethods):
     # -- test-side setup and inspection -----------------------------------------------------
     def add_message(
         self, channel: str, text: str, *, user: str = "U_ALICE", thread_ts: str | None = None,
-        metadata: Params | None = None,
+        metadata: Params | None = None, bot_id: str | None = None,
     ) -> str:  # fmt: skip
-        """A message posted by someone else; returns its ts."""
+        """A message posted by someone else (an app's bot user with ``bot_id``); returns its ts."""
         with self._lock:
             cid = self._resolve(channel)
             if cid is None:
                 raise KeyError(f"no channel {channel!r}")
-            message = {"type": "message", "user": user, "text": text}
+            message = {"type": "message", "user": user, "text": text} | ({"bot_id": bot_id} if bot_id else {})
             return str(self._store(cid, message, thread_ts, metadata)["ts"])
 
     @property

@@ -31,7 +31,19 @@ class ConversationMethods(SlackState):
             return error("thread_not_found")
         root = message.get("thread_ts", message["ts"])
         thread = [m for m in self._messages[cid] if m["ts"] == root or m.get("thread_ts") == root]
-        return ok(messages=self._visible(thread, params), has_more=False)
+        # Oldest first, ``limit`` (default and most 1000) at a time; the cursor
+        # names the first message of the next page, as Slack's "next_ts:…" does.
+        limit = max(1, min(int(params.get("limit") or 1000), 1000))
+        if params.get("cursor"):
+            start = base64.b64decode(params["cursor"]).decode().removeprefix("next_ts:")
+            thread = [m for m in thread if float(m["ts"]) >= float(start)]
+        page, more = thread[:limit], len(thread) > limit
+        fields: Params = {"messages": self._visible(page, params), "has_more": more}
+        if more:
+            fields["response_metadata"] = {
+                "next_cursor": base64.b64encode(f"next_ts:{thread[limit]['ts']}".encode()).decode()
+            }
+        return ok(**fields)
 
     def _history(self, params: Params) -> Reply:
         cid = self._resolve(params.get("channel"), create=False)

@@ -107,6 +107,24 @@ async def test_history_is_newest_first_without_thread_replies_and_pages_by_curso
 
 
 @pytest.mark.asyncio
+async def test_thread_replies_are_oldest_first_and_page_by_cursor(slack: SlackEmulator, client: AsyncWebClient) -> None:
+    root = slack.add_message("C_OPS", "root")
+    for n in range(4):
+        slack.add_message("C_OPS", f"reply {n}", thread_ts=root)
+    slack.add_message("C_OPS", "elsewhere")
+
+    page = await client.conversations_replies(channel="C_OPS", ts=root, limit=3)
+    assert [m["text"] for m in page["messages"]] == ["root", "reply 0", "reply 1"]
+    assert page["has_more"] is True
+    rest = await client.conversations_replies(
+        channel="C_OPS", ts=root, limit=3, cursor=page["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in rest["messages"]] == ["reply 2", "reply 3"]
+    assert rest["has_more"] is False
+    assert "response_metadata" not in rest
+
+
+@pytest.mark.asyncio
 async def test_update_edits_in_place_and_only_the_bots_own_messages(
     slack: SlackEmulator, client: AsyncWebClient
 ) -> None:
