@@ -10,7 +10,6 @@ from bot.commands.registry import parse
 from bot.commands.runner import CommandRunner, command_prefix
 from bot.commands.types import FreeText, Malformed
 from bot.errors import CommandError, OpsbotError, UpstreamError
-from bot.following import Following
 from bot.model import Answer, ChatMessage, Place, Platform
 from bot.ports import Chat
 from bot.replies import Replies
@@ -30,14 +29,12 @@ class ChatOps:
         commands: CommandRunner,
         assistant: Assistant,
         bot_name: str,
-        following: Following,
     ) -> None:
         self._chats = chats
         self._replies = replies
         self._commands = commands
         self._assistant = assistant
         self._bot_name = bot_name
-        self._following = following
 
     def chat_for(self, place: Place) -> Chat:
         chat = self._chats.get(place.platform)
@@ -52,9 +49,7 @@ class ChatOps:
             prefix = command_prefix(message, self._bot_name)
             return f"{parsed.problem}. Usage: `{prefix}{parsed.usage}`"
         if isinstance(parsed, FreeText):
-            answer = await self._assistant.answer(message)
-            await self._following.follow(message.place)
-            return answer
+            return await self._assistant.answer(message)
         try:
             return await self._commands.run(parsed, message)
         except CommandError as refusal:

@@ -50,8 +50,3 @@ class Conversation:
 class ConversationReader(Protocol):
     async def conversation(self, place: Place, *, exclude: str | None = None) -> Conversation:
         """The thread at ``place``; ``exclude`` is the platform id of the asking message."""
-
-
-class ChecksReader(Protocol):
-    async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
-        """CI results on commit ``sha`` of ``repo``."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import Enum
 
-from bot.following import Following
 from bot.jobs import Job
 from bot.ports import JobQueue
 
@@ -15,13 +14,8 @@ class Accepted(Enum):
 
 
 class Intake:
-    def __init__(self, queue: JobQueue, following: Following) -> None:
+    def __init__(self, queue: JobQueue) -> None:
         self._queue = queue
-        self._following = following
-
-    async def follows_thread(self, channel: str, thread_ts: str) -> bool:
-        """Whether the Ops agent is part of this Slack thread (so a plain reply is for it)."""
-        return await self._following.follows(channel, thread_ts)
 
     async def accept(self, event_key: str, job: Job) -> Accepted:
         """Queue ``job`` unless an event with ``event_key`` was accepted before."""

@@ -8,6 +8,7 @@ display names can be changed by their owner and must never grant anything.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -82,6 +83,14 @@ class Button:
 class Answer:
     text: str
     buttons: tuple[Button, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps({"text": self.text, "buttons": [vars(b) for b in self.buttons]})
+
+    @classmethod
+    def from_json(cls, raw: str) -> Answer:
+        data = json.loads(raw)
+        return cls(data["text"], tuple(Button(**b) for b in data["buttons"]))
 
 
 @dataclass(frozen=True)

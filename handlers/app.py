@@ -81,6 +81,7 @@ class Runtime:
     chatops: ChatOps
     dispatcher: Dispatcher
     intake: Intake
+    following: Following
     model: ClaudeModel | None = None
 
     async def close(self) -> None:
@@ -161,22 +162,21 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     todos = RedisTodoStore(client)
     commands = CommandRunner(settings.bot_name, locking, audit, deploying, memories, todos)
     stats = RedisJobStats(client)
+    following = Following(marks)
     model = claude_model(settings)
     assistant: Assistant = UnconfiguredAssistant()
     if model is not None:
         mirror = TodoMirror(Reporter(chats, replies, marks), marks)
-        agent_services = AgentServices(commands, deploys, memories, todos, mirror, marks)
+        agent_services = AgentServices(commands, deploys, memories, todos, mirror, following, marks)
         assistant = OpsAgent(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
         )
-    following = Following(marks)
     chatops = ChatOps(
         chats=chats,
         replies=replies,
         commands=commands,
         assistant=assistant,
         bot_name=settings.bot_name,
-        following=following,
     )
     return Runtime(
         settings=settings,
@@ -189,7 +189,8 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
         commands=commands,
         chatops=chatops,
         dispatcher=Dispatcher(chatops, deploying),
-        intake=Intake(queue, following),
+        intake=Intake(queue),
+        following=following,
         model=model,
     )
 
@@ -228,6 +229,7 @@ def build_web_app(runtime: Runtime, *, run_worker: bool) -> tuple[Starlette, Hea
         runtime.intake,
         runtime.metrics,
         runtime.commands,
+        runtime.following,
     )
     github = GitHubWebhook(settings.github_webhook_secret, settings.bot_name, runtime.intake, runtime.metrics)
     gitlab_hook = GitLabWebhook(settings.gitlab_webhook_secret, settings.bot_name, runtime.intake, runtime.metrics)

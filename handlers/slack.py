@@ -27,6 +27,7 @@ from bot.commands.deploying import APPROVE_ACTION
 from bot.commands.registry import is_help
 from bot.commands.runner import CommandRunner
 from bot.errors import StoreUnavailable
+from bot.following import Following
 from bot.intake import Accepted, Intake
 from bot.jobs import CHAT_MESSAGE, Job
 from bot.model import ChatMessage, Person, SlackThread
@@ -82,9 +83,10 @@ class SlackEvents:
         intake: Intake,
         metrics: Metrics,
         commands: CommandRunner,
+        following: Following,
     ) -> None:
         self._door = Door(SOURCE, intake, metrics)
-        self._intake = intake
+        self._following = following
         self._commands = commands
         self._verifier = SignatureVerifier(signing_secret.reveal()) if signing_secret else None
         self.bolt: AsyncApp | None = None
@@ -194,7 +196,7 @@ class SlackEvents:
         channel = str(event.get("channel") or "")
         started_by_bot = bot_user is not None and event.get("parent_user_id") == bot_user
         try:
-            ours = started_by_bot or await self._intake.follows_thread(channel, thread_ts)
+            ours = started_by_bot or await self._following.follows(channel, thread_ts)
         except StoreUnavailable as exc:
             raise StoreUnavailableForSlack(str(body.get("event_id"))) from exc
         if not ours:

@@ -11,7 +11,6 @@ error id that is also in the log.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -32,7 +31,7 @@ from bot.conversations import Conversation, ConversationReader
 from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
 from bot.failures import explain, new_error_id
 from bot.memory import Memory
-from bot.model import Answer, Button, ChatMessage, GitHubThread, GitLabThread, Platform
+from bot.model import Answer, ChatMessage, GitHubThread, GitLabThread, Platform
 from bot.settings import AgentLimits
 
 log = logging.getLogger(__name__)
@@ -89,12 +88,11 @@ class OpsAgent:
     async def answer(self, message: ChatMessage) -> Answer | str:
         key = f"agent-answer:{message.id}"
         if (saved := await self._services.marks.get(key)) is not None:
-            data = json.loads(saved)
-            return Answer(data["text"], tuple(Button(**b) for b in data["buttons"]))
+            return Answer.from_json(saved)
         answer = await self._work(message)
-        await self._services.marks.set(
-            key, ANSWER_MEMORY, json.dumps({"text": answer.text, "buttons": [vars(b) for b in answer.buttons]})
-        )
+        await self._services.marks.set(key, ANSWER_MEMORY, answer.to_json())
+        # Replies in this Slack thread now reach the agent without a new mention.
+        await self._services.following.follow(message.place)
         return answer
 
     # -- one task ------------------------------------------------------------------------
@@ -177,7 +175,7 @@ class OpsAgent:
             except UpstreamError as exc:  # the task can go on without the thread
                 problem = str(exc)
                 log.warning("could not read the thread", extra={"place": where(message.place), "error": problem})
-        services = self._services_concerned(message, conversation)
+        services = self._services_concerned(message)
         statuses: dict[str, str] = {}
         for name in services:
             status = await self._services.commands.run(Status(name), message)
@@ -188,7 +186,7 @@ class OpsAgent:
         )
         return Briefing(message, conversation, problem, statuses, memories)
 
-    def _services_concerned(self, message: ChatMessage, conversation: Conversation | None) -> list[str]:
+    def _services_concerned(self, message: ChatMessage) -> list[str]:
         """The services of the repository asked from, then those named in the request."""
         place = message.place
         repo = (

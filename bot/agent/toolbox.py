@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.agent.language import ToolCall, ToolResult
-from bot.agent.tools import COMMAND_TOOLS, KINDS, CommandTool
+from bot.agent.tools import COMMAND_TOOLS, CommandTool
 from bot.agent.untrusted import Fence
 from bot.commands.deploying import status_text
 from bot.commands.registry import UsageProblem
@@ -28,6 +28,7 @@ from bot.commands.remembering import MemoryCommands, line
 from bot.commands.runner import CommandRunner
 from bot.deploys import Deploys
 from bot.errors import CommandError, UpstreamError
+from bot.following import Following
 from bot.memory import Memory
 from bot.mirror import TodoMirror
 from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
@@ -59,6 +60,7 @@ class AgentServices:
     memories: MemoryCommands
     todos: TodoStore
     mirror: TodoMirror
+    following: Following
     marks: Marks
 
 
@@ -97,7 +99,7 @@ class Toolbox:
         tool = self._commands.get(call.name)
         if tool is None:
             raise CommandError(f"there is no tool called {call.name!r}")
-        if KINDS[call.name] == "action":
+        if tool.kind == "action":
             try:
                 return await self._act_once(tool, call.input)
             except CommandError as refusal:
@@ -119,13 +121,11 @@ class Toolbox:
         key = f"agent-action:{self._message.id}:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
         done = await self._services.marks.get(key)
         if done is not None:
-            saved = json.loads(done)
-            answer = Answer(saved["text"], tuple(Button(**b) for b in saved["buttons"]))
+            answer = Answer.from_json(done)
         else:
             result = await self._run_command(tool, given)
             answer = result if isinstance(result, Answer) else Answer(result)
-            saved = {"text": answer.text, "buttons": [vars(b) for b in answer.buttons]}
-            await self._services.marks.set(key, ACTION_MEMORY, json.dumps(saved))
+            await self._services.marks.set(key, ACTION_MEMORY, answer.to_json())
         self.record.actions.append(answer.text)
         self.record.buttons.extend(b for b in answer.buttons if b not in self.record.buttons)
         return answer.text
