@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -13,11 +12,10 @@ import httpx
 import pytest
 from anthropic.types import Message, MessageParam, TextBlock, TextBlockParam, ToolUseBlock
 
+from tests import fixtures
 from tests.emulators import AnthropicEmulator, api_error, text, tool_use
 
-FIXTURE = (
-    Path(__file__).resolve().parents[3] / "shared/fixtures/anthropic/messages_create.text_and_tool_use.response.json"
-)
+FIXTURE = fixtures.path("anthropic/messages_create.text_and_tool_use.response.json")
 MODEL = "claude-sonnet-4-6"
 HELLO: list[MessageParam] = [{"role": "user", "content": "hello"}]
 
