@@ -21,6 +21,8 @@ PERSON = re.compile(r"^([UW][A-Z0-9_]+|github:[A-Za-z0-9-]+|gitlab:[A-Za-z0-9_.-
 PROJECT = re.compile(r"^([A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+$|^\d+$")
 
 TodoMirror = Literal["checklist", "issues"]
+# Repositories that may name their forge ("gitlab:group/ops"); bare, GitHub is used if configured.
+ONE_OF_EITHER_FORGE = ("todos.repo", "incidents.tracking_repo")
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,8 @@ def _repo(value: object, key: str, source: str, problems: list[str]) -> str | No
     if value is None:
         return None
     text = str(value)
-    if not PROJECT.match(text) or ".." in text:
+    bare = text.removeprefix("github:").removeprefix("gitlab:") if key in ONE_OF_EITHER_FORGE else text
+    if not PROJECT.match(bare) or ".." in text:
         problems.append(f"{source}: {key} must look like owner/name, got {text!r}")
         return None
     return text

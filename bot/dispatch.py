@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from bot.chatops import ChatOps
 from bot.commands.deploying import DeployCommands
-from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Delivery
-from bot.model import ChatMessage
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, TODO_CHANGE, Delivery
+from bot.model import ChatMessage, Person, place_from_json
+from bot.todo_board import TodoBoard
+
+log = logging.getLogger(__name__)
 
 
 class UnknownJob(Exception):
@@ -13,9 +19,10 @@ class UnknownJob(Exception):
 
 
 class Dispatcher:
-    def __init__(self, chatops: ChatOps, deploying: DeployCommands) -> None:
+    def __init__(self, chatops: ChatOps, deploying: DeployCommands, todos: TodoBoard) -> None:
         self._chatops = chatops
         self._deploying = deploying
+        self._todos = todos
 
     async def run(self, delivery: Delivery) -> None:
         job = delivery.job
@@ -30,7 +37,28 @@ class Dispatcher:
             if key is not None:
                 await self._deploying.status_changed(key, payload["status"], payload.get("url"))
             return
+        if job.kind == TODO_CHANGE:
+            await self._todo_change(job.payload)
+            return
         raise UnknownJob(job.kind)
+
+    async def _todo_change(self, payload: dict[str, Any]) -> None:
+        person = Person(**payload["person"])
+        if payload["what"] == "checklist":
+            outcome = await self._todos.checklist_edited(
+                place_from_json(payload["place"]), person, payload["body"], payload.get("previous"), payload["at"]
+            )
+        else:
+            outcome = await self._todos.issue_state_changed(
+                payload["forge"],
+                payload["repo"],
+                int(payload["number"]),
+                payload["description"],
+                person,
+                bool(payload["closed"]),
+                payload["at"],
+            )
+        log.info("todo change", extra={"outcome": outcome, "person": person.handle, "what": payload["what"]})
 
     async def report(self, delivery: Delivery, text: str) -> None:
         """Tell the person who asked that their request failed."""

@@ -5,6 +5,7 @@
     ├── CommandError         a person's request can't be carried out as asked
     ├── WorkerLost           the job's worker died again and again
     ├── StoreUnavailable     Redis did not answer
+    │   └── Busy             another worker holds what this job needs; retry shortly
     └── UpstreamError        Slack, GitHub, GitLab or Claude failed
         ├── UpstreamUnavailable  transient (429, 5xx, timeout): worth retrying
         └── UpstreamRejected     permanent (4xx): retrying would not help
@@ -42,6 +43,10 @@ class WorkerLost(OpsbotError):
 
 class StoreUnavailable(OpsbotError):
     """The store (Redis) could not be reached."""
+
+
+class Busy(StoreUnavailable):
+    """Another worker is changing the same thing; the job is retried like a store outage."""
 
 
 class UpstreamError(OpsbotError):

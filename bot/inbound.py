@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from bot.markers import ANY_MARKER
+from bot.markers import ANY_MARKER, TODO_ISSUE_MARKER, TRACKING_MARKER
 from bot.mentions import find_mention
 from bot.model import ChatMessage, GitHubThread, GitLabThread, Person
 
@@ -58,3 +59,28 @@ def addressed_to_bot(comment: ForgeComment, bot_name: str) -> ChatMessage | Igno
         via="mention",
         source_id=comment.source_id,
     )
+
+
+def event_time(text: object) -> float:
+    """A forge timestamp ("2019-05-15T15:20:21Z", GitLab's "2015-05-17 17:06:40 UTC") as epoch seconds."""
+    raw = str(text).strip().replace(" UTC", "+00:00").replace("Z", "+00:00")
+    stamp = datetime.fromisoformat(raw.replace(" ", "T", 1) if "T" not in raw else raw)
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp()
+
+
+def checklist_edit(
+    body: str, previous: str | None, editor: Person, editor_is_bot: bool, bot_name: str, written_by_bot: bool
+) -> bool:
+    """A person (not opsbot re-rendering it) edited one of opsbot's tracking comments."""
+    return (
+        written_by_bot
+        and TRACKING_MARKER in body
+        and not editor_is_bot
+        and not is_bot_name(editor.id, bot_name)
+        and body != previous
+    )
+
+
+def todo_issue_change(description: str, actor: Person, actor_is_bot: bool, bot_name: str) -> bool:
+    """A person (not opsbot keeping it in step) closed or reopened an issue mirroring a todo."""
+    return TODO_ISSUE_MARKER in description and not actor_is_bot and not is_bot_name(actor.id, bot_name)

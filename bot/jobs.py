@@ -17,6 +17,9 @@ import orjson
 CHAT_MESSAGE = "chat.message"
 # payload: status, url, and either key (forge:repo:id) or commit {forge, repo, environment, sha_prefix}
 DEPLOY_STATUS = "deploy.status"
+# payload: person, at, and either {what: checklist, place, body, previous} (a tracking comment was
+# edited) or {what: issue, forge, repo, number, description, closed} (a todo's issue closed/reopened)
+TODO_CHANGE = "todo.change"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 REPLY_EVENT_TYPE = "opsbot_reply"  # Slack message metadata event_type
 _REPLY = re.compile(r"<!-- opsbot:reply (\S+) -->")
 ANY_MARKER = "<!-- opsbot:"
+TRACKING_MARKER = "<!-- opsbot:todos -->"  # a thread's tracking comment of [Ops] todos
+TODO_ISSUE_MARKER = "<!-- opsbot:todo "  # + conversation and todo id: an issue mirroring one todo
 
 
 _SLACK_USER = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")

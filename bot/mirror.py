@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from bot.markers import TRACKING_MARKER
 from bot.model import Place, thread_key
 from bot.ports import Marks
 from bot.reporting import Reporter
 from bot.todos import Todo
 
-TRACKING_MARKER = "<!-- opsbot:todos -->"
 BODY_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; room for the reply marker
 REMEMBER_BODY = 90 * 24 * 3600.0
 
@@ -43,7 +43,7 @@ def tracking_body(todos: Sequence[Todo], limit: int = BODY_LIMIT) -> str:
     return body
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -52,23 +52,31 @@ class TodoMirror:
         self._reporter = reporter
         self._marks = marks
 
-    async def publish(self, place: Place, before: Sequence[Todo], after: Sequence[Todo]) -> None:
+    async def publish(
+        self, place: Place, before: Sequence[Todo], after: Sequence[Todo], *, announce: bool = True, force: bool = False
+    ) -> None:
+        """Show ``after`` at ``place``; ``force`` rewrites it even if opsbot's last text was the
+        same (a person's edit that was not theirs to make is put back)."""
         key = f"todos:{thread_key(place)}"
         body = tracking_body(after)
         published = f"todos-body:{key}"
-        if await self._marks.get(published) != _digest(body):  # an unchanged list is not rewritten
+        if force or await self._marks.get(published) != digest(body):  # an unchanged list is not rewritten
             # A tracking comment lives as long as its thread: look for it back to the start.
             await self._reporter.update(place, key, body, since=0.0)
-            await self._marks.set(published, REMEMBER_BODY, _digest(body))
+            await self._marks.set(published, REMEMBER_BODY, digest(body))
+        if announce:
+            await self._announce(place, key, before, after, body)
+
+    async def _announce(self, place: Place, key: str, before: Sequence[Todo], after: Sequence[Todo], body: str) -> None:
         was = {t.id: t for t in before}
         for todo in after:
             earlier = was.get(todo.id)
             if todo.status == "blocked" and (earlier is None or earlier.status != "blocked"):
                 await self._reporter.announce(
                     place,
-                    f"{key}:blocked:{todo.id}:{_digest(todo.blocked_reason or '')}",
+                    f"{key}:blocked:{todo.id}:{digest(todo.blocked_reason or '')}",
                     f"⛔ Blocked: {todo.content}: {todo.blocked_reason}",
                 )
         finished = bool(after) and all(t.status == "completed" for t in after)
         if finished and not (before and all(t.status == "completed" for t in before)):
-            await self._reporter.announce(place, f"{key}:done:{_digest(body)}", "✅ All [Ops] todos here are done.")
+            await self._reporter.announce(place, f"{key}:done:{digest(body)}", "✅ All [Ops] todos here are done.")

@@ -8,6 +8,7 @@ and the tests use the real implementations against emulators.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -83,3 +84,44 @@ class JobStats(Protocol):
     """Cluster-wide job outcomes, recorded by workers, read by ``/metrics``."""
 
     async def record(self, kind: str, outcome: str, seconds: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrackedIssue:
+    """An issue opsbot keeps up to date (a mirrored todo, a thread's todo list, an incident)."""
+
+    number: int  # GitHub number, GitLab iid
+    title: str
+    open: bool
+    labels: tuple[str, ...]
+
+
+class IssueTracker(Protocol):
+    """Issues in a GitHub repository or GitLab project, found again by a hidden marker."""
+
+    async def find(self, repo: str, label: str, marker: str) -> TrackedIssue | None:
+        """The issue labelled ``label`` whose description holds ``marker``, open or closed."""
+
+    async def open(self, repo: str, title: str, body: str, labels: Sequence[str]) -> TrackedIssue: ...
+
+    async def edit(
+        self,
+        repo: str,
+        number: int,
+        *,
+        title: str | None = None,
+        add_labels: Sequence[str] = (),
+        remove_labels: Sequence[str] = (),
+        open: bool | None = None,
+    ) -> None:
+        """Change what is given; labels people added are kept."""
+
+    def place(self, repo: str, number: int) -> Place:
+        """Where comments on the issue go (through the forge's Chat)."""
+
+
+class Mutexes(Protocol):
+    """Short exclusive sections across every worker (one thread's todos at a time)."""
+
+    def hold(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held until the block ends; raises :class:`bot.errors.Busy` if it can't be had soon."""

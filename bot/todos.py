@@ -8,8 +8,9 @@ lines the way people see it (and the mirror writes it).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
 from bot.errors import CommandError
@@ -36,6 +37,11 @@ class Todo:
     content: str  # always starts with "[Ops] "
     status: Status
     blocked_reason: str | None = None
+    # Set when a person ticked or unticked the todo where it is mirrored: who,
+    # and what the agent had said before, so a stale list from the agent
+    # doesn't undo them (see merge_agent_list).
+    changed_by: str | None = None
+    agent_said: Status | None = None
 
     @property
     def id(self) -> str:
@@ -46,8 +52,58 @@ class Todo:
         box = "x" if self.status == "completed" else " "
         if self.status == "blocked":
             return f"- [{box}] {self.content} (BLOCKED - {self.blocked_reason})"
+        if self.changed_by:
+            return f"- [{box}] {self.content} ({'done' if box == 'x' else 'reopened'} by {self.changed_by})"
         suffix = " (in progress)" if self.status == "in_progress" else ""
         return f"- [{box}] {self.content}{suffix}"
+
+
+# A task line as Todo.line writes it, after a person may have flipped its box.
+TASK_LINE = re.compile(
+    r"^\s*[-*] \[(?P<box>[ xX])\] (?P<content>\[Ops\] .+?)"
+    r"(?: \((?:BLOCKED - .*|in progress|(?:done|reopened) by [^()]*)\))?\s*$"
+)
+
+
+def ticks_in(body: str) -> dict[str, bool]:
+    """Which todos a checklist shows ticked, by id: what a person sees is what counts."""
+    found: dict[str, bool] = {}
+    for line in body.splitlines():
+        if (match := TASK_LINE.match(line)) is not None:
+            found[todo_id(match["content"])] = match["box"] != " "
+    return found
+
+
+def apply_ticks(todos: Sequence[Todo], ticks: Mapping[str, bool], person: str) -> list[Todo]:
+    """``todos`` after ``person`` ticked (done) or unticked (not done yet) some of them."""
+    result = []
+    for todo in todos:
+        ticked = ticks.get(todo.id)
+        if ticked is None or ticked == (todo.status == "completed"):
+            result.append(todo)
+            continue
+        said = todo.agent_said if todo.changed_by else todo.status
+        status: Status = "completed" if ticked else "pending"
+        result.append(replace(todo, status=status, blocked_reason=None, changed_by=person, agent_said=said))
+    return result
+
+
+def merge_agent_list(stored: Sequence[Todo], given: Sequence[Todo]) -> list[Todo]:
+    """The agent's new list, keeping what people changed since the agent last looked.
+
+    A person's tick stands while the agent still reports the status it had
+    before the tick (the agent hasn't caught up); once the agent reports
+    something new, that is newer news than the tick and wins.
+    """
+    people = {t.id: t for t in stored if t.changed_by}
+    merged = []
+    for todo in given:
+        mine = people.get(todo.id)
+        if mine is not None and todo.status == mine.agent_said:
+            merged.append(replace(mine, content=todo.content))
+        else:
+            merged.append(todo)
+    return merged
 
 
 def _clean(text: object, what: str) -> str:
@@ -85,11 +141,22 @@ def render(todos: Sequence[Todo]) -> str:
 
 
 def to_json(todos: Sequence[Todo]) -> list[dict[str, Any]]:
-    return [{"content": t.content, "status": t.status, "blocked_reason": t.blocked_reason} for t in todos]
+    return [
+        {
+            "content": t.content,
+            "status": t.status,
+            "blocked_reason": t.blocked_reason,
+            "changed_by": t.changed_by,
+            "agent_said": t.agent_said,
+        }
+        for t in todos
+    ]
 
 
 def from_json(data: list[dict[str, Any]]) -> list[Todo]:
-    return [Todo(d["content"], d["status"], d.get("blocked_reason")) for d in data]
+    return [
+        Todo(d["content"], d["status"], d.get("blocked_reason"), d.get("changed_by"), d.get("agent_said")) for d in data
+    ]
 
 
 class TodoStore(Protocol):

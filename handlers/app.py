@@ -28,7 +28,9 @@ from bot.assistant import Assistant, UnconfiguredAssistant
 from bot.chatops import ChatOps
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
+from bot.clients.github_issues import GitHubIssues
 from bot.clients.gitlab import GitLabChat, GitLabForge
+from bot.clients.gitlab_issues import GitLabIssues
 from bot.clients.slack import SlackChat
 from bot.commands.deploying import DeployCommands
 from bot.commands.remembering import MemoryCommands
@@ -43,7 +45,7 @@ from bot.locks import Locking
 from bot.memory import Memories
 from bot.mirror import TodoMirror
 from bot.model import Platform
-from bot.ports import Chat
+from bot.ports import Chat, IssueTracker
 from bot.replies import Replies
 from bot.reporting import Reporter
 from bot.settings import Settings
@@ -53,11 +55,13 @@ from bot.stores.deploys import RedisDeploymentStore
 from bot.stores.locks import RedisLockStore
 from bot.stores.marks import RedisMarks
 from bot.stores.memory import RedisMemoryStore
+from bot.stores.mutex import RedisMutexes
 from bot.stores.queue import RedisJobQueue
 from bot.stores.redis import connect, ping
 from bot.stores.stats import RedisJobStats
 from bot.stores.todos import RedisTodoStore
 from bot.telemetry.metrics import Metrics
+from bot.todo_board import TodoBoard
 from bot.worker import Worker
 from handlers.github import GitHubWebhook
 from handlers.gitlab import GitLabWebhook
@@ -82,6 +86,7 @@ class Runtime:
     dispatcher: Dispatcher
     intake: Intake
     following: Following
+    todos: TodoBoard
     model: ClaudeModel | None = None
 
     async def close(self) -> None:
@@ -115,10 +120,11 @@ class Integrations:
     chats: dict[Platform, Chat]
     forges: dict[ForgeName, Forge]
     readers: dict[Platform, ConversationReader]
+    trackers: dict[ForgeName, IssueTracker]
 
 
 def build_integrations(settings: Settings) -> Integrations:
-    found = Integrations({}, {}, {})
+    found = Integrations({}, {}, {}, {})
     if settings.slack_bot_token is not None:
         slack = SlackChat(
             AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url),
@@ -129,10 +135,12 @@ def build_integrations(settings: Settings) -> Integrations:
         github = GitHubChat(connector)
         found.chats["github"] = found.readers["github"] = github
         found.forges["github"] = GitHubForge(connector)
+        found.trackers["github"] = GitHubIssues(connector)
     if (client := gitlab_client(settings)) is not None:
         gitlab_chat = GitLabChat(client)
         found.chats["gitlab"] = found.readers["gitlab"] = gitlab_chat
         found.forges["gitlab"] = GitLabForge(client)
+        found.trackers["gitlab"] = GitLabIssues(client)
     return found
 
 
@@ -161,13 +169,23 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     memories = MemoryCommands(Memories(RedisMemoryStore(client), time.time), forges)
     todos = RedisTodoStore(client)
     commands = CommandRunner(settings.bot_name, locking, audit, deploying, memories, todos)
+    reporter = Reporter(chats, replies, marks)
+    board = TodoBoard(
+        todos,
+        TodoMirror(reporter, marks),
+        reporter,
+        integrations.trackers,
+        forges,
+        marks,
+        RedisMutexes(client),
+        config,
+    )
     stats = RedisJobStats(client)
     following = Following(marks)
     model = claude_model(settings)
     assistant: Assistant = UnconfiguredAssistant()
     if model is not None:
-        mirror = TodoMirror(Reporter(chats, replies, marks), marks)
-        agent_services = AgentServices(commands, deploys, memories, todos, mirror, following, marks)
+        agent_services = AgentServices(commands, deploys, memories, board, following, marks)
         assistant = OpsAgent(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
         )
@@ -188,9 +206,10 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
         metrics=Metrics(),
         commands=commands,
         chatops=chatops,
-        dispatcher=Dispatcher(chatops, deploying),
+        dispatcher=Dispatcher(chatops, deploying, board),
         intake=Intake(queue),
         following=following,
+        todos=board,
         model=model,
     )
 

@@ -16,10 +16,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.inbound import ForgeComment, Ignored, addressed_to_bot
+from bot.inbound import (
+    ForgeComment,
+    Ignored,
+    addressed_to_bot,
+    checklist_edit,
+    event_time,
+    is_bot_name,
+    todo_issue_change,
+)
 from bot.intake import Intake
-from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Job
-from bot.model import GitHubThread, Person
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, TODO_CHANGE, Job
+from bot.model import GitHubThread, Person, public_place
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
 from handlers.web import Door, answer
@@ -86,6 +94,57 @@ def deployment_status_job(payload: dict[str, Any]) -> Job | Ignored:
         raise MalformedPayload(f"deployment_status payload lacks {exc}") from exc
 
 
+def todo_change_job(event: str, payload: dict[str, Any], bot_name: str) -> Job | None:
+    """A person ticking a box in opsbot's tracking comment, or closing/reopening a todo's issue."""
+    action = payload.get("action")
+    if (event, action) not in (("issue_comment", "edited"), ("issues", "closed"), ("issues", "reopened")):
+        return None
+    try:
+        sender = payload["sender"]
+        person = Person("github", str(sender["login"]))
+        by_bot = sender.get("type") == "Bot"
+        repo = str(payload["repository"]["full_name"])
+        issue = payload["issue"]
+        if event == "issue_comment":
+            comment = payload["comment"]
+            body = str(comment.get("body") or "")
+            previous = ((payload.get("changes") or {}).get("body") or {}).get("from")
+            author = comment["user"]
+            written_by_bot = author.get("type") == "Bot" or is_bot_name(str(author["login"]), bot_name)
+            if not checklist_edit(body, previous, person, by_bot, bot_name, written_by_bot):
+                return None
+            place = GitHubThread(repo=repo, number=int(issue["number"]), is_pull_request="pull_request" in issue)
+            return Job(
+                TODO_CHANGE,
+                {
+                    "what": "checklist",
+                    "place": public_place(place),
+                    "body": body,
+                    "previous": previous if isinstance(previous, str) else None,
+                    "person": dict(vars(person)),
+                    "at": event_time(comment["updated_at"]),
+                },
+            )
+        description = str(issue.get("body") or "")
+        if not todo_issue_change(description, person, by_bot, bot_name):
+            return None
+        return Job(
+            TODO_CHANGE,
+            {
+                "what": "issue",
+                "forge": "github",
+                "repo": repo,
+                "number": int(issue["number"]),
+                "description": description,
+                "closed": action == "closed",
+                "person": dict(vars(person)),
+                "at": event_time(issue["updated_at"]),
+            },
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedPayload(f"{event} payload lacks {exc}") from exc
+
+
 class GitHubWebhook:
     def __init__(self, secret: Secret | None, bot_name: str, intake: Intake, metrics: Metrics) -> None:
         self._secret = secret.reveal().encode() if secret else None
@@ -124,6 +183,8 @@ class GitHubWebhook:
     def _job(self, event: str, payload: dict[str, Any]) -> Job | Ignored:
         if event == "deployment_status":
             return deployment_status_job(payload)
+        if event in ("issue_comment", "issues") and (change := todo_change_job(event, payload, self._bot_name)):
+            return change
         comment = comment_from(event, payload)
         if comment is None:
             return Ignored(f"{event} is not handled")

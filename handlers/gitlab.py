@@ -14,10 +14,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.inbound import ForgeComment, Ignored, addressed_to_bot
+from bot.inbound import ForgeComment, Ignored, addressed_to_bot, checklist_edit, event_time, todo_issue_change
 from bot.intake import Intake
-from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Job
-from bot.model import GitLabThread, Person
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, TODO_CHANGE, Job
+from bot.model import GitLabThread, Person, public_place
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
 from handlers.web import Door
@@ -103,6 +103,58 @@ def deployment_job(payload: dict[str, Any]) -> tuple[str, Job]:
         raise MalformedPayload(f"deployment payload lacks {exc}") from exc
 
 
+def todo_change_job(payload: dict[str, Any], bot_name: str) -> tuple[str, Job] | None:
+    """A person ticking a box in opsbot's tracking note (GitLab 16.11+ sends note edits),
+    or closing/reopening a todo's issue."""
+    kind, attributes = payload.get("object_kind"), payload.get("object_attributes") or {}
+    action = attributes.get("action") if isinstance(attributes, dict) else None
+    if (kind, action) not in (("note", "update"), ("issue", "close"), ("issue", "reopen")):
+        return None
+    try:
+        user, project = payload["user"], str(payload["project"]["path_with_namespace"])
+        person = Person("gitlab", str(user["username"]))
+        by_bot = bool(user.get("bot"))
+        at = event_time(attributes["updated_at"])
+        if kind == "note":
+            comment = comment_from(payload)
+            # The edited note is opsbot's own when it carries opsbot's reply marker; the
+            # hook names only who edited it.
+            if comment is None or not checklist_edit(comment.body, None, person, by_bot, bot_name, True):
+                return None
+            job = Job(
+                TODO_CHANGE,
+                {
+                    "what": "checklist",
+                    "place": public_place(comment.place),
+                    "body": comment.body,
+                    "previous": None,
+                    "person": dict(vars(person)),
+                    "at": at,
+                },
+            )
+            return f"gitlab:note-edit:{attributes['id']}:{at}", job
+        description = str(attributes.get("description") or "")
+        if not todo_issue_change(description, person, by_bot, bot_name):
+            return None
+        iid = int(attributes["iid"])
+        job = Job(
+            TODO_CHANGE,
+            {
+                "what": "issue",
+                "forge": "gitlab",
+                "repo": project,
+                "number": iid,
+                "description": description,
+                "closed": action == "close",
+                "person": dict(vars(person)),
+                "at": at,
+            },
+        )
+        return f"gitlab:issue:{project}:{iid}:{action}:{at}", job
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedPayload(f"{kind} payload lacks {exc}") from exc
+
+
 class GitLabWebhook:
     def __init__(self, secret: Secret | None, bot_name: str, intake: Intake, metrics: Metrics) -> None:
         self._secret = secret.reveal().encode() if secret else None
@@ -141,6 +193,8 @@ class GitLabWebhook:
             return pipeline_job(payload)
         if payload.get("object_kind") == "deployment":
             return deployment_job(payload)
+        if (change := todo_change_job(payload, self._bot_name)) is not None:
+            return change
         comment = comment_from(payload)
         if comment is None:
             return Ignored(f"{event or 'event'} is not handled")

@@ -184,7 +184,8 @@ class OpsAgent:
         memories = await self._services.memories.recall(
             message, query, MEMORY_BUDGET, extra_scopes=[f"service:{name}" for name in services]
         )
-        return Briefing(message, conversation, problem, statuses, memories)
+        todos = await self._services.todos.current(message.place)
+        return Briefing(message, conversation, problem, statuses, memories, todos)
 
     def _services_concerned(self, message: ChatMessage) -> list[str]:
         """The services of the repository asked from, then those named in the request."""

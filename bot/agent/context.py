@@ -9,12 +9,13 @@ person's own words.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.agent.untrusted import Fence, clean
 from bot.conversations import MAX_CHECKS, MAX_FILES, MAX_POSTS, Conversation
 from bot.memory import Memory
 from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Place, SlackThread
+from bot.todos import Todo, render
 
 MAX_BODY = 6_000  # characters of a PR/MR/issue description
 MAX_POST = 1_500  # characters of each earlier message
@@ -43,6 +44,7 @@ class Briefing:
     conversation_problem: str | None  # why the thread could not be read, when it could not
     services: dict[str, str]  # service name -> its status, as `status <service>` shows it
     memories: list[Memory]
+    todos: list[Todo] = field(default_factory=list)  # this thread's list, as people may have ticked it
 
 
 def _memories(memories: list[Memory]) -> str:
@@ -86,6 +88,9 @@ def first_message(briefing: Briefing, fence: Fence, now: float | None = None) ->
         parts.append(fence.wrap("conversation", _conversation(briefing.conversation), 40_000))
     elif briefing.conversation_problem:
         parts.append(f"(The thread could not be read: {briefing.conversation_problem}.)")
+    if briefing.todos:
+        # People tick boxes between tasks: the list as it stands is where the agent picks up.
+        parts.append(fence.wrap("todos", render(briefing.todos), 20_000))
     for name, status in briefing.services.items():
         parts.append(fence.wrap("service-status", status, MAX_STATUS, service=name))
     request = clean(message.text, MAX_REQUEST)

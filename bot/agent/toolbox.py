@@ -30,10 +30,10 @@ from bot.deploys import Deploys
 from bot.errors import CommandError, UpstreamError
 from bot.following import Following
 from bot.memory import Memory
-from bot.mirror import TodoMirror
 from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
 from bot.ports import Marks
-from bot.todos import TodoStore, parse_todos, render
+from bot.todo_board import TodoBoard
+from bot.todos import parse_todos, render
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,7 @@ class AgentServices:
     commands: CommandRunner
     deploys: Deploys
     memories: MemoryCommands
-    todos: TodoStore
-    mirror: TodoMirror
+    todos: TodoBoard
     following: Following
     marks: Marks
 
@@ -165,8 +164,7 @@ class Toolbox:
 
     async def _update_todos(self, given: dict[str, Any]) -> str:
         todos = parse_todos(given.get("todos"))
-        place = self._message.place
-        before = await self._services.todos.load(place)
-        await self._services.todos.save(place, todos)
-        await self._services.mirror.publish(place, before, todos)
-        return f"Saved {len(todos)} todos:\n{render(todos)}"
+        saved = await self._services.todos.agent_list(self._message.place, todos)
+        kept = sum(a != b for a, b in zip(saved, todos, strict=True))
+        note = f"\n({kept} kept as a person set them since your last list.)" if kept else ""
+        return f"Saved {len(saved)} todos:\n{render(saved)}{note}"

@@ -24,3 +24,4 @@ MEMORY_DIGESTS = PREFIX + "mem-digest:"  # + scope, hash of content digest -> id
 MEMORY_WORD = PREFIX + "mem-word:"  # + scope:word, set of ids (the word index)
 MEMORY_SCOPES = PREFIX + "mem-scopes"  # every scope that has memories
 TODOS = PREFIX + "todos:"  # + thread, the Ops agent's task list there (JSON)
+MUTEX = PREFIX + "mutex:"  # + name, held by one worker at a time (a random token)

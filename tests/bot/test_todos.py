@@ -7,8 +7,9 @@ import re
 import pytest
 
 from bot.errors import CommandError
+from bot.inbound import event_time
 from bot.mirror import tracking_body
-from bot.todos import Todo, parse_todos, render
+from bot.todos import Todo, apply_ticks, from_json, merge_agent_list, parse_todos, render, ticks_in, to_json
 
 
 def test_every_todo_carries_the_ops_prefix() -> None:
@@ -77,3 +78,43 @@ def test_a_tracking_body_over_the_limit_drops_completed_todos_first_and_keeps_th
 def test_ids_are_stable_across_status_and_prefix() -> None:
     assert Todo("[Ops] Deploy  API", "pending").id == Todo("[Ops] deploy api", "completed").id
     assert Todo("[Ops] Deploy api", "pending").id != Todo("[Ops] Deploy web", "pending").id
+
+
+def test_ticks_are_read_from_the_lines_as_written() -> None:
+    todos = [
+        Todo("[Ops] Drain node pool", "in_progress"),
+        Todo("[Ops] Drain node pool fully", "pending"),  # a longer text is another todo
+        Todo("[Ops] Rotate certs", "blocked", "CA approval pending"),
+    ]
+    body = "\n".join(t.line() for t in todos).replace(
+        "- [ ] [Ops] Drain node pool (in", "- [x] [Ops] Drain node pool (in"
+    )
+    body = body.replace("- [ ] [Ops] Rotate", "* [X] [Ops] Rotate")
+    assert ticks_in(body) == {todos[0].id: True, todos[1].id: False, todos[2].id: True}
+
+
+def test_a_persons_tick_stands_until_the_agent_reports_news() -> None:
+    agent = [Todo("[Ops] Drain", "pending"), Todo("[Ops] Upgrade", "in_progress")]
+    ticked = apply_ticks(agent, {agent[0].id: True}, "github:octocat")
+    assert ticked[0] == Todo("[Ops] Drain", "completed", None, "github:octocat", "pending")
+    assert ticked[1] is agent[1]
+    assert ticked[0].line() == "- [x] [Ops] Drain (done by github:octocat)"
+
+    stale = merge_agent_list(ticked, agent)  # the agent hasn't seen the tick
+    assert stale[0].status == "completed"
+    news = merge_agent_list(ticked, [Todo("[Ops] Drain", "blocked", "PDB"), agent[1]])
+    assert news[0] == Todo("[Ops] Drain", "blocked", "PDB")
+
+    unticked = apply_ticks(ticked, {agent[0].id: False}, "github:hubot")
+    assert (unticked[0].status, unticked[0].changed_by, unticked[0].agent_said) == (
+        "pending",
+        "github:hubot",
+        "pending",
+    )
+    assert from_json(to_json(unticked)) == unticked
+
+
+def test_forge_timestamps_of_both_forges_are_read() -> None:
+    assert event_time("2019-05-15T15:20:21Z") == 1557933621.0
+    assert event_time("2015-05-17 17:06:40 UTC") == 1431882400.0
+    assert event_time("2024-03-01T10:00:00.500+01:00") == 1709283600.5

@@ -62,6 +62,13 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
         with self._lock:
             return copy.deepcopy(self._repos[full_name]["issues"][number])
 
+    def set_issue_state(self, full_name: str, number: int, state: str) -> Json:
+        """A person closing or reopening an issue on the website; the issue as it now is."""
+        with self._lock:
+            issue = self._repos[full_name]["issues"][number]
+            issue.update(state=state, closed_at=shape.now() if state == "closed" else None, updated_at=shape.now())
+            return copy.deepcopy(issue)
+
     def issues(self, full_name: str) -> list[Json]:
         with self._lock:
             return copy.deepcopy(list(self._repos[full_name]["issues"].values()))

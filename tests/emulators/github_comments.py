@@ -18,6 +18,13 @@ class CommentRoutes(GitHubState):
         with self._lock:
             return int(self._new_comment(full_name, number, body, user)["id"])
 
+    def edit_comment(self, comment_id: int, body: str) -> Json:
+        """A person's edit of any comment (ticking a box in opsbot's); the comment as it now is."""
+        with self._lock:
+            comment = self._comments[comment_id]
+            comment.update(body=body, updated_at=shape.now())
+            return copy.deepcopy(comment)
+
     def comments(self, full_name: str, number: int) -> list[Json]:
         """Comments on an issue or PR, oldest first: id, body, user, reactions..."""
         with self._lock:

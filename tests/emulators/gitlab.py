@@ -69,6 +69,14 @@ class GitLabEmulator(NoteRoutes, PipelineRoutes):
         with self._lock:
             return int(self._user(username)["id"])
 
+    def set_issue_state(self, project: int | str, iid: int, closed: bool) -> Json:
+        """A person closing or reopening an issue on the website; the issue as it now is."""
+        with self._lock:
+            issue = self._known_project(project)["issues"][iid]
+            issue.update(state="closed" if closed else "opened", closed_at=shape.now() if closed else None)
+            issue["updated_at"] = shape.now()
+            return copy.deepcopy(issue)
+
     def issues(self, project: int | str) -> list[Json]:
         with self._lock:
             return copy.deepcopy(list(self._known_project(project)["issues"].values()))

@@ -24,6 +24,13 @@ class NoteRoutes(GitLabState):
             note["system"] = system
             return int(note["id"])
 
+    def edit_note(self, note_id: int, body: str) -> Json:
+        """A person's edit of any note (ticking a box in opsbot's); the note as it now is."""
+        with self._lock:
+            note = self._notes[note_id]
+            note.update(body=body, updated_at=shape.now())
+            return copy.deepcopy(note)
+
     def notes(self, project: int | str, kind: str, iid: int) -> list[Json]:
         """Notes on an MR (``merge_requests``) or issue, oldest first, with their ``awards``."""
         with self._lock:

@@ -1,0 +1,293 @@
+"""The Ops agent's todos for a conversation: kept in one place, shown where people work,
+and changed back by people who tick a box or close an issue.
+
+The store holds each conversation's list. Every change, from the agent or
+from a person, goes through here under a per-conversation mutex, is saved,
+and is then published:
+
+- in the conversation itself (a Slack thread message, or the tracking
+  comment of a PR/MR/issue), with short announcements for blocked and done;
+- in ``issues`` mode, as one issue per todo in the conversation's repository
+  (``todos.repo`` for Slack);
+- in ``checklist`` mode, a Slack conversation also gets one issue in
+  ``todos.repo`` whose tracking comment mirrors the list.
+
+A person's change counts only when they can push to the repository where
+they made it; otherwise what they changed is put back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from bot.config import OpsConfig
+from bot.deploys import Forge, ForgeName
+from bot.mirror import TodoMirror, digest
+from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread, place_from_json, public_place, thread_key
+from bot.ports import IssueTracker, Marks, Mutexes
+from bot.reporting import Reporter
+from bot.todos import Todo, TodoStore, apply_ticks, merge_agent_list, ticks_in
+
+log = logging.getLogger(__name__)
+
+TODO_LABEL = "ops-todo"
+BLOCKED_LABEL = "blocked"
+REMEMBER = 90 * 24 * 3600.0  # as long as the store keeps a list
+TITLE_LIMIT = 250  # GitHub refuses titles over 256 characters
+
+Outcome = Literal["changed", "unchanged", "refused", "stale", "unknown"]
+
+
+def todo_marker(origin: str, todo_id: str) -> str:
+    """Hidden in a todo issue's description: which conversation's todo it mirrors."""
+    return f"<!-- opsbot:todo {_safe(origin)} {todo_id} -->"
+
+
+def thread_marker(origin: str) -> str:
+    return f"<!-- opsbot:todo-thread {_safe(origin)} -->"
+
+
+def _safe(key: str) -> str:
+    # Whatever a key holds, it must not end the HTML comment it sits in.
+    return key.replace("--", "-").replace(">", "")
+
+
+@dataclass(frozen=True)
+class IssueHome:
+    """The repository where a conversation's todo issues live."""
+
+    forge: ForgeName
+    repo: str
+
+
+def where_from(origin: Place) -> str:
+    if isinstance(origin, GitHubThread):
+        return f"{origin.repo}#{origin.number}"
+    if isinstance(origin, GitLabThread):
+        return f"{origin.project}{'!' if origin.kind == 'merge_request' else '#'}{origin.iid}"
+    if isinstance(origin, SlackThread):
+        return f"the Slack thread {origin.thread_ts or ''} in <#{origin.channel}>".replace("  ", " ")
+    return "the console"
+
+
+class TodoBoard:
+    def __init__(
+        self,
+        store: TodoStore,
+        mirror: TodoMirror,
+        reporter: Reporter,
+        trackers: Mapping[ForgeName, IssueTracker],
+        forges: Mapping[ForgeName, Forge],
+        marks: Marks,
+        mutexes: Mutexes,
+        config: OpsConfig,
+    ) -> None:
+        self._store = store
+        self._mirror = mirror
+        self._reporter = reporter
+        self._trackers = trackers
+        self._forges = forges
+        self._marks = marks
+        self._mutexes = mutexes
+        self._config = config
+
+    async def current(self, place: Place) -> list[Todo]:
+        return await self._store.load(place)
+
+    async def agent_list(self, place: Place, given: Sequence[Todo]) -> list[Todo]:
+        """Save the agent's whole list (keeping people's newer ticks) and show it."""
+        async with self._mutexes.hold(f"todos:{thread_key(place)}"):
+            before = await self._store.load(place)
+            after = merge_agent_list(before, given)
+            await self._store.save(place, after)
+            await self._publish(place, before, after)
+        return after
+
+    async def checklist_edited(
+        self, where: Place, person: Person, body: str, previous: str | None, at: float
+    ) -> Outcome:
+        """A person edited a tracking comment: the boxes they flipped change the todos.
+
+        Only boxes that differ from ``previous`` (the body before the edit, when the
+        forge says) count, so an edit made on an older render changes nothing else.
+        """
+        origin = await self._origin_of(where)
+        flipped = ticks_in(body)
+        if previous is not None:
+            before_edit = ticks_in(previous)
+            flipped = {key: ticked for key, ticked in flipped.items() if before_edit.get(key) != ticked}
+        async with self._mutexes.hold(f"todos:{thread_key(origin)}"):
+            todos = await self._store.load(origin)
+            if not await self._may_change(where, person):
+                log.info("todo change refused", extra={"person": person.handle, "place": thread_key(where)})
+                await self._mirror.publish(where, todos, todos, announce=False, force=True)
+                return "refused"
+            if await self._stale(f"checklist:{thread_key(where)}", at):
+                return "stale"
+            return await self._apply(origin, todos, apply_ticks(todos, flipped, person.handle))
+
+    async def issue_state_changed(
+        self, forge: ForgeName, repo: str, number: int, description: str, person: Person, closed: bool, at: float
+    ) -> Outcome:
+        """A person closed (done) or reopened (not done) a todo's issue."""
+        found = await self._tracked_todo(forge, repo, number, description)
+        if found is None:
+            return "unknown"
+        origin, todo_id, key = found
+        async with self._mutexes.hold(f"todos:{thread_key(origin)}"):
+            todos = await self._store.load(origin)
+            todo = next((t for t in todos if t.id == todo_id), None)
+            if todo is None:
+                return "unknown"
+            if not await self._may_change(self._trackers[forge].place(repo, number), person):
+                await self._marks.set(f"todo-issue-state:{key}", REMEMBER, "")  # forget, so it is put back
+                await self._sync_issue(IssueHome(forge, repo), origin, todo)
+                return "refused"
+            if await self._stale(f"issue:{key}", at):
+                return "stale"
+            after = apply_ticks(todos, {todo_id: closed}, person.handle)
+            changed = next(t for t in after if t.id == todo_id)
+            # The issue already shows the person's change: don't write it again.
+            await self._marks.set(f"todo-issue-state:{key}", REMEMBER, _issue_state(changed))
+            return await self._apply(origin, todos, after)
+
+    async def _apply(self, origin: Place, before: list[Todo], after: list[Todo]) -> Outcome:
+        if after == before:
+            return "unchanged"
+        await self._store.save(origin, after)
+        await self._publish(origin, before, after)
+        return "changed"
+
+    async def _publish(self, origin: Place, before: Sequence[Todo], after: Sequence[Todo]) -> None:
+        await self._mirror.publish(origin, before, after)
+        await self._marks.set(f"todo-origin:{_where(origin)}", REMEMBER, json.dumps(public_place(origin)))
+        home = self._issue_home(origin)
+        if home is None:
+            return
+        if self._config.todo_mirror == "issues":
+            for todo in after:
+                await self._sync_issue(home, origin, todo)
+        elif isinstance(origin, SlackThread):
+            where = await self._thread_issue(home, origin)
+            await self._marks.set(f"todo-origin:{_where(where)}", REMEMBER, json.dumps(public_place(origin)))
+            await self._mirror.publish(where, before, after, announce=False)
+
+    def _issue_home(self, origin: Place) -> IssueHome | None:
+        if isinstance(origin, GitHubThread):
+            return IssueHome("github", origin.repo) if "github" in self._trackers else None
+        if isinstance(origin, GitLabThread):
+            return IssueHome("gitlab", origin.project) if "gitlab" in self._trackers else None
+        if isinstance(origin, SlackThread) and self._config.todo_repo:
+            forge, _, repo = self._config.todo_repo.rpartition(":")
+            if forge in ("github", "gitlab"):
+                named: ForgeName = "github" if forge == "github" else "gitlab"
+                return IssueHome(named, repo) if named in self._trackers else None
+            # A bare owner/name is on whichever forge opsbot has, GitHub first.
+            for candidate in ("github", "gitlab"):
+                if candidate in self._trackers:
+                    return IssueHome("github" if candidate == "github" else "gitlab", repo)
+        return None
+
+    async def _thread_issue(self, home: IssueHome, origin: SlackThread) -> Place:
+        """The issue in ``todos.repo`` that carries a Slack conversation's checklist."""
+        tracker, key = self._trackers[home.forge], f"{home.forge}:{home.repo}:{_where(origin)}"
+        number = await self._marks.get(f"todo-thread-issue:{key}")
+        if number is None:
+            marker = thread_marker(_where(origin))
+            found = await tracker.find(home.repo, TODO_LABEL, marker)
+            if found is None:
+                body = f"{marker}\nThe Ops agent's [Ops] todos for {where_from(origin)}, kept up to date below."
+                found = await tracker.open(home.repo, "[Ops] todos from Slack", body, [TODO_LABEL])
+            number = str(found.number)
+            await self._marks.set(f"todo-thread-issue:{key}", REMEMBER, number)
+        return tracker.place(home.repo, int(number))
+
+    async def _sync_issue(self, home: IssueHome, origin: Place, todo: Todo) -> None:
+        """Make the todo's issue say what the todo says: title, open or closed, blocked label."""
+        tracker = self._trackers[home.forge]
+        key = f"{home.forge}:{home.repo}:{_where(origin)}:{todo.id}"
+        state = _issue_state(todo)
+        number = await self._marks.get(f"todo-issue:{key}")
+        if number is None:
+            marker = todo_marker(_where(origin), todo.id)
+            found = await tracker.find(home.repo, TODO_LABEL, marker)
+            if found is None:
+                body = (
+                    f"{marker}\nAn [Ops] todo of the Ops agent, from {where_from(origin)}.\n\n"
+                    "Close this issue when it is done; opsbot keeps the list in step."
+                )
+                labels = [TODO_LABEL, BLOCKED_LABEL] if todo.status == "blocked" else [TODO_LABEL]
+                found = await tracker.open(home.repo, todo.content[:TITLE_LIMIT], body, labels)
+                await self._marks.set(f"todo-issue-state:{key}", REMEMBER, _issue_state(todo, opened=True))
+            number = str(found.number)
+            await self._marks.set(f"todo-issue:{key}", REMEMBER, number)
+        if await self._marks.get(f"todo-issue-state:{key}") != state:
+            blocked = todo.status == "blocked"
+            await tracker.edit(
+                home.repo,
+                int(number),
+                title=todo.content[:TITLE_LIMIT],
+                add_labels=[TODO_LABEL, BLOCKED_LABEL] if blocked else [TODO_LABEL],
+                remove_labels=() if blocked else [BLOCKED_LABEL],
+                open=todo.status != "completed",
+            )
+            await self._marks.set(f"todo-issue-state:{key}", REMEMBER, state)
+        if todo.status == "blocked":
+            await self._reporter.announce(
+                tracker.place(home.repo, int(number)),
+                f"todo-blocked:{key}:{digest(todo.blocked_reason or '')}",
+                f"⛔ Blocked: {todo.blocked_reason}",
+            )
+
+    async def _tracked_todo(
+        self, forge: ForgeName, repo: str, number: int, description: str
+    ) -> tuple[Place, str, str] | None:
+        """The conversation and todo an issue mirrors, if opsbot opened it for one."""
+        for line in description.splitlines():
+            parts = line.strip().split()
+            if len(parts) == 5 and parts[:2] == ["<!--", "opsbot:todo"] and parts[4] == "-->":
+                origin_key, todo_id = parts[2], parts[3]
+                origin = await self._place_of(origin_key)
+                key = f"{forge}:{repo}:{origin_key}:{todo_id}"
+                # Anyone can write a marker into an issue: only the issue opsbot opened counts.
+                if origin is not None and await self._marks.get(f"todo-issue:{key}") == str(number):
+                    return origin, todo_id, key
+        return None
+
+    async def _origin_of(self, where: Place) -> Place:
+        return await self._place_of(_where(where)) or where
+
+    async def _place_of(self, key: str) -> Place | None:
+        raw = await self._marks.get(f"todo-origin:{key}")
+        return place_from_json(json.loads(raw)) if raw else None
+
+    async def _may_change(self, where: Place, person: Person) -> bool:
+        if isinstance(where, GitHubThread) and "github" in self._forges:
+            return await self._forges["github"].may_deploy(where.repo, person)
+        if isinstance(where, GitLabThread) and "gitlab" in self._forges:
+            return await self._forges["gitlab"].may_deploy(where.project, person)
+        return False
+
+    async def _stale(self, name: str, at: float) -> bool:
+        """True when a newer change of the same comment or issue was applied already
+        (webhooks can arrive out of order); otherwise ``at`` becomes the newest."""
+        seen = await self._marks.get(f"todo-changed-at:{name}")
+        if seen is not None and float(seen) > at:
+            return True
+        await self._marks.set(f"todo-changed-at:{name}", REMEMBER, repr(at))
+        return False
+
+
+def _where(place: Place) -> str:
+    """A thread's name whichever way a webhook describes it (an issue_comment payload on a pull
+    request may or may not say it is one; numbers are shared, so it doesn't matter here)."""
+    return _safe(thread_key(replace(place, is_pull_request=False) if isinstance(place, GitHubThread) else place))
+
+
+def _issue_state(todo: Todo, *, opened: bool = False) -> str:
+    is_open = True if opened else todo.status != "completed"
+    return f"{is_open}:{todo.status == 'blocked'}:{todo.content[:TITLE_LIMIT]}"
