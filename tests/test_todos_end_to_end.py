@@ -217,6 +217,12 @@ async def test_a_writer_ticking_a_box_completes_the_todo_and_later_lists_keep_it
     assert (await stored(bot, place))["[Ops] Drain node pool"] == "blocked"
     assert len(tracking_comments(emulators, API, 40)) == 1
 
+    await bot.github("issue_comment", pr_comment(emulators, "@opsbot todos", 40, login="hubot"))
+    await bot.run_jobs()
+    shown = emulators.github.comments(API, 40)[-1]["body"]
+    assert shown.startswith("**[Ops] todos here** (0 of 3 done)")
+    assert "- [ ] [Ops] Drain node pool (BLOCKED - PDB blocks eviction)" in shown
+
 
 async def test_someone_without_write_access_changes_nothing(bot: BotUnderTest, emulators: Emulators) -> None:
     emulators.github.add_issue(API, 41, "Node upgrade", pull=True)
