@@ -7,7 +7,8 @@ from typing import Any
 
 from bot.chatops import ChatOps
 from bot.commands.deploying import DeployCommands
-from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, TODO_CHANGE, Delivery
+from bot.incidents import Incidents
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, INCIDENT_REMINDER, TODO_CHANGE, Delivery
 from bot.model import ChatMessage, Person, place_from_json
 from bot.todo_board import TodoBoard
 
@@ -19,10 +20,11 @@ class UnknownJob(Exception):
 
 
 class Dispatcher:
-    def __init__(self, chatops: ChatOps, deploying: DeployCommands, todos: TodoBoard) -> None:
+    def __init__(self, chatops: ChatOps, deploying: DeployCommands, todos: TodoBoard, incidents: Incidents) -> None:
         self._chatops = chatops
         self._deploying = deploying
         self._todos = todos
+        self._incidents = incidents
 
     async def run(self, delivery: Delivery) -> None:
         job = delivery.job
@@ -36,6 +38,9 @@ class Dispatcher:
             key = payload.get("key") or await self._deploying.key_for_commit(**payload["commit"])
             if key is not None:
                 await self._deploying.status_changed(key, payload["status"], payload.get("url"))
+            return
+        if job.kind == INCIDENT_REMINDER:
+            await self._incidents.remind(str(job.payload["incident"]), float(job.payload["due"]))
             return
         if job.kind == TODO_CHANGE:
             await self._todo_change(job.payload)

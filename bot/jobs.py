@@ -20,6 +20,8 @@ DEPLOY_STATUS = "deploy.status"
 # payload: person, at, and either {what: checklist, place, body, previous} (a tracking comment was
 # edited) or {what: issue, forge, repo, number, description, closed} (a todo's issue closed/reopened)
 TODO_CHANGE = "todo.change"
+# payload: incident (id), due (epoch seconds): remind the incident channel if no update came in time
+INCIDENT_REMINDER = "incident.reminder"
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ class Reporter:
             raise LookupError(f"no chat configured for {place.platform}")
         return chat
 
-    async def update(self, place: Place, status_key: str, text: str, *, since: float | None = None) -> None:
+    async def update(self, place: Place, status_key: str, text: str, *, since: float | None = None) -> str:
         """Edit the message posted under ``status_key`` (looked for back to ``since``, a day by
-        default); post it if it's gone."""
+        default); post it if it's gone. The message's id either way."""
         chat = self._chat(place)
         message_id = await self._marks.get(f"sent:{status_key}")
         if message_id is None:
@@ -36,8 +36,10 @@ class Reporter:
             message_id = await chat.find_reply(place, status_key, since=looked_back)
         if message_id:
             await chat.update(place, message_id, text, reply_key=status_key)
-        else:
-            await self._replies.send(chat, place, text, reply_key=status_key, redelivered=False, asked_at=self._clock())
+            return message_id
+        return await self._replies.send(
+            chat, place, text, reply_key=status_key, redelivered=False, asked_at=self._clock()
+        )
 
     async def announce(self, place: Place, key: str, text: str) -> None:
         """A new message, once per ``key`` however often the job runs."""

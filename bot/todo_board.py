@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -85,6 +85,7 @@ class TodoBoard:
         marks: Marks,
         mutexes: Mutexes,
         config: OpsConfig,
+        incident_issue: Callable[[Place], Awaitable[Place | None]] | None = None,
     ) -> None:
         self._store = store
         self._mirror = mirror
@@ -94,12 +95,22 @@ class TodoBoard:
         self._marks = marks
         self._mutexes = mutexes
         self._config = config
+        # An incident channel's todos are one list, mirrored to the incident's tracking issue.
+        self._incident_issue = incident_issue
 
     async def current(self, place: Place) -> list[Todo]:
-        return await self._store.load(place)
+        return await self._store.load(await self._conversation(place))
+
+    async def _conversation(self, place: Place) -> Place:
+        """Whose list ``place`` shares: a thread's own, or its incident channel's."""
+        incident = self._incident_issue
+        if isinstance(place, SlackThread) and incident is not None and await incident(place) is not None:
+            return SlackThread(place.channel)
+        return place
 
     async def agent_list(self, place: Place, given: Sequence[Todo]) -> list[Todo]:
         """Save the agent's whole list (keeping people's newer ticks) and show it."""
+        place = await self._conversation(place)
         async with self._mutexes.hold(f"todos:{thread_key(place)}"):
             before = await self._store.load(place)
             after = merge_agent_list(before, given)
@@ -165,6 +176,11 @@ class TodoBoard:
     async def _publish(self, origin: Place, before: Sequence[Todo], after: Sequence[Todo]) -> None:
         await self._mirror.publish(origin, before, after)
         await self._marks.set(f"todo-origin:{_where(origin)}", REMEMBER, json.dumps(public_place(origin)))
+        incident = await self._incident_issue(origin) if self._incident_issue is not None else None
+        if incident is not None:
+            await self._marks.set(f"todo-origin:{_where(incident)}", REMEMBER, json.dumps(public_place(origin)))
+            await self._mirror.publish(incident, before, after, announce=False)
+            return
         home = self._issue_home(origin)
         if home is None:
             return

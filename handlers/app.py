@@ -12,7 +12,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from bot.agent.agent import OpsAgent
+from bot.agent.reviews import IncidentWriter
 from bot.agent.toolbox import AgentServices
 from bot.assistant import Assistant, UnconfiguredAssistant
 from bot.chatops import ChatOps
@@ -32,6 +33,7 @@ from bot.clients.github_issues import GitHubIssues
 from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.gitlab_issues import GitLabIssues
 from bot.clients.slack import SlackChat
+from bot.clients.slack_rooms import SlackRooms
 from bot.commands.deploying import DeployCommands
 from bot.commands.remembering import MemoryCommands
 from bot.commands.runner import CommandRunner
@@ -40,6 +42,7 @@ from bot.conversations import ConversationReader
 from bot.deploys import Deploys, Forge, ForgeName
 from bot.dispatch import Dispatcher
 from bot.following import Following
+from bot.incidents import Incidents, IncidentServices, Rooms
 from bot.intake import Intake
 from bot.locks import Locking
 from bot.memory import Memories
@@ -52,6 +55,7 @@ from bot.settings import Settings
 from bot.stores.approvals import RedisApprovalStore
 from bot.stores.audit import RedisAuditLog
 from bot.stores.deploys import RedisDeploymentStore
+from bot.stores.incidents import RedisIncidentStore
 from bot.stores.locks import RedisLockStore
 from bot.stores.marks import RedisMarks
 from bot.stores.memory import RedisMemoryStore
@@ -121,26 +125,26 @@ class Integrations:
     forges: dict[ForgeName, Forge]
     readers: dict[Platform, ConversationReader]
     trackers: dict[ForgeName, IssueTracker]
+    rooms: Rooms | None = None
 
 
 def build_integrations(settings: Settings) -> Integrations:
     found = Integrations({}, {}, {}, {})
     if settings.slack_bot_token is not None:
-        slack = SlackChat(
-            AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url),
-            settings.slack_api_url,
-        )
+        client = AsyncWebClient(token=settings.slack_bot_token.reveal(), base_url=settings.slack_api_url)
+        slack = SlackChat(client, settings.slack_api_url)
         found.chats["slack"] = found.readers["slack"] = slack
+        found.rooms = SlackRooms(client)
     if (connector := github_connector(settings)) is not None:
         github = GitHubChat(connector)
         found.chats["github"] = found.readers["github"] = github
         found.forges["github"] = GitHubForge(connector)
         found.trackers["github"] = GitHubIssues(connector)
-    if (client := gitlab_client(settings)) is not None:
-        gitlab_chat = GitLabChat(client)
+    if (gitlab_api := gitlab_client(settings)) is not None:
+        gitlab_chat = GitLabChat(gitlab_api)
         found.chats["gitlab"] = found.readers["gitlab"] = gitlab_chat
-        found.forges["gitlab"] = GitLabForge(client)
-        found.trackers["gitlab"] = GitLabIssues(client)
+        found.forges["gitlab"] = GitLabForge(gitlab_api)
+        found.trackers["gitlab"] = GitLabIssues(gitlab_api)
     return found
 
 
@@ -151,10 +155,16 @@ def claude_model(settings: Settings) -> ClaudeModel | None:
     return ClaudeModel(settings.anthropic_api_key.reveal(), settings.anthropic_base_url, settings.model)
 
 
-def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    extra_chats: dict[Platform, Chat] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Runtime:
+    """``clock`` is when delayed jobs and incident reminders come due (tests move it)."""
     config = OpsConfig.load(settings.config_path)
     client, embedded = connect(settings.redis_url)
-    queue = RedisJobQueue(client, embedded=embedded)
+    queue = RedisJobQueue(client, embedded=embedded, clock=clock)
     audit = RedisAuditLog(client)
     locking = Locking(RedisLockStore(client), audit, config, time.time)
     integrations = build_integrations(settings)
@@ -162,14 +172,27 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
     chats.update(extra_chats or {})
     marks = RedisMarks(client)
     replies = Replies(marks)
+    reporter = Reporter(chats, replies, marks)
+    model = claude_model(settings)
+    incidents = Incidents(
+        IncidentServices(
+            store=RedisIncidentStore(client),
+            rooms=integrations.rooms,
+            reporter=reporter,
+            trackers=integrations.trackers,
+            queue=queue,
+            config=config,
+            clock=clock,
+            reviewer=IncidentWriter(model, settings.agent) if model is not None else None,
+        )
+    )
     deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, time.time)
     deploying = DeployCommands(
-        deploys, RedisApprovalStore(client), Reporter(chats, replies, marks), audit, config, time.time
+        deploys, RedisApprovalStore(client), reporter, audit, config, time.time, news=incidents.deploy_news
     )
     memories = MemoryCommands(Memories(RedisMemoryStore(client), time.time), forges)
     todos = RedisTodoStore(client)
-    commands = CommandRunner(settings.bot_name, locking, audit, deploying, memories, todos)
-    reporter = Reporter(chats, replies, marks)
+    commands = CommandRunner(settings.bot_name, locking, audit, deploying, memories, todos, incidents)
     board = TodoBoard(
         todos,
         TodoMirror(reporter, marks),
@@ -179,13 +202,13 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
         marks,
         RedisMutexes(client),
         config,
+        incidents.tracking_place,
     )
     stats = RedisJobStats(client)
     following = Following(marks)
-    model = claude_model(settings)
     assistant: Assistant = UnconfiguredAssistant()
     if model is not None:
-        agent_services = AgentServices(commands, deploys, memories, board, following, marks)
+        agent_services = AgentServices(commands, deploys, memories, board, following, marks, incidents)
         assistant = OpsAgent(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
         )
@@ -206,7 +229,7 @@ def build_runtime(settings: Settings, *, extra_chats: dict[Platform, Chat] | Non
         metrics=Metrics(),
         commands=commands,
         chatops=chatops,
-        dispatcher=Dispatcher(chatops, deploying, board),
+        dispatcher=Dispatcher(chatops, deploying, board, incidents),
         intake=Intake(queue),
         following=following,
         todos=board,

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +22,7 @@ import httpx
 import orjson
 
 from bot.settings import Settings
+from bot.stores import keys
 from handlers.app import Runtime, build_runtime, build_web_app, build_worker
 from tests.emulators import AnthropicEmulator, GitHubEmulator, GitLabEmulator, SlackEmulator
 
@@ -133,12 +134,16 @@ def event_callback(event: Mapping[str, Any], event_id: str | None = None) -> byt
     )
 
 
+SOON = 60.0  # seconds: retries come due within this; reminders don't
+
+
 class BotUnderTest:
     """The web app (entered with its lifespan) plus on-demand worker runs."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], clock: Callable[[], float] = time.time) -> None:
         self.settings = Settings.from_env(env)
-        self.runtime: Runtime = build_runtime(self.settings)
+        self.clock = clock
+        self.runtime: Runtime = build_runtime(self.settings, clock=clock)
         self.app, self.health = build_web_app(self.runtime, run_worker=False)
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://opsbot.test")
         self._lifespan: Any = None
@@ -181,11 +186,17 @@ class BotUnderTest:
             await worker
 
     async def queue_drained(self, timeout: float = 30.0) -> None:
-        """Wait until nothing is ready, running or delayed (whoever runs the jobs)."""
+        """Wait until nothing is ready, running or delayed by less than a minute (retries), whoever
+        runs the jobs. Jobs delayed further (an incident's next reminder) wait for ``clock`` to move."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            depth = await self.runtime.queue.depth()
-            if depth.ready == depth.in_flight == depth.delayed == 0:
+            depth = await self.runtime.queue.depth()  # makes sure the consumer group exists
+            # One MULTI, so a job can't move from the delayed set to the stream between two reads.
+            async with self.runtime.redis.pipeline(transaction=True) as pipe:
+                pipe.xlen(keys.JOBS)
+                pipe.zcount(keys.JOBS_DELAYED, "-inf", self.clock() + SOON)
+                length, due = await pipe.execute()
+            if length == due == 0:
                 return
             await asyncio.sleep(0.02)
         raise AssertionError(f"the queue did not drain in {timeout} s: {depth}")

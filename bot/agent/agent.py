@@ -30,6 +30,7 @@ from bot.config import OpsConfig
 from bot.conversations import Conversation, ConversationReader
 from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
 from bot.failures import explain, new_error_id
+from bot.incidents import summary_text, timeline_text
 from bot.memory import Memory
 from bot.model import Answer, ChatMessage, GitHubThread, GitLabThread, Platform
 from bot.settings import AgentLimits
@@ -185,7 +186,16 @@ class OpsAgent:
             message, query, MEMORY_BUDGET, extra_scopes=[f"service:{name}" for name in services]
         )
         todos = await self._services.todos.current(message.place)
-        return Briefing(message, conversation, problem, statuses, memories, todos)
+        return Briefing(message, conversation, problem, statuses, memories, todos, await self._incident(message))
+
+    async def _incident(self, message: ChatMessage) -> str | None:
+        if self._services.incidents is None:
+            return None
+        found = await self._services.incidents.timeline_of(message.place)
+        if found is None:
+            return None
+        incident, timeline = found
+        return f"{summary_text(incident)}\n\nTimeline (UTC):\n{timeline_text(timeline)}"
 
     def _services_concerned(self, message: ChatMessage) -> list[str]:
         """The services of the repository asked from, then those named in the request."""

@@ -45,6 +45,7 @@ class Briefing:
     services: dict[str, str]  # service name -> its status, as `status <service>` shows it
     memories: list[Memory]
     todos: list[Todo] = field(default_factory=list)  # this thread's list, as people may have ticked it
+    incident: str | None = None  # the incident of this channel and its timeline, when it is one
 
 
 def _memories(memories: list[Memory]) -> str:
@@ -88,6 +89,8 @@ def first_message(briefing: Briefing, fence: Fence, now: float | None = None) ->
         parts.append(fence.wrap("conversation", _conversation(briefing.conversation), 40_000))
     elif briefing.conversation_problem:
         parts.append(f"(The thread could not be read: {briefing.conversation_problem}.)")
+    if briefing.incident:
+        parts.append(fence.wrap("incident", briefing.incident, 40_000))
     if briefing.todos:
         # People tick boxes between tasks: the list as it stands is where the agent picks up.
         parts.append(fence.wrap("todos", render(briefing.todos), 20_000))

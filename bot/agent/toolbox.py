@@ -29,6 +29,7 @@ from bot.commands.runner import CommandRunner
 from bot.deploys import Deploys
 from bot.errors import CommandError, UpstreamError
 from bot.following import Following
+from bot.incidents import Incidents
 from bot.memory import Memory
 from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
 from bot.ports import Marks
@@ -61,6 +62,7 @@ class AgentServices:
     todos: TodoBoard
     following: Following
     marks: Marks
+    incidents: Incidents | None = None
 
 
 def _text(value: Any, default: str = "") -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
 from bot.audit import AuditLog
@@ -56,6 +56,7 @@ class DeployCommands:
         audit: AuditLog,
         config: OpsConfig,
         clock: Callable[[], float],
+        news: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
         self._deploys = deploys
         self._approvals = approvals
@@ -63,6 +64,8 @@ class DeployCommands:
         self._audit = audit
         self._config = config
         self._clock = clock
+        # Told of every deploy and rollback that starts or ends (open incidents announce them).
+        self._news = news
 
     async def _target(self, service: str | None, environment: str, message: ChatMessage, what: str) -> Target:
         try:
@@ -100,7 +103,9 @@ class DeployCommands:
     async def _go(self, plan: Plan) -> Answer | str:
         if plan.target.environment.protected:
             return await self._ask_for_approval(plan)
-        return status_text(await self._deploys.create(plan))
+        deployment = await self._deploys.create(plan)
+        await self._tell(f"{deployment.key}:created", status_text(deployment))
+        return status_text(deployment)
 
     async def _ask_for_approval(self, plan: Plan) -> Answer:
         environment = plan.target.environment
@@ -151,6 +156,7 @@ class DeployCommands:
             Plan(closed.requester, target, closed.ref, closed.sha, closed.origin, closed.status_key, closed.rollback_of)
         )
         await self._reporter.update(closed.origin, closed.status_key, status_text(deployment))
+        await self._tell(f"{deployment.key}:created", status_text(deployment))
         return f"👍 Approved by {approver.ref}. {status_text(deployment)}"
 
     async def _audit_request(self, person: Person, target: Target, detail: str) -> None:
@@ -177,6 +183,11 @@ class DeployCommands:
         await self._reporter.update(after.origin, after.status_key, status_text(after))
         if after.status in TERMINAL and (text := finished_text(after)) is not None:
             await self._reporter.announce(after.origin, f"{after.key}:{after.status}", text)
+            await self._tell(f"{after.key}:{after.status}", text)
+
+    async def _tell(self, key: str, text: str) -> None:
+        if self._news is not None:
+            await self._news(key, text)
 
 
 def _ref(handle: str) -> str:

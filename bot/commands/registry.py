@@ -25,8 +25,10 @@ from bot.commands.types import (
     Forget,
     FreeText,
     Help,
+    IncidentCommander,
     IncidentDeclare,
     IncidentResolve,
+    IncidentSnooze,
     IncidentUpdate,
     Lock,
     Locks,
@@ -62,6 +64,8 @@ class Entry:
     # A read-only entry whose words don't fit is more likely a question
     # ("status of the api looks odd?") than a typo, so it goes to the agent.
     questions_fall_through: bool = False
+    # Prose ("we're rolling back") is taken word by word as typed: an apostrophe is not a quote.
+    prose: bool = False
 
 
 def _name(value: str, what: str) -> str:
@@ -173,6 +177,24 @@ def _resolve(args: list[str]) -> Command:
     return IncidentResolve(summary=" ".join(args).strip() or None)
 
 
+SLACK_USER = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9_]+)$")
+
+
+def _commander(args: list[str]) -> Command:
+    found = SLACK_USER.match(args[0]) if len(args) == 1 else None
+    if found is None:
+        raise UsageProblem("expects one Slack user, as @name")
+    return IncidentCommander(user=found.group(1) or found.group(2))
+
+
+def _snooze(args: list[str]) -> Command:
+    if not args:
+        return IncidentSnooze(minutes=None)
+    if len(args) != 1 or not args[0].isdigit() or not 1 <= int(args[0]) <= 1440:
+        raise UsageProblem("takes a number of minutes from 1 to 1440")
+    return IncidentSnooze(minutes=int(args[0]))
+
+
 def _memory_type(value: str) -> MemoryType:
     for known in MEMORY_TYPES:
         if value.lower() == known:
@@ -222,9 +244,20 @@ REGISTRY: tuple[Entry, ...] = (
         "incident declare <title> [--sev 1-4]",
         "open an incident channel and tracking issue",
         _declare,
+        prose=True,
     ),
-    Entry(("incident", "update"), "incident update <text>", "post a status update to the incident", _update),
-    Entry(("incident", "resolve"), "incident resolve [<summary>]", "resolve the incident and draft a review", _resolve),
+    Entry(
+        ("incident", "update"), "incident update <text>", "post a status update to the incident", _update, prose=True
+    ),
+    Entry(("incident", "commander"), "incident commander @user", "hand the incident to a new commander", _commander),
+    Entry(("incident", "snooze"), "incident snooze [<minutes>]", "pause the update reminders (default 30)", _snooze),
+    Entry(
+        ("incident", "resolve"),
+        "incident resolve [<summary>]",
+        "resolve the incident and draft a review",
+        _resolve,
+        prose=True,
+    ),
     Entry(("remember",), "remember <type> <text>", "teach the Ops agent something", _remember),
     Entry(
         ("memories",), "memories [<type>]", "list what the Ops agent remembers", _memories, questions_fall_through=True
@@ -254,6 +287,8 @@ def parse(text: str) -> Parsed:
         if tuple(lowered[: len(entry.words)]) != entry.words:
             continue
         try:
+            if entry.prose:
+                return entry.parse(stripped.split()[len(entry.words) :])
             if not quoted_ok:
                 raise UsageProblem("has an unbalanced quote")
             return entry.parse(words[len(entry.words) :])
@@ -262,7 +297,9 @@ def parse(text: str) -> Parsed:
                 return FreeText(stripped)
             return Malformed(problem=f"`{' '.join(entry.words)}` {problem}", usage=entry.usage)
     if lowered and lowered[0] == "incident":
-        return Malformed(problem="`incident` needs declare, update or resolve", usage="incident declare <title>")
+        return Malformed(
+            problem="`incident` needs declare, update, commander, snooze or resolve", usage="incident declare <title>"
+        )
     return FreeText(stripped)
 
 

@@ -20,6 +20,11 @@ from bot.commands.types import (
     Deploy,
     Forget,
     Help,
+    IncidentCommander,
+    IncidentDeclare,
+    IncidentResolve,
+    IncidentSnooze,
+    IncidentUpdate,
     Lock,
     Locks,
     Memories,
@@ -29,6 +34,7 @@ from bot.commands.types import (
     Todos,
     Unlock,
 )
+from bot.incidents import Incidents
 from bot.locks import Locking, LockScope
 from bot.model import Answer, ChatMessage
 from bot.todos import TodoStore, render
@@ -61,6 +67,7 @@ class CommandRunner:
         deploying: DeployCommands,
         remembering: MemoryCommands,
         todos: TodoStore,
+        incidents: Incidents | None = None,
     ) -> None:
         self._bot_name = bot_name
         self._locking = locking
@@ -81,6 +88,14 @@ class CommandRunner:
             Status: self._status,
             Todos: self._show_todos,
         }
+        if incidents is not None:
+            self._table |= {
+                IncidentDeclare: lambda c, m: incidents.declare(c.title, c.severity, m),
+                IncidentUpdate: lambda c, m: incidents.update(c.text, m),
+                IncidentCommander: lambda c, m: incidents.set_commander(c.user, m),
+                IncidentSnooze: lambda c, m: incidents.snooze(c.minutes, m),
+                IncidentResolve: lambda c, m: incidents.resolve(c.summary, m),
+            }
 
     async def run(self, command: Command, message: ChatMessage) -> Answer | str:
         handler = self._table.get(type(command))

@@ -78,6 +78,16 @@ class IncidentUpdate:
 
 
 @dataclass(frozen=True)
+class IncidentCommander:
+    user: str  # Slack user id
+
+
+@dataclass(frozen=True)
+class IncidentSnooze:
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
 class IncidentResolve:
     summary: str | None = None
 
@@ -114,6 +124,8 @@ Command = (
     | Locks
     | IncidentDeclare
     | IncidentUpdate
+    | IncidentCommander
+    | IncidentSnooze
     | IncidentResolve
     | Remember
     | Memories

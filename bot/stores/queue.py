@@ -70,9 +70,10 @@ return #due
 
 
 class RedisJobQueue:
-    def __init__(self, client: redis.Redis, *, embedded: bool = False) -> None:
+    def __init__(self, client: redis.Redis, *, embedded: bool = False, clock: Callable[[], float] = time.time) -> None:
         self._redis = client
         self._embedded = embedded
+        self._clock = clock  # when delayed jobs (retries, reminders) come due
         self._enqueue = client.register_script(ENQUEUE)
         self._promote = client.register_script(PROMOTE)
         self._group_ready = False
@@ -98,7 +99,7 @@ class RedisJobQueue:
         result, but they travel to Redis as one script call, which is most of
         what accepting an event costs.
         """
-        due = time.time() + delay if delay > 0 else 0.0
+        due = self._clock() + delay if delay > 0 else 0.0
         added: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.append((dedupe_key, job.encode(), due, added))
         if self._sender is None or self._sender.done():
@@ -163,7 +164,7 @@ class RedisJobQueue:
     @translating
     async def retry_later(self, delivery: Delivery, delay: float) -> None:
         job = delivery.job.next_attempt().encode()
-        await self._finish(delivery, lambda pipe: pipe.zadd(keys.JOBS_DELAYED, {job: time.time() + delay}))
+        await self._finish(delivery, lambda pipe: pipe.zadd(keys.JOBS_DELAYED, {job: self._clock() + delay}))
 
     @translating
     async def give_back(self, delivery: Delivery) -> None:
@@ -212,7 +213,7 @@ class RedisJobQueue:
 
     @translating
     async def promote_due(self) -> int:
-        return int(await self._promote(keys=[keys.JOBS_DELAYED, keys.JOBS], args=[time.time(), PROMOTE_BATCH]))
+        return int(await self._promote(keys=[keys.JOBS_DELAYED, keys.JOBS], args=[self._clock(), PROMOTE_BATCH]))
 
     @translating
     async def depth(self) -> QueueDepth:

@@ -12,8 +12,10 @@ from bot.commands.types import (
     Forget,
     FreeText,
     Help,
+    IncidentCommander,
     IncidentDeclare,
     IncidentResolve,
+    IncidentSnooze,
     IncidentUpdate,
     Lock,
     Locks,
@@ -49,6 +51,11 @@ from bot.commands.types import (
         ("incident update rolled back, watching", IncidentUpdate("rolled back, watching")),
         ("incident resolve", IncidentResolve(None)),
         ("incident resolve bad config push", IncidentResolve("bad config push")),
+        ("incident update we're rolling back", IncidentUpdate("we're rolling back")),  # an apostrophe is no quote
+        ("incident commander <@U024BE7LH|bob>", IncidentCommander("U024BE7LH")),
+        ("incident commander U024BE7LH", IncidentCommander("U024BE7LH")),
+        ("incident snooze", IncidentSnooze(None)),
+        ("incident snooze 45", IncidentSnooze(45)),
         ("remember mistake never deploy on fridays", Remember("mistake", "never deploy on fridays")),
         ("memories", Memories()),
         ("memories guideline", Memories("guideline")),
@@ -124,3 +131,19 @@ def test_the_fast_help_check_agrees_with_parse(text: str) -> None:
         assert parse(text) == Help()
     else:
         assert parse(text) != Help()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("incident commander bob", "expects one Slack user"),
+        ("incident commander <@U1> <@U2>", "expects one Slack user"),
+        ("incident snooze forever", "takes a number of minutes"),
+        ("incident snooze 5000", "takes a number of minutes"),
+        ("incident page", "needs declare, update, commander, snooze or resolve"),
+    ],
+)
+def test_incident_commands_say_what_is_wrong(text: str, problem: str) -> None:
+    parsed = parse(text)
+    assert isinstance(parsed, Malformed)
+    assert problem in parsed.problem
