@@ -21,13 +21,15 @@ from bot.inbound import (
     Ignored,
     addressed_to_bot,
     checklist_edit,
+    checklist_job,
     event_time,
     is_bot_name,
     todo_issue_change,
+    todo_issue_job,
 )
 from bot.intake import Intake
-from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, TODO_CHANGE, Job
-from bot.model import GitHubThread, Person, public_place
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Job
+from bot.model import GitHubThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
 from handlers.web import Door, answer
@@ -114,33 +116,13 @@ def todo_change_job(event: str, payload: dict[str, Any], bot_name: str) -> Job |
             if not checklist_edit(body, previous, person, by_bot, bot_name, written_by_bot):
                 return None
             place = GitHubThread(repo=repo, number=int(issue["number"]), is_pull_request="pull_request" in issue)
-            return Job(
-                TODO_CHANGE,
-                {
-                    "what": "checklist",
-                    "place": public_place(place),
-                    "body": body,
-                    "previous": previous if isinstance(previous, str) else None,
-                    "person": dict(vars(person)),
-                    "at": event_time(comment["updated_at"]),
-                },
-            )
+            previous = previous if isinstance(previous, str) else None
+            return checklist_job(place, body, previous, person, event_time(comment["updated_at"]))
         description = str(issue.get("body") or "")
         if not todo_issue_change(description, person, by_bot, bot_name):
             return None
-        return Job(
-            TODO_CHANGE,
-            {
-                "what": "issue",
-                "forge": "github",
-                "repo": repo,
-                "number": int(issue["number"]),
-                "description": description,
-                "closed": action == "closed",
-                "person": dict(vars(person)),
-                "at": event_time(issue["updated_at"]),
-            },
-        )
+        closed, at = action == "closed", event_time(issue["updated_at"])
+        return todo_issue_job("github", repo, int(issue["number"]), description, closed, person, at)
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedPayload(f"{event} payload lacks {exc}") from exc
 

@@ -14,10 +14,19 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.inbound import ForgeComment, Ignored, addressed_to_bot, checklist_edit, event_time, todo_issue_change
+from bot.inbound import (
+    ForgeComment,
+    Ignored,
+    addressed_to_bot,
+    checklist_edit,
+    checklist_job,
+    event_time,
+    todo_issue_change,
+    todo_issue_job,
+)
 from bot.intake import Intake
-from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, TODO_CHANGE, Job
-from bot.model import GitLabThread, Person, public_place
+from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Job
+from bot.model import GitLabThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
 from handlers.web import Door
@@ -121,35 +130,13 @@ def todo_change_job(payload: dict[str, Any], bot_name: str) -> tuple[str, Job] |
             # hook names only who edited it.
             if comment is None or not checklist_edit(comment.body, None, person, by_bot, bot_name, True):
                 return None
-            job = Job(
-                TODO_CHANGE,
-                {
-                    "what": "checklist",
-                    "place": public_place(comment.place),
-                    "body": comment.body,
-                    "previous": None,
-                    "person": dict(vars(person)),
-                    "at": at,
-                },
-            )
+            job = checklist_job(comment.place, comment.body, None, person, at)
             return f"gitlab:note-edit:{attributes['id']}:{at}", job
         description = str(attributes.get("description") or "")
         if not todo_issue_change(description, person, by_bot, bot_name):
             return None
         iid = int(attributes["iid"])
-        job = Job(
-            TODO_CHANGE,
-            {
-                "what": "issue",
-                "forge": "gitlab",
-                "repo": project,
-                "number": iid,
-                "description": description,
-                "closed": action == "close",
-                "person": dict(vars(person)),
-                "at": at,
-            },
-        )
+        job = todo_issue_job("gitlab", project, iid, description, action == "close", person, at)
         return f"gitlab:issue:{project}:{iid}:{action}:{at}", job
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedPayload(f"{kind} payload lacks {exc}") from exc
