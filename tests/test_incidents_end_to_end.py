@@ -267,3 +267,14 @@ async def test_incidents_are_declared_in_slack_only(bot: BotUnderTest, emulators
     [answer] = [c["body"] for c in emulators.github.comments(API, 3) if c["user"] == "opsbot"]
     assert answer.startswith("Incidents are declared in Slack")
     assert incident_issues(emulators) == []
+
+
+async def test_a_deploy_is_not_repeated_when_its_incident_news_cannot_be_posted(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    await declare(bot, emulators, "Latency spike", sev=2)
+    # Slack refuses the next post: the news line for the incident channel.
+    emulators.slack.fail_next("POST", r"chat\.postMessage$", 500)
+    await ops(bot, "deploy api to staging", user="U_BOB")
+    assert len(emulators.github.deployments(API)) == 1
+    assert any("staging" in m["text"] for m in mine(emulators, "C_OPS")[-1:])  # the answer still came

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from bot.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
@@ -9,7 +10,7 @@ from bot.audit import AuditLog
 from bot.commands.types import Approve, Deploy, Rollback
 from bot.config import OpsConfig
 from bot.deploys import TERMINAL, Deployment, Deploys, ForgeName, Plan, Target
-from bot.errors import CommandError
+from bot.errors import CommandError, UpstreamError
 from bot.model import Answer, Button, ChatMessage, Person
 from bot.reporting import Reporter
 
@@ -25,6 +26,8 @@ SHOWN_STATES = {
     "inactive": "💤 superseded",
     "cancelled": "🛑 cancelled",
 }
+
+log = logging.getLogger(__name__)
 
 
 def status_text(deployment: Deployment) -> str:
@@ -186,8 +189,14 @@ class DeployCommands:
             await self._tell(f"{after.key}:{after.status}", text)
 
     async def _tell(self, key: str, text: str) -> None:
-        if self._news is not None:
+        if self._news is None:
+            return
+        try:
             await self._news(key, text)
+        except UpstreamError as exc:
+            # The deploy happened; a missed line in an incident channel must not make the job
+            # run again (and ask the forge twice).
+            log.warning("could not tell open incidents of a deploy", extra={"key": key, "error": str(exc)})
 
 
 def _ref(handle: str) -> str:
