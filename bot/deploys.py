@@ -10,7 +10,7 @@ Protected environments wait for an approval by someone else (bot.approvals).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
@@ -89,6 +89,20 @@ class NewDeployment:
     requester: Person
     protected: bool
     report_to: Place
+
+
+def forge_repo(spec: str | None, available: Container[str]) -> tuple[ForgeName, str] | None:
+    """The forge and repository an ops.yaml repo setting names (``todos.repo``,
+    ``incidents.tracking_repo``): ``github:owner/name``, ``gitlab:group/project``, or a bare
+    name on whichever forge opsbot has, GitHub first. None when that forge isn't configured."""
+    if not spec:
+        return None
+    prefix, _, repo = spec.rpartition(":")
+    choices: tuple[ForgeName, ...] = ("github", "gitlab")
+    for forge in choices:
+        if (prefix == forge or not prefix) and forge in available:
+            return forge, repo
+    return None
 
 
 class Forge(Protocol):

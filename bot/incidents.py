@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
 from bot.config import OpsConfig
-from bot.deploys import ForgeName
+from bot.deploys import ForgeName, forge_repo
 from bot.errors import CommandError
 from bot.jobs import INCIDENT_REMINDER, Job
 from bot.model import ChatMessage, Person, Place, SlackThread, place_from_json, public_place
@@ -398,17 +398,7 @@ class Incidents:
         )
 
     def _home(self) -> tuple[ForgeName, str] | None:
-        repo = self._s.config.incident_repo
-        if not repo:
-            return None
-        forge, _, name = repo.rpartition(":")
-        if forge in ("github", "gitlab"):
-            chosen: ForgeName = "github" if forge == "github" else "gitlab"
-            return (chosen, name) if chosen in self._s.trackers else None
-        for candidate in ("github", "gitlab"):
-            if candidate in self._s.trackers:
-                return ("github" if candidate == "github" else "gitlab", name)
-        return None
+        return forge_repo(self._s.config.incident_repo, self._s.trackers)
 
     def _tracking(self, incident: Incident) -> tuple[IssueTracker, str, int] | None:
         if incident.tracking is None:

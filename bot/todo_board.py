@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.config import OpsConfig
-from bot.deploys import Forge, ForgeName
+from bot.deploys import Forge, ForgeName, forge_repo
 from bot.mirror import TodoMirror, digest
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread, place_from_json, public_place, thread_key
 from bot.ports import IssueTracker, Marks, Mutexes
@@ -197,15 +197,8 @@ class TodoBoard:
             return IssueHome("github", origin.repo) if "github" in self._trackers else None
         if isinstance(origin, GitLabThread):
             return IssueHome("gitlab", origin.project) if "gitlab" in self._trackers else None
-        if isinstance(origin, SlackThread) and self._config.todo_repo:
-            forge, _, repo = self._config.todo_repo.rpartition(":")
-            if forge in ("github", "gitlab"):
-                named: ForgeName = "github" if forge == "github" else "gitlab"
-                return IssueHome(named, repo) if named in self._trackers else None
-            # A bare owner/name is on whichever forge opsbot has, GitHub first.
-            for candidate in ("github", "gitlab"):
-                if candidate in self._trackers:
-                    return IssueHome("github" if candidate == "github" else "gitlab", repo)
+        if isinstance(origin, SlackThread) and (found := forge_repo(self._config.todo_repo, self._trackers)):
+            return IssueHome(*found)
         return None
 
     async def _thread_issue(self, home: IssueHome, origin: SlackThread) -> Place:
