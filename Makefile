@@ -35,6 +35,7 @@ lint: $(TEST_STAMP)
 	@$(BIN)/ruff format --check bot handlers tests
 	@$(BIN)/mypy
 	@$(BIN)/lint-imports
+	@$(BIN)/hadolint Dockerfile
 
 ## make bench: ingest and Slack-ack throughput against baselines measured in the same run
 bench: $(TEST_STAMP) redis-server

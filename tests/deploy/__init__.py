@@ -1,0 +1,1 @@
+"""How operators run opsbot: the image, compose, Kubernetes and the app manifests."""
