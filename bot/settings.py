@@ -56,6 +56,9 @@ class WorkerTuning:
     max_attempts: int = 5
     retry_base_delay: float = 2.0
     retry_max_delay: float = 60.0
+    # Seconds in-flight jobs get to finish after SIGTERM before they are handed
+    # back to the queue; keep it under the orchestrator's termination grace.
+    stop_grace: float = 20.0
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ class Settings:
             max_attempts=int(_number(env, "OPSBOT_MAX_ATTEMPTS", 5, problems)),
             retry_base_delay=_number(env, "OPSBOT_RETRY_BASE_DELAY", 2.0, problems),
             retry_max_delay=_number(env, "OPSBOT_RETRY_MAX_DELAY", 60.0, problems),
+            stop_grace=_number(env, "OPSBOT_STOP_GRACE", 20.0, problems),
         )
 
         agent = AgentLimits(

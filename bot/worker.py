@@ -28,7 +28,6 @@ from bot.settings import WorkerTuning
 log = logging.getLogger(__name__)
 
 TAKE_WAIT = 1.0  # seconds a take() may block; bounds how fast a stop is noticed
-STOP_GRACE = 20.0  # seconds in-flight jobs get to finish on a graceful stop
 
 
 def consumer_name() -> str:
@@ -79,15 +78,29 @@ class Worker:
         task.add_done_callback(lambda _: self._in_flight.pop(delivery.receipt, None))
 
     async def _drain(self) -> None:
-        """Let in-flight jobs finish; hand back the ones that can't in time."""
+        """Let in-flight jobs finish; hand back the ones that can't in time.
+
+        Handing back (rather than leaving the entry pending) lets another
+        worker start it at once instead of after ``reclaim_after``; the job
+        is marked redelivered, so it checks before repeating what it did.
+        """
         if not self._in_flight:
             return
+        log.info("finishing in-flight jobs before stopping", extra={"worker": self.name, "jobs": len(self._in_flight)})
         tasks = [task for _, task in self._in_flight.values()]
-        _, pending = await asyncio.wait(tasks, timeout=STOP_GRACE)
-        for delivery, task in list(self._in_flight.values()):
-            if task in pending:
-                task.cancel()
+        _, pending = await asyncio.wait(tasks, timeout=self._tuning.stop_grace)
+        late = [(delivery, task) for delivery, task in self._in_flight.values() if task in pending]
+        for _, task in late:
+            task.cancel()
+        # Stopped for certain before anyone else may start them.
+        await asyncio.gather(*(task for _, task in late), return_exceptions=True)
+        for delivery, _ in late:
+            try:
                 await self._queue.give_back(delivery)
+            except StoreUnavailable:
+                # Still pending under this worker's name: another takes it over after reclaim_after.
+                log.warning("could not hand a job back; it will be taken over", extra={"job_id": delivery.job.id})
+            else:
                 log.info("job handed back on stop", extra={"job_id": delivery.job.id})
 
     async def _upkeep(self, stop: asyncio.Event) -> None:

@@ -8,6 +8,7 @@ the request, and holds the reply when a test asked for it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -122,6 +123,7 @@ class Emulator:
         self._lock = threading.RLock()
         self._faults = Faults()
         self.errors: list[str] = []  # tracebacks of emulator bugs, answered as 500
+        self.latency = 0.0  # seconds every reply takes, as a distant API's would (benchmarks, scale-out)
         app = Starlette(routes=[StarletteRoute("/{path:path}", self._endpoint, methods=_METHODS)])
         self._served = Served(app, before_stop=self._faults.release_all)
         self._routes: list[Route] = []
@@ -197,11 +199,14 @@ class Emulator:
         self._faults.reset()
         with self._lock:
             self.errors.clear()
+            self.latency = 0.0
             self.reset_state()
 
     # -- dispatch -------------------------------------------------------------------------
     async def _endpoint(self, request: Request) -> Response:
         api_request = _parse(request, await request.body())
+        if self.latency:
+            await asyncio.sleep(self.latency)  # outside the lock: slow replies still overlap
         failure = self._faults.take_failure(api_request)
         if failure is None or failure.after_effect:
             reply = self._dispatch(api_request)
