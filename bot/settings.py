@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.secrets import Secret
+from bot.store_url import url_problem
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
@@ -173,8 +174,8 @@ class Settings:
             problems.append("a GitHub App needs both GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY")
 
         redis_url = _text(env, "REDIS_URL")
-        if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-            problems.append("REDIS_URL must start with redis://, rediss:// or unix://")
+        if redis_url and (problem := url_problem(redis_url)):
+            problems.append(problem)
 
         tuning = WorkerTuning(
             concurrency=int(_number(env, "OPSBOT_WORKER_CONCURRENCY", 16, problems)),

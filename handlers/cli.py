@@ -16,6 +16,7 @@ from bot.config import OpsConfig
 from bot.errors import ConfigError
 from bot.memory import Memory
 from bot.settings import Settings
+from bot.store_url import is_sentinel_url, parse_sentinel_url
 from bot.stores.redis import EMBEDDED_WARNING
 from bot.telemetry.logs import configure_logging
 
@@ -168,8 +169,8 @@ def check_config(args: argparse.Namespace) -> int:
                 f"config: {settings.config_path or 'none (no ops.yaml found)'}; "
                 f"{len(config.services)} services, {len(config.environments)} environments"
             )
-        store = _redacted_url(settings.redis_url) if settings.redis_url else None
-        print(f"store: {'Redis at ' + store if store else 'embedded (nothing survives exit)'}")
+        store = _redacted_url(settings.redis_url) if settings.redis_url else "embedded (nothing survives exit)"
+        print(f"store: {store}")
         print(f"slack: {'on' if settings.slack_enabled else 'off'}")
         print(
             f"github: webhook {'on' if settings.github_webhook_enabled else 'off'}, "
@@ -187,10 +188,13 @@ def check_config(args: argparse.Namespace) -> int:
 
 
 def _redacted_url(url: str) -> str:
+    """Where the store is, in words, with no password (not even a Sentinel's, which sits in the query)."""
+    if is_sentinel_url(url):
+        return parse_sentinel_url(url).describe()
     scheme, sep, rest = url.partition("://")
     if "@" in rest:
         rest = "***@" + rest.rsplit("@", 1)[1]
-    return f"{scheme}{sep}{rest}"
+    return f"Redis at {scheme}{sep}{rest}"
 
 
 def parser() -> argparse.ArgumentParser:
