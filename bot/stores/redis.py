@@ -3,10 +3,8 @@
 ``REDIS_URL`` is a plain server (``redis://``, ``rediss://``, ``unix://``) or
 a Sentinel set, ``redis+sentinel://[[username]:password@]host1:26379[,host2:26379,...]/<service_name>[/<db>]``
 with optional ``sentinel_password=``, ``sentinel_username=`` and ``ssl=true``
-(the whole form is in :mod:`bot.store_url`). With Sentinel every new
-connection asks the Sentinels for the current master; after a failover the
-connections to the old master fail once (StoreUnavailable, which the worker
-retries) and the next ones go to the new master.
+(the whole form is in :mod:`bot.store_url`; how a failover is followed is
+in :mod:`bot.stores.sentinel`).
 """
 
 from __future__ import annotations
@@ -17,12 +15,12 @@ from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import redis.asyncio as redis
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import StoreUnavailable
-from bot.store_url import SentinelUrl, is_sentinel_url, parse_sentinel_url
+from bot.store_url import is_sentinel_url, parse_sentinel_url
+from bot.stores.sentinel import sentinel_master
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +36,6 @@ LOST_CONNECTION = (RedisConnectionError, RedisTimeoutError, OSError)
 CONNECT_TIMEOUT = 5.0
 SOCKET_TIMEOUT = 10.0
 HEALTH_CHECK_INTERVAL = 30
-# A Sentinel answers from memory; one that is slow is skipped for the next,
-# rather than holding up every new connection for the full socket timeout.
-SENTINEL_TIMEOUT = 2.0
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -53,7 +48,13 @@ def connect(url: str | None) -> tuple[redis.Redis, bool]:
         log.warning(EMBEDDED_WARNING)
         return fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer()), True
     if is_sentinel_url(url):
-        return _sentinel_master(parse_sentinel_url(url)), False
+        master = sentinel_master(
+            parse_sentinel_url(url),
+            connect_timeout=CONNECT_TIMEOUT,
+            socket_timeout=SOCKET_TIMEOUT,
+            health_check_interval=HEALTH_CHECK_INTERVAL,
+        )
+        return master, False
     client = redis.Redis.from_url(
         url,
         socket_connect_timeout=CONNECT_TIMEOUT,
@@ -61,53 +62,6 @@ def connect(url: str | None) -> tuple[redis.Redis, bool]:
         health_check_interval=HEALTH_CHECK_INTERVAL,
     )
     return client, False
-
-
-class SentinelMaster(redis.Redis):
-    """A client of the Sentinel set's current master.
-
-    Closing it also closes the connections to the Sentinels, which redis-py
-    leaves open when the master's client is closed.
-    """
-
-    async def aclose(self, close_connection_pool: bool | None = None) -> None:
-        await super().aclose(close_connection_pool)
-        pool = self.connection_pool
-        if isinstance(pool, SentinelConnectionPool):
-            sentinels: Sentinel = pool.sentinel_manager
-            await sentinels.aclose()
-
-
-def _sentinel_master(url: SentinelUrl) -> redis.Redis:
-    sentinel_auth: dict[str, Any] = {"ssl": url.ssl}
-    if url.sentinel_username:
-        sentinel_auth["username"] = url.sentinel_username
-    if url.sentinel_password is not None:
-        sentinel_auth["password"] = url.sentinel_password.reveal()
-    sentinels = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves Sentinel.__init__ unannotated
-        list(url.sentinels),
-        sentinel_kwargs={
-            "socket_connect_timeout": SENTINEL_TIMEOUT,
-            "socket_timeout": SENTINEL_TIMEOUT,
-            **sentinel_auth,
-        },
-        socket_connect_timeout=CONNECT_TIMEOUT,
-        socket_timeout=SOCKET_TIMEOUT,
-        health_check_interval=HEALTH_CHECK_INTERVAL,
-    )
-    # Every connection of this pool asks the Sentinels for the master's
-    # address when it connects, and a write refused as READONLY (the server
-    # was demoted) drops the connection, so a failover is followed without
-    # building a new client.
-    master: redis.Redis = sentinels.master_for(
-        url.service,
-        redis_class=SentinelMaster,
-        db=url.db,
-        username=url.username,
-        password=url.password.reveal() if url.password is not None else None,
-        ssl=url.ssl,
-    )
-    return master
 
 
 @asynccontextmanager
