@@ -1,5 +1,5 @@
 """``python -m tests.bench``: GitHub ingest and Slack acknowledgement against their floors, memory recall,
-and Claude input tokens with the cached share."""
+Claude input tokens with the cached share, and worker throughput for 1, 2 and 4 workers."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from types import FrameType
 from tests.bench.recall import measure_recall, recall_report
 from tests.bench.report import Series, ingest_verdict, progress, settings_line, slack_verdict, table
 from tests.bench.rounds import Bench, BenchConfig, Outcome, Which
+from tests.bench.scale import measure_scale, scale_report
 from tests.bench.servers import BenchError
 from tests.bench.tokens import measure_tokens, tokens_report
 from tests.emulators import SlackEmulator
@@ -80,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             recall = asyncio.run(measure_recall(redis_url))
             print("Claude input tokens", flush=True)
             tokens = asyncio.run(measure_tokens(redis_url))
+            print("Worker scale-out", flush=True)
+            scale = asyncio.run(measure_scale(redis_url))
     except KeyboardInterrupt:
         print("\nopsbot bench: interrupted; every server it started has been stopped", file=sys.stderr)
         return 130
@@ -95,5 +98,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(slack_verdict(slack["floor"], slack["opsbot"]))
     print(recall_report(recall))
     print(tokens_report(tokens))
+    print(scale_report(scale))
     print(f"(took {time.monotonic() - started:.0f} s)")
     return 0
