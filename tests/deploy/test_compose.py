@@ -11,13 +11,9 @@ from __future__ import annotations
 import ast
 import ipaddress
 import re
-import shutil
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.settings import Settings
 from tests.deploy.common import ALSO_READ, DEPLOY, ROOT, cli_args, environment_names, yaml_documents
@@ -202,26 +198,3 @@ def test_web_is_health_checked_with_the_images_check_and_workers_are_not() -> No
 def test_logs_are_rotated() -> None:
     for name, svc in compose()["services"].items():
         assert svc["logging"]["options"]["max-size"], name
-
-
-@pytest.mark.skipif(
-    subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=30, check=False).returncode != 0
-    if shutil.which("docker")
-    else True,
-    reason="the Compose CLI plugin is not installed",
-)
-def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
-    # `config` reads and validates without an engine; it wants .env and ops.yaml to exist.
-    (tmp_path / "deploy").mkdir()
-    shutil.copy(COMPOSE, tmp_path / "deploy" / "compose.yaml")
-    shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
-    (tmp_path / "ops.yaml").write_text("services: {}\n", encoding="utf-8")
-    (tmp_path / "Dockerfile").write_text(ROOT.joinpath("Dockerfile").read_text(encoding="utf-8"), encoding="utf-8")
-    done = subprocess.run(
-        ["docker", "compose", "-f", str(tmp_path / "deploy" / "compose.yaml"), "config", "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
