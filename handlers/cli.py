@@ -21,6 +21,9 @@ from bot.stores.redis import EMBEDDED_WARNING
 from bot.telemetry.logs import configure_logging
 
 log = logging.getLogger("opsbot")
+# Seconds `opsbot serve` gives requests in flight after SIGTERM; the compose
+# file's and the Kubernetes manifests' stop grace periods are longer.
+HTTP_DRAIN_SECONDS = 25
 
 
 def _settings_or_exit() -> Settings:
@@ -49,7 +52,7 @@ def serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=25,
+        timeout_graceful_shutdown=HTTP_DRAIN_SECONDS,
         # opsbot never uses the client's address; believing X-Forwarded-For
         # would only let a caller claim to be someone else in our logs.
         proxy_headers=False,

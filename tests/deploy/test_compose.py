@@ -8,7 +8,6 @@ validates it too.
 
 from __future__ import annotations
 
-import ast
 import ipaddress
 import re
 from functools import cache
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
+from handlers.cli import HTTP_DRAIN_SECONDS
 from tests.deploy.common import ALSO_READ, DEPLOY, ROOT, cli_args, environment_names, yaml_documents
 from tests.deploy.test_image import EXACT_IMAGE, healthcheck, seconds
 
@@ -55,20 +55,6 @@ def env_example() -> tuple[dict[str, str], dict[str, str]]:
         if match:
             (shown if match.group(1) else set_)[match.group(2)] = match.group(3)
     return set_, shown
-
-
-def uvicorn_grace() -> float:
-    """The ``timeout_graceful_shutdown`` that ``opsbot serve`` gives uvicorn."""
-    tree = ast.parse((ROOT / "handlers" / "cli.py").read_text(encoding="utf-8"))
-    (value,) = [
-        node.value.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.keyword)
-        and node.arg == "timeout_graceful_shutdown"
-        and isinstance(node.value, ast.Constant)
-    ]
-    assert isinstance(value, int | float)
-    return float(value)
 
 
 def test_redis_keeps_its_data_with_aof_on_a_named_volume() -> None:
@@ -182,7 +168,7 @@ def test_everything_restarts_and_waits_for_a_healthy_redis() -> None:
 
 def test_stop_grace_outlasts_each_process_drain() -> None:
     web = seconds(service("web")["stop_grace_period"])
-    assert web >= uvicorn_grace() + CLOSING
+    assert web >= HTTP_DRAIN_SECONDS + CLOSING
     worker = seconds(service("worker")["stop_grace_period"])
     assert worker >= Settings.from_env({}).worker.stop_grace + CLOSING
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import copy
 import ipaddress
 import os
@@ -23,6 +22,7 @@ from bot.config import OpsConfig
 from bot.ports import QueueDepth
 from bot.settings import WorkerTuning
 from bot.telemetry.metrics import Metrics
+from handlers.cli import HTTP_DRAIN_SECONDS
 from tests.deploy.common import DEPLOY, ROOT, cli_args, environment_names, yaml_documents
 from tests.redis_server import free_port
 
@@ -113,20 +113,6 @@ def quantity(value: str | int) -> float:
     assert match, f"not a quantity this check understands: {value!r}"
     scale = {None: 1, "m": 0.001, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30}[match[2]]
     return float(match[1]) * scale
-
-
-def uvicorn_grace() -> int:
-    """The ``timeout_graceful_shutdown`` ``opsbot serve`` gives uvicorn."""
-    tree = ast.parse((ROOT / "handlers" / "cli.py").read_text(encoding="utf-8"))
-    (value,) = [
-        node.value.value
-        for node in ast.walk(tree)
-        if isinstance(node, ast.keyword)
-        and node.arg == "timeout_graceful_shutdown"
-        and isinstance(node.value, ast.Constant)
-    ]
-    assert isinstance(value, int)
-    return value
 
 
 def env_value(spec: Manifest, name: str) -> str | None:
@@ -309,7 +295,7 @@ def test_the_web_pod_outlasts_the_pre_stop_sleep_and_uvicorns_drain() -> None:
     pod = deployment("web")["spec"]["template"]["spec"]
     sleep = container("web")["lifecycle"]["preStop"]["sleep"]["seconds"]
     assert sleep > 0
-    assert pod["terminationGracePeriodSeconds"] >= sleep + uvicorn_grace() + CLOSING
+    assert pod["terminationGracePeriodSeconds"] >= sleep + HTTP_DRAIN_SECONDS + CLOSING
 
 
 def test_the_worker_pod_outlasts_the_in_flight_jobs_grace() -> None:
