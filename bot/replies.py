@@ -42,7 +42,7 @@ class Replies:
         mark = f"sent:{reply_key}"
         if (sent := await self._marks.get(mark)) is not None:
             return sent
-        if redelivered and (found := await self._find(chat, place, reply_key, asked_at)) is not None:
+        if redelivered and (found := await self.find(chat, place, reply_key, since=asked_at - LOOKBACK)) is not None:
             log.info("reply already posted by an earlier run", extra={"reply_key": reply_key})
             await self._marks.set(mark, SENT_TTL, found)
             return found
@@ -51,9 +51,10 @@ class Replies:
         return posted
 
     @staticmethod
-    async def _find(chat: Chat, place: Place, reply_key: str, asked_at: float) -> str | None:
+    async def find(chat: Chat, place: Place, reply_key: str, *, since: float) -> str | None:
+        """The id of the message posted under ``reply_key`` since ``since``, if the platform lets us look."""
         try:
-            return await chat.find_reply(place, reply_key, since=asked_at - LOOKBACK)
+            return await chat.find_reply(place, reply_key, since=since)
         except UpstreamRejected as exc:
             # The lookup is a courtesy; an answer posted twice beats no answer.
             log.warning("could not look for an earlier reply", extra={"reply_key": reply_key, "error": str(exc)})

@@ -33,7 +33,7 @@ class Reporter:
         message_id = await self._marks.get(f"sent:{status_key}")
         if message_id is None:
             looked_back = self._clock() - LOOKBACK if since is None else since
-            message_id = await chat.find_reply(place, status_key, since=looked_back)
+            message_id = await self._replies.find(chat, place, status_key, since=looked_back)
         if message_id:
             await chat.update(place, message_id, text, reply_key=status_key)
             return message_id
