@@ -286,7 +286,10 @@ def build_web_app(runtime: Runtime, *, run_worker: bool) -> tuple[Starlette, Hea
         try:
             yield
         finally:
-            health.draining = True
+            # On SIGTERM uvicorn has closed its listener and finished the
+            # requests in flight before this runs; now the worker drains. A
+            # load balancer learns of the stop from its own probe failing
+            # (Kubernetes: the preStop pause keeps serving until it has).
             stop.set()
             if worker_task is not None:
                 await worker_task

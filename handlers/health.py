@@ -24,14 +24,11 @@ class Health:
         self._queue = queue
         self._job_stats = job_stats
         self._metrics = metrics
-        self.draining = False  # set on SIGTERM, so load balancers stop sending
 
     async def healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok")
 
     async def readyz(self, request: Request) -> Response:
-        if self.draining:
-            return PlainTextResponse("shutting down", status_code=503)
         if not await self._store_reachable():
             return PlainTextResponse("store unreachable", status_code=503)
         return PlainTextResponse("ready")
