@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import time
 import uuid
@@ -177,6 +178,22 @@ async def consumers(client: redis.Redis) -> dict[str, int]:
 
 def held_by(pid: int, held: Mapping[str, int]) -> int:
     return sum(count for name, count in held.items() if name.split("-")[-2] == str(pid))
+
+
+async def freeze_while_busy(worker: Process, client: redis.Redis, tries: int = 500) -> int:
+    """SIGSTOP ``worker`` at a moment it holds jobs; how many. It stays frozen until SIGCONT (or a kill).
+
+    A busy worker still holds nothing for a moment between two batches; a
+    signal sent then would find it idle and test less than it claims.
+    """
+    for _ in range(tries):
+        worker.process.send_signal(signal.SIGSTOP)
+        held = held_by(worker.pid, await consumers(client))
+        if held:
+            return held
+        worker.process.send_signal(signal.SIGCONT)
+        await asyncio.sleep(0.02)
+    raise AssertionError("the worker never held a job")
 
 
 async def dead_letters(client: redis.Redis) -> int:

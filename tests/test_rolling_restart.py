@@ -4,6 +4,7 @@ a worker finishes or hands back its jobs; a rolling restart of both under load l
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 import redis.asyncio as redis
 
 from bot.stores import keys
-from tests.fleet import CLEAN_EXITS, Burst, Fleet, dead_letters, eventually, send
+from tests.fleet import CLEAN_EXITS, Burst, Fleet, dead_letters, eventually, freeze_while_busy, send
 from tests.harness import Emulators, bot_env
 
 
@@ -31,7 +32,7 @@ async def test_sigterm_lets_accepted_webhooks_finish_and_takes_no_new_ones(
     pauser = redis.Redis.from_url(redis_url)
     try:
         async with httpx.AsyncClient(timeout=30) as client:
-            await pauser.client_pause(1500, all=False)  # WRITE mode: scripts wait, PING doesn't
+            await pauser.client_pause(3000, all=False)  # WRITE mode: scripts wait, PING doesn't
             in_flight = [asyncio.create_task(send(client, web.url, burst.body(n))) for n in range(8)]
             await asyncio.sleep(0.4)
             assert not any(task.done() for task in in_flight), "the requests were answered before the signal"
@@ -108,7 +109,10 @@ async def test_a_rolling_restart_under_load_loses_nothing_and_answers_each_event
                 if n == rounds // 3:
                     # The rollout: one web process and one worker are replaced.
                     webs[0].process.terminate()
+                    # Told to stop while it holds jobs, so it has something to finish.
+                    await freeze_while_busy(workers[0], redis_client)
                     workers[0].process.terminate()
+                    workers[0].process.send_signal(signal.SIGCONT)
                     live.append(fleet.web().url or "")
                     workers.append(fleet.worker())
                 await asyncio.gather(*(deliver(client, n * 3 + k) for k in range(3)))

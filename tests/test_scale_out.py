@@ -7,7 +7,7 @@ from pathlib import Path
 
 import redis.asyncio as redis
 
-from tests.fleet import Burst, Fleet, consumers, dead_letters, eventually, held_by
+from tests.fleet import Burst, Fleet, dead_letters, eventually, freeze_while_busy
 from tests.harness import BotUnderTest, Emulators, bot_env
 
 EVENTS = 150
@@ -30,15 +30,9 @@ async def test_a_burst_over_three_workers_survives_one_killed_with_every_event_a
             workers = fleet.workers(WORKERS)
             victim = workers[1]
 
-            async def victim_busy() -> bool:
-                return held_by(victim.pid, await consumers(redis_client)) > 0
-
-            while not await victim_busy():
-                await asyncio.sleep(0.01)
             await eventually(lambda: burst.answered() >= 10, 30, "the first answers")
+            held = await freeze_while_busy(victim, redis_client)
             victim.kill()  # SIGKILL: no goodbye; what it held stays pending under its name
-            held = held_by(victim.pid, await consumers(redis_client))
-            assert held > 0, "the killed worker held no jobs, so nothing was left to take over"
             assert burst.answered() < EVENTS, "the burst was over before the kill"
 
             await eventually(lambda: burst.answered() >= EVENTS, 90, f"{EVENTS} answers")
