@@ -11,10 +11,9 @@ import asyncio
 import json
 import signal
 import subprocess
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,25 +26,10 @@ from tests.emulators import SlackEmulator
 from tests.harness import JSON_CT, event_callback, slack_headers
 from tests.processes import opsbot, stop
 from tests.redis_server import free_port
+from tests.waiting import wait_until
 
 BURST_CHANNEL = "C_BURST"
 CLEAN_EXITS = (0, -15)  # uvicorn re-raises SIGTERM once it has shut down gracefully
-
-
-def wait_until(done: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
-
-async def eventually(done: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

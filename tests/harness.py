@@ -185,7 +185,7 @@ class BotUnderTest:
             stop.set()
             await worker
 
-    async def queue_drained(self, timeout: float = 30.0) -> None:
+    async def queue_drained(self, timeout: float = 30.0, poll: float = 0.02) -> None:
         """Wait until nothing is ready, running or delayed by less than a minute (retries), whoever
         runs the jobs. Jobs delayed further (an incident's next reminder) wait for ``clock`` to move."""
         deadline = time.monotonic() + timeout
@@ -198,5 +198,5 @@ class BotUnderTest:
                 length, due = await pipe.execute()
             if length == due == 0:
                 return
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(poll)
         raise AssertionError(f"the queue did not drain in {timeout} s: {depth}")

@@ -12,8 +12,9 @@ import pytest
 import redis.asyncio as redis
 
 from bot.stores import keys
-from tests.fleet import CLEAN_EXITS, Burst, Fleet, dead_letters, eventually, freeze_while_busy, send
+from tests.fleet import CLEAN_EXITS, Burst, Fleet, dead_letters, freeze_while_busy, send
 from tests.harness import Emulators, bot_env
+from tests.waiting import eventually
 
 
 @pytest.fixture

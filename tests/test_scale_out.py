@@ -7,8 +7,9 @@ from pathlib import Path
 
 import redis.asyncio as redis
 
-from tests.fleet import Burst, Fleet, dead_letters, eventually, freeze_while_busy
+from tests.fleet import Burst, Fleet, dead_letters, freeze_while_busy
 from tests.harness import BotUnderTest, Emulators, bot_env
+from tests.waiting import eventually
 
 EVENTS = 150
 WORKERS = 3

@@ -35,6 +35,7 @@ from bot.stores.redis import connect
 from bot.stores.sentinel import MASTER_RECHECK
 from tests.processes import opsbot
 from tests.redis_server import free_port
+from tests.waiting import wait_until
 
 SERVICE = "mymaster"
 
@@ -60,19 +61,6 @@ def _direct(port: int, *, decode: bool = False) -> redis.Redis:
     return redis.Redis(port=port, socket_timeout=2, retry=Retry(NoBackoff(), 0), decode_responses=decode)
 
 
-def _wait(done: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if done():
-                return
-        except redis.RedisError:
-            pass  # not up yet
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.02)
-
-
 async def _eventually(done: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not await done():
@@ -93,7 +81,12 @@ def _server(workdir: Path, args: Callable[[int], list[str]]) -> Iterator[tuple[i
         )
         with _direct(port) as probe:
             try:
-                _wait(lambda: process.poll() is None and bool(probe.ping()), 10, f"redis-server on {port}")  # noqa: B023
+                wait_until(
+                    lambda: process.poll() is None and bool(probe.ping()),  # noqa: B023 - used at once
+                    10,
+                    f"redis-server on {port}",
+                    tolerate=(redis.RedisError,),
+                )
             except AssertionError:
                 process.kill()
                 process.wait()
@@ -150,10 +143,20 @@ def sentinel_set() -> Iterator[SentinelSet]:
             _server(workdir, _data_server(workdir, "--replicaof", "127.0.0.1", str(master)))
         )
         with _direct(replica, decode=True) as probe:
-            _wait(lambda: probe.info("replication")["master_link_status"] == "up", 10, "the replica to sync")
+            wait_until(
+                lambda: probe.info("replication")["master_link_status"] == "up",
+                10,
+                "the replica to sync",
+                tolerate=(redis.RedisError,),
+            )
         sentinel, sentinel_process = stack.enter_context(_server(workdir, _sentinel_server(workdir, master)))
         with _direct(sentinel, decode=True) as probe:
-            _wait(lambda: _replica_ready(probe, replica), 10, "the Sentinel to see the replica")
+            wait_until(
+                lambda: _replica_ready(probe, replica),
+                10,
+                "the Sentinel to see the replica",
+                tolerate=(redis.RedisError,),
+            )
         yield SentinelSet(
             master, replica, sentinel, {master: master_process, replica: replica_process, sentinel: sentinel_process}
         )
