@@ -154,8 +154,9 @@ class Worker:
         except Exception as exc:
             await self._give_up(delivery, exc, context)
         else:
-            log.info("job done", extra={**context, "seconds": round(time.perf_counter() - started, 4)})
             await self._queue.complete(delivery)
+            # Only once acknowledged: a job whose worker dies before that runs again.
+            log.info("job done", extra={**context, "seconds": round(time.perf_counter() - started, 4)})
             await self._stats.record(job.kind, "done", time.perf_counter() - started)
             return
         await self._stats.record(job.kind, "failed", time.perf_counter() - started)
