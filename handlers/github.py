@@ -3,16 +3,15 @@
 The signature (``X-Hub-Signature-256``, HMAC-SHA256 of the raw body) is
 checked in constant time before the body is even parsed. Deliveries are
 deduplicated on ``X-GitHub-Delivery``, which GitHub keeps when a delivery is
-redelivered.
+redelivered. Handled events are parsed into typed values by
+:mod:`handlers.github_events`; a signed body that doesn't fit is 400.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -32,99 +31,99 @@ from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Job
 from bot.model import GitHubThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
-from handlers.web import Door, answer
+from handlers.github_events import (
+    BOT_USER_TYPE,
+    DeploymentStatusEvent,
+    GitHubEvent,
+    IssueCommentEvent,
+    IssuesEvent,
+    PingEvent,
+    ReviewCommentEvent,
+    is_pull_request,
+    parse_event,
+    required,
+)
+from handlers.http_payloads import MalformedPayload
+from handlers.web import Door, answer, same_secret, single_header
 
 SOURCE = "github"
-
-
-class MalformedPayload(Exception):
-    pass
+SIGNATURE_HEADER = "x-hub-signature-256"
+EVENT_HEADER = "x-github-event"
+DELIVERY_HEADER = "x-github-delivery"
+SIGNATURE_PREFIX = "sha256="
 
 
 def signature_matches(secret: bytes, body: bytes, header: str | None) -> bool:
-    if not header or not header.startswith("sha256="):
+    if not header or not header.startswith(SIGNATURE_PREFIX):
         return False
-    expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.encode())
+    expected = SIGNATURE_PREFIX + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    return same_secret(expected.encode(), header)
 
 
-def comment_from(event: str, payload: dict[str, Any]) -> ForgeComment | None:
+def comment_from(event: IssueCommentEvent | ReviewCommentEvent) -> ForgeComment:
     """The comment in an ``issue_comment`` or ``pull_request_review_comment`` event."""
-    try:
-        if event == "issue_comment":
-            comment, issue = payload["comment"], payload["issue"]
-            place = GitHubThread(
-                repo=payload["repository"]["full_name"],
-                number=int(issue["number"]),
-                is_pull_request="pull_request" in issue,
-            )
-            source = f"issue_comment:{comment['id']}"
-        elif event == "pull_request_review_comment":
-            comment = payload["comment"]
-            place = GitHubThread(
-                repo=payload["repository"]["full_name"],
-                number=int(payload["pull_request"]["number"]),
-                is_pull_request=True,
-            )
-            source = f"review_comment:{comment['id']}"
-        else:
-            return None
-        user = comment["user"]
-        return ForgeComment(
-            message_id=f"github:{source}",
-            source_id=source,
-            author=Person("github", str(user["login"])),
-            author_is_bot=user.get("type") == "Bot",
-            body=str(comment.get("body") or ""),
-            newly_created=payload.get("action") == "created",
-            place=place,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedPayload(f"{event} payload lacks {exc}") from exc
+    if isinstance(event, IssueCommentEvent):
+        place = GitHubThread(event.repository.full_name, event.issue.number, is_pull_request(event.issue))
+        source = f"issue_comment:{event.comment.id}"
+    else:
+        place = GitHubThread(event.repository.full_name, event.pull_request.number, True)
+        source = f"review_comment:{event.comment.id}"
+    user = event.comment.user
+    return ForgeComment(
+        message_id=f"github:{source}",
+        source_id=source,
+        author=Person("github", user.login),
+        author_is_bot=user.type == BOT_USER_TYPE,
+        body=event.comment.body or "",
+        newly_created=event.action == "created",
+        place=place,
+    )
 
 
-def deployment_status_job(payload: dict[str, Any]) -> Job | Ignored:
+def deployment_status_job(event: DeploymentStatusEvent) -> Job | Ignored:
     """A status of a deployment opsbot created (its payload says so); others are ignored."""
+    deployment, status = event.deployment, event.deployment_status
+    if not isinstance(deployment.payload, dict) or "opsbot" not in deployment.payload:
+        return Ignored("deployment not created by opsbot")
+    key = f"github:{event.repository.full_name}:{deployment.id}"
+    url = status.log_url or status.target_url or status.environment_url
+    return Job(DEPLOY_STATUS, {"key": key, "status": status.state, "url": url})
+
+
+def when(stamp: str | None, name: str) -> float:
     try:
-        deployment, status = payload["deployment"], payload["deployment_status"]
-        if not isinstance(deployment.get("payload"), dict) or "opsbot" not in deployment["payload"]:
-            return Ignored("deployment not created by opsbot")
-        key = f"github:{payload['repository']['full_name']}:{deployment['id']}"
-        url = status.get("log_url") or status.get("target_url") or status.get("environment_url")
-        return Job(DEPLOY_STATUS, {"key": key, "status": str(status["state"]), "url": url})
-    except (KeyError, TypeError) as exc:
-        raise MalformedPayload(f"deployment_status payload lacks {exc}") from exc
+        return event_time(required(stamp, name))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise MalformedPayload(f"{name} is not a timestamp") from exc
 
 
-def todo_change_job(event: str, payload: dict[str, Any], bot_name: str) -> Job | None:
-    """A person ticking a box in opsbot's tracking comment, or closing/reopening a todo's issue."""
-    action = payload.get("action")
-    if (event, action) not in (("issue_comment", "edited"), ("issues", "closed"), ("issues", "reopened")):
+def checklist_change_job(event: IssueCommentEvent, bot_name: str) -> Job | None:
+    """A person ticking a box in opsbot's tracking comment."""
+    if event.action != "edited":
         return None
-    try:
-        sender = payload["sender"]
-        person = Person("github", str(sender["login"]))
-        by_bot = sender.get("type") == "Bot"
-        repo = str(payload["repository"]["full_name"])
-        issue = payload["issue"]
-        if event == "issue_comment":
-            comment = payload["comment"]
-            body = str(comment.get("body") or "")
-            previous = ((payload.get("changes") or {}).get("body") or {}).get("from")
-            author = comment["user"]
-            written_by_bot = author.get("type") == "Bot" or is_bot_name(str(author["login"]), bot_name)
-            if not checklist_edit(body, previous, person, by_bot, bot_name, written_by_bot):
-                return None
-            place = GitHubThread(repo=repo, number=int(issue["number"]), is_pull_request="pull_request" in issue)
-            previous = previous if isinstance(previous, str) else None
-            return checklist_job(place, body, previous, person, event_time(comment["updated_at"]))
-        description = str(issue.get("body") or "")
-        if not todo_issue_change(description, person, by_bot, bot_name):
-            return None
-        closed, at = action == "closed", event_time(issue["updated_at"])
-        return todo_issue_job("github", repo, int(issue["number"]), description, closed, person, at)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedPayload(f"{event} payload lacks {exc}") from exc
+    if event.sender is None:
+        raise MalformedPayload("sender is missing")
+    person = Person("github", event.sender.login)
+    by_bot = event.sender.type == BOT_USER_TYPE
+    comment = event.comment
+    body = comment.body or ""
+    previous = event.changes.body.previous if event.changes and event.changes.body else None
+    written_by_bot = comment.user.type == BOT_USER_TYPE or is_bot_name(comment.user.login, bot_name)
+    if not checklist_edit(body, previous, person, by_bot, bot_name, written_by_bot):
+        return None
+    place = GitHubThread(event.repository.full_name, event.issue.number, is_pull_request(event.issue))
+    return checklist_job(place, body, previous, person, when(comment.updated_at, "comment.updated_at"))
+
+
+def todo_issue_event_job(event: IssuesEvent, bot_name: str) -> Job | Ignored:
+    """A todo's issue closed or reopened (parse_event only returns those actions)."""
+    person = Person("github", event.sender.login)
+    description = event.issue.body or ""
+    if not todo_issue_change(description, person, event.sender.type == BOT_USER_TYPE, bot_name):
+        return Ignored("issues is not handled")
+    at = when(event.issue.updated_at, "issue.updated_at")
+    closed = event.action == "closed"
+    return todo_issue_job("github", event.repository.full_name, event.issue.number, description, closed, person, at)
 
 
 class GitHubWebhook:
@@ -139,22 +138,20 @@ class GitHubWebhook:
             request,
             None
             if secret is None
-            else lambda raw: signature_matches(secret, raw, request.headers.get("x-hub-signature-256")),
+            else lambda raw: signature_matches(secret, raw, single_header(request, SIGNATURE_HEADER)),
         )
         if isinstance(body, Response):
             return body
-        event = request.headers.get("x-github-event")
-        delivery = request.headers.get("x-github-delivery")
+        event = single_header(request, EVENT_HEADER)
+        delivery = single_header(request, DELIVERY_HEADER)
         if not event or not delivery:
-            return self._door.reject(400, "malformed", "X-GitHub-Event and X-GitHub-Delivery are required")
+            return self._door.reject(400, "malformed", "one X-GitHub-Event and one X-GitHub-Delivery are required")
         try:
-            payload = orjson.loads(body)
-            if not isinstance(payload, dict):
-                raise MalformedPayload("the body is not a JSON object")
-            if event == "ping":
-                return answer(200, "pong", zen=payload.get("zen"))
-            job = self._job(event, payload)
-        except (orjson.JSONDecodeError, MalformedPayload) as exc:
+            parsed = parse_event(event, body)
+            if isinstance(parsed, PingEvent):
+                return answer(200, "pong", zen=parsed.zen)
+            job = self._job(event, parsed)
+        except MalformedPayload as exc:
             return self._door.reject(400, "malformed", f"malformed {event} payload: {exc}")
         self._door.received()
         if isinstance(job, Ignored):
@@ -162,13 +159,14 @@ class GitHubWebhook:
         job.trace.update(delivery=delivery, event=event)
         return await self._door.admit_webhook(f"github:{delivery}", job)
 
-    def _job(self, event: str, payload: dict[str, Any]) -> Job | Ignored:
-        if event == "deployment_status":
-            return deployment_status_job(payload)
-        if event in ("issue_comment", "issues") and (change := todo_change_job(event, payload, self._bot_name)):
+    def _job(self, event: str, parsed: GitHubEvent | None) -> Job | Ignored:
+        if isinstance(parsed, DeploymentStatusEvent):
+            return deployment_status_job(parsed)
+        if isinstance(parsed, IssuesEvent):
+            return todo_issue_event_job(parsed, self._bot_name)
+        if isinstance(parsed, IssueCommentEvent) and (change := checklist_change_job(parsed, self._bot_name)):
             return change
-        comment = comment_from(event, payload)
-        if comment is None:
+        if not isinstance(parsed, (IssueCommentEvent, ReviewCommentEvent)):
             return Ignored(f"{event} is not handled")
-        decision = addressed_to_bot(comment, self._bot_name)
+        decision = addressed_to_bot(comment_from(parsed), self._bot_name)
         return decision if isinstance(decision, Ignored) else Job(CHAT_MESSAGE, decision.to_json())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Callable
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from bot.errors import StoreUnavailable
@@ -18,23 +19,65 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # 1 MiB; GitHub caps payloads at 25 MB, we need far less
 
 
+CONTENT_LENGTH = "content-length"
+# More digits than this (leading zeros aside) is over MAX_BODY whatever they say;
+# int() of thousands of digits would itself raise.
+LENGTH_DIGITS = len(str(MAX_BODY))
+
+
 class BodyTooLarge(Exception):
     pass
 
 
+class BodyIncomplete(Exception):
+    """The client went away before sending the whole body."""
+
+
+def declared_length(request: Request) -> int | None:
+    """The one Content-Length the client sent, if it is one plain number; anything
+    else (several, negative, not digits) says nothing the framing didn't already decide."""
+    values = request.headers.getlist(CONTENT_LENGTH)
+    if len(values) != 1:
+        return None
+    raw = values[0].strip()
+    if not raw.isascii() or not raw.isdigit():
+        return None
+    digits = raw.lstrip("0")
+    return MAX_BODY + 1 if len(digits) > LENGTH_DIGITS else int(digits or "0")
+
+
 async def read_body(request: Request) -> bytes:
-    """The body, refusing to buffer more than MAX_BODY bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+    """The body, refusing to buffer more than MAX_BODY bytes, whatever Content-Length claims."""
+    declared = declared_length(request)
+    if declared is not None and declared > MAX_BODY:
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise BodyTooLarge
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise BodyTooLarge
+            chunks.append(chunk)
+    except ClientDisconnect as exc:
+        raise BodyIncomplete from exc
     return b"".join(chunks)
+
+
+def single_header(request: Request, name: str) -> str | None:
+    """The header's value when it was sent exactly once: a repeated signature,
+    token or event name is ambiguous, so it counts as missing."""
+    values = request.headers.getlist(name)
+    return values[0] if len(values) == 1 else None
+
+
+def same_secret(expected: bytes, given: str | None) -> bool:
+    """Constant-time comparison of a secret with a header value. Starlette decodes
+    headers as latin-1, so encoding back gives the bytes sent (compare_digest
+    refuses str with non-ASCII characters)."""
+    if given is None:
+        return False
+    return hmac.compare_digest(expected, given.encode("latin-1", "replace"))
 
 
 def answer(status: int, message: str, **extra: object) -> JSONResponse:
@@ -45,6 +88,7 @@ NOT_CONFIGURED = "this integration is not configured"
 TOO_LARGE = "the body is larger than 1 MiB"
 BAD_SIGNATURE = "the signature is missing or does not match"
 STORE_DOWN = "opsbot's store is unavailable; please redeliver later"
+INCOMPLETE = "the client disconnected before the body was complete"
 
 
 class Door:
@@ -71,7 +115,16 @@ class Door:
             body = await read_body(request)
         except BodyTooLarge:
             return self.reject(413, "too_large", TOO_LARGE)
-        if not verify(body):
+        except BodyIncomplete:
+            # Nobody is left to answer; one line, no traceback, and nothing queued.
+            log.info("client disconnected mid-body", extra={"source": self.source})
+            return self.reject(400, "incomplete", INCOMPLETE)
+        try:
+            verified = verify(body)
+        except (TypeError, ValueError, UnicodeError):
+            # A signature or timestamp the verifier can't even read has not been verified.
+            verified = False
+        if not verified:
             return self.reject(401, "signature", BAD_SIGNATURE)
         return body
 
