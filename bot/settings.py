@@ -76,6 +76,16 @@ class AgentLimits:
 
 
 @dataclass(frozen=True)
+class HttpLimits:
+    """How long one HTTP client may take and how many may be connected to one
+    `opsbot serve` process; a proxy in front adds its own limits."""
+
+    header_timeout: float = 10.0  # seconds from connecting (or a request's first byte) to its complete head
+    body_timeout: float = 30.0  # seconds from the head to the complete body (1 MiB at most)
+    max_connections: int = 500  # open at once; more are answered 503 and closed
+
+
+@dataclass(frozen=True)
 class Settings:
     redis_url: str | None
     config_path: Path | None
@@ -98,6 +108,7 @@ class Settings:
     agent: AgentLimits = AgentLimits()
     github_write_interval: float | None = 1.0
     log_level: str = "INFO"
+    http: HttpLimits = HttpLimits()
 
     @property
     def slack_enabled(self) -> bool:
@@ -196,6 +207,12 @@ class Settings:
             retry_max_delay=_number(env, "OPSBOT_AGENT_RETRY_MAX_DELAY", 30.0, problems),
         )
 
+        http = HttpLimits(
+            header_timeout=_number(env, "OPSBOT_HTTP_HEADER_TIMEOUT", 10.0, problems),
+            body_timeout=_number(env, "OPSBOT_HTTP_BODY_TIMEOUT", 30.0, problems),
+            max_connections=int(_number(env, "OPSBOT_HTTP_MAX_CONNECTIONS", 500, problems)),
+        )
+
         # GitHub asks integrations to leave about a second between writes;
         # 0 switches the spacing off (tests, GitHub Enterprise without limits).
         write_interval: float | None = 1.0
@@ -233,4 +250,5 @@ class Settings:
             agent=agent,
             github_write_interval=write_interval,
             log_level=log_level,
+            http=http,
         )

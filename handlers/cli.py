@@ -39,6 +39,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from handlers.app import build_runtime, build_web_app, settle_heap
+    from handlers.http_slow_clients import guarded_protocol
 
     settings = _settings_or_exit()
     configure_logging(settings.secrets(), level=settings.log_level)
@@ -58,7 +59,9 @@ def serve(args: argparse.Namespace) -> int:
         proxy_headers=False,
         server_header=False,
         loop="uvloop" if sys.platform != "win32" else "asyncio",
-        http="httptools",
+        # httptools with deadlines on the request head and body and a cap on
+        # open connections, which uvicorn doesn't have (see http_slow_clients).
+        http=guarded_protocol(settings.http),
     )
     return 0
 

@@ -117,7 +117,7 @@ class Door:
             return self.reject(413, "too_large", TOO_LARGE)
         except BodyIncomplete:
             # Nobody is left to answer; one line, no traceback, and nothing queued.
-            log.info("client disconnected mid-body", extra={"source": self.source})
+            log.info("request body incomplete: the client disconnected or was too slow", extra={"source": self.source})
             return self.reject(400, "incomplete", INCOMPLETE)
         try:
             verified = verify(body)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from handlers.github import signature_matches
 from tests import fixtures
+from tests.handlers import hostile
 from tests.harness import BotUnderTest, Emulators, bot_env, github_headers
 
 MENTION = fixtures.load("github/issue_comment.created.on_issue.json")
@@ -86,3 +91,92 @@ async def test_ping_is_answered(bot: BotUnderTest) -> None:
     response = await bot.github("ping", fixtures.raw("github/ping.json"))
     assert response.status_code == 200
     assert response.json()["message"] == "pong"
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+HANDLED = ["issue_comment", "pull_request_review_comment", "issues", "deployment_status", "ping"]
+UNSIGNED_HEADERS = ["x-hub-signature-256", "x-github-event", "x-github-delivery", "content-type", "content-encoding"]
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@PROPERTY
+@given(body=hostile.BODIES, headers=hostile.header_lists(UNSIGNED_HEADERS))
+async def test_any_unsigned_bytes_and_headers_are_401(
+    bot: BotUnderTest, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    response = await bot.http.post("/github/webhook", content=body, headers=headers)
+    assert response.status_code == 401, response.text
+
+
+@PROPERTY
+@given(event=st.sampled_from([*HANDLED, "push"]), document=hostile.JSON)
+async def test_any_signed_json_shape_is_2xx_or_400(bot: BotUnderTest, event: str, document: object) -> None:
+    response = await bot.github(event, json.dumps(document).encode())
+    assert response.status_code in (200, 202, 400), response.text
+
+
+@st.composite
+def mutated_fixture(draw: st.DrawFn) -> tuple[str, bytes]:
+    fixture = draw(st.sampled_from(fixtures.github_payloads()))
+    return fixtures.github_event_of(fixture), draw(hostile.mutated(json.loads(fixture.read_text())))
+
+
+@PROPERTY
+@given(case=mutated_fixture())
+async def test_a_real_payload_with_any_field_changed_is_2xx_or_400(bot: BotUnderTest, case: tuple[str, bytes]) -> None:
+    event, body = case
+    response = await bot.github(event, body)
+    assert response.status_code in (200, 202, 400), response.text
+
+
+def with_(document: dict[str, Any], path: str, value: object) -> bytes:
+    changed = copy.deepcopy(document)
+    *parents, last = path.split(".")
+    target = changed
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return json.dumps(changed).encode()
+
+
+EDITED = fixtures.load("github/issue_comment.created.on_issue.json") | {"action": "edited"}
+DEPLOYMENT = fixtures.load("github/deployment_status.created.json")
+CLOSED = fixtures.load("github/issues.opened.json") | {"action": "closed"}
+
+
+@pytest.mark.parametrize(
+    ("event", "body", "reason"),
+    [
+        ("issue_comment", with_(MENTION, "comment.body", {"text": "@opsbot help"}), "$.comment.body"),
+        ("issue_comment", with_(MENTION, "issue", [1, 2]), "$.issue"),
+        ("issue_comment", with_(MENTION, "comment.id", 2**64), "$.comment.id"),
+        ("issue_comment", with_(MENTION, "issue.number", -1), "$.issue.number"),
+        ("issue_comment", with_(MENTION, "comment.user", None), "$.comment.user"),
+        ("issue_comment", with_(EDITED, "changes", "body"), "$.changes"),
+        ("issue_comment", with_(EDITED, "changes", {"body": {"from": ["x"]}}), "$.changes.body.from"),
+        ("issues", with_(CLOSED, "sender", "octocat"), "$.sender"),
+        ("pull_request_review_comment", b'{"comment": {"id": 1}}', "user"),
+        ("deployment_status", with_(DEPLOYMENT, "deployment_status.state", 3), "$.deployment_status.state"),
+        ("issues", with_(CLOSED, "issue.updated_at", {}), "$.issue.updated_at"),
+        ("issue_comment", hostile.nested(100_000), "nested too deeply"),
+        ("ping", hostile.nested(100_000), "nested too deeply"),
+        ("issue_comment", b'{"comment": "\xff"}', "malformed"),
+    ],
+)
+async def test_a_signed_payload_of_the_wrong_shape_is_400_with_one_line(
+    bot: BotUnderTest, event: str, body: bytes, reason: str
+) -> None:
+    response = await bot.github(event, body)
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert reason in message
+    assert "\n" not in message
+    assert len(message) < 300
+
+
+async def test_events_not_handled_are_not_checked(bot: BotUnderTest) -> None:
+    response = await bot.github("push", b'{"ref": {"unexpected": ["shape"]}}')
+    assert (response.status_code, response.json()["message"]) == (202, "ignored: push is not handled")
+    opened = await bot.github("issues", with_(fixtures.load("github/issues.opened.json"), "issue", "not an object"))
+    assert opened.status_code == 202

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import fixtures
+from tests.handlers import hostile
 from tests.harness import BotUnderTest, Emulators, bot_env
 
 EVENT_HEADER = {
@@ -85,3 +89,97 @@ async def test_a_malformed_body_is_400(bot: BotUnderTest) -> None:
 async def test_the_endpoint_is_404_without_a_secret(redis_url: str, emulators: Emulators) -> None:
     async with BotUnderTest(bot_env(redis_url, emulators, GITLAB_WEBHOOK_SECRET="")) as unconfigured:
         assert (await unconfigured.gitlab("Note Hook", mention_note())).status_code == 404
+
+
+# --- hostile input ---------------------------------------------------------------------------
+
+UNSIGNED_HEADERS = ["x-gitlab-token", "x-gitlab-event", "idempotency-key", "content-type", "content-encoding"]
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+JSON_FIXTURES = [f for f in GITLAB_FIXTURES if f.suffix == ".json"]
+
+
+@PROPERTY
+@given(body=hostile.BODIES, headers=hostile.header_lists(UNSIGNED_HEADERS))
+async def test_any_bytes_and_headers_without_the_token_are_401(
+    bot: BotUnderTest, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    response = await bot.http.post("/gitlab/webhook", content=body, headers=headers)
+    assert response.status_code == 401, response.text
+
+
+@PROPERTY
+@given(kind=st.sampled_from(["note", "issue", "pipeline", "deployment", "push", None]), fields=hostile.JSON)
+async def test_any_json_shape_with_the_token_is_2xx_or_400(bot: BotUnderTest, kind: str | None, fields: Any) -> None:
+    document = {"object_kind": kind, **fields} if isinstance(fields, dict) else fields
+    response = await bot.gitlab("Note Hook", json.dumps(document).encode())
+    assert response.status_code in (200, 202, 400), response.text
+
+
+@st.composite
+def mutated_fixture(draw: st.DrawFn) -> tuple[str, bytes]:
+    fixture = draw(st.sampled_from(JSON_FIXTURES))
+    return header_for(fixture), draw(hostile.mutated(json.loads(fixture.read_text())))
+
+
+@PROPERTY
+@given(case=mutated_fixture())
+async def test_a_real_payload_with_any_field_changed_is_2xx_or_400(bot: BotUnderTest, case: tuple[str, bytes]) -> None:
+    event, body = case
+    response = await bot.gitlab(event, body)
+    assert response.status_code in (200, 202, 400), response.text
+
+
+def with_(document: dict[str, Any], path: str, value: object) -> bytes:
+    changed = copy.deepcopy(document)
+    *parents, last = path.split(".")
+    target = changed
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return json.dumps(changed).encode()
+
+
+NOTE = mention_note()
+EDITED_NOTE = mention_note()
+EDITED_NOTE["object_attributes"]["action"] = "update"
+CLOSED_ISSUE = fixtures.load("gitlab/docs/issue_hook.json")
+CLOSED_ISSUE["object_attributes"]["action"] = "close"
+PIPELINE = fixtures.load("gitlab/docs/pipeline_hook.json")
+DEPLOYMENT = fixtures.load("gitlab/docs/deployment_hook.json")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (with_(NOTE, "object_attributes", "a note"), "$.object_attributes"),
+        (with_(NOTE, "object_attributes", [NOTE["object_attributes"]]), "$.object_attributes"),
+        (with_(NOTE, "object_attributes.note", {"text": "@opsbot help"}), "$.object_attributes.note"),
+        (with_(NOTE, "object_attributes.id", 2**64), "$.object_attributes.id"),
+        (with_(NOTE, "merge_request.iid", "1"), "$.merge_request.iid"),
+        (with_(NOTE, "user", ["root"]), "$.user"),
+        (with_(NOTE, "object_kind", {"kind": "note"}), "$.object_kind"),
+        (with_(EDITED_NOTE, "object_attributes.updated_at", 17), "$.object_attributes.updated_at"),
+        (with_(CLOSED_ISSUE, "object_attributes.iid", 1.5), "$.object_attributes.iid"),
+        (with_(CLOSED_ISSUE, "object_attributes", None), "$.object_attributes"),
+        (with_(PIPELINE, "object_attributes.variables", {"key": "OPSBOT_SERVICE"}), "variables"),
+        (with_(DEPLOYMENT, "deployment_id", 2**70), "$.deployment_id"),
+        (with_(DEPLOYMENT, "project", "acme/api"), "$.project"),
+        (hostile.nested(100_000), "nested too deeply"),
+        (b'{"object_kind": "note", "object_attributes": ' + hostile.nested(100_000) + b"}", "nested too deeply"),
+    ],
+)
+async def test_a_payload_of_the_wrong_shape_is_400_with_one_line(bot: BotUnderTest, body: bytes, reason: str) -> None:
+    response = await bot.gitlab("Note Hook", body)
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert reason in message
+    assert "\n" not in message
+    assert len(message) < 300
+
+
+async def test_events_not_handled_are_not_checked(bot: BotUnderTest) -> None:
+    push = await bot.gitlab("Push Hook", b'{"object_kind": "push", "commits": {"odd": "shape"}}')
+    assert push.status_code == 202
+    opened = fixtures.load("gitlab/docs/issue_hook.json")
+    opened["object_attributes"]["action"] = "open"
+    assert (await bot.gitlab("Issue Hook", with_(opened, "user", "not an object"))).status_code == 202
