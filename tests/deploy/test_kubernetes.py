@@ -20,9 +20,10 @@ import yaml
 
 from bot.config import OpsConfig
 from bot.ports import QueueDepth
-from bot.settings import WorkerTuning
+from bot.settings import HttpLimits, WorkerTuning
 from bot.telemetry.metrics import Metrics
 from handlers.cli import HTTP_DRAIN_SECONDS
+from handlers.web import MAX_BODY
 from tests.deploy.common import DEPLOY, ROOT, cli_args, environment_names, yaml_documents
 from tests.redis_server import free_port
 
@@ -422,3 +423,15 @@ def test_the_kustomize_build_is_valid_and_wires_the_generated_config() -> None:
                 config_map["metadata"]["name"]
             }
             assert {c["image"] for c in pod["containers"]} == {f"{entry['newName']}:{entry['newTag']}"}
+
+
+def test_the_ingress_limits_slow_and_greedy_clients_in_line_with_the_server() -> None:
+    (ingress,) = of_kind("Ingress")
+    annotations = ingress["metadata"]["annotations"]
+    nginx = {k.removeprefix("nginx.ingress.kubernetes.io/"): v for k, v in annotations.items()}
+    assert all(isinstance(v, str) for v in nginx.values()), "annotation values are strings"
+    assert nginx["proxy-body-size"] == f"{MAX_BODY // (1024 * 1024)}m"
+    assert nginx["proxy-request-buffering"] == "on", "a trickling body stays at the proxy"
+    assert 0 < int(nginx["limit-connections"]) <= HttpLimits().max_connections
+    for timeout in ("proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout"):
+        assert 0 < int(nginx[timeout]) <= HttpLimits().body_timeout
