@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from types import ModuleType
 from typing import Any
 
+import msgspec
 from hypothesis import strategies as st
+
+from handlers.http_payloads import Shape
 
 # Header values as bytes: Starlette decodes them latin-1, so anything but CR/LF can arrive.
 HEADER_VALUES = st.one_of(
@@ -49,11 +53,19 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+def fields_read(module: ModuleType) -> frozenset[str]:
+    """The JSON names of every field the payload types in ``module`` declare."""
+    shapes = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Shape) and v is not Shape]
+    return frozenset(f.encode_name for shape in shapes for f in msgspec.structs.fields(shape))
+
+
 @st.composite
-def mutated(draw: st.DrawFn, document: Any) -> bytes:
-    """``document`` with one field replaced by another JSON value (often of another type) or removed."""
+def mutated(draw: st.DrawFn, document: Any, focus: frozenset[str] = frozenset()) -> bytes:
+    """``document`` with one field replaced by another JSON value (often of another type) or
+    removed; half the time one reached through fields named in ``focus`` only (those a handler reads)."""
     places = paths(document)
-    place = draw(st.sampled_from(places))
+    focused = [p for p in places if all(isinstance(k, int) or k in focus for k in p)]
+    place = draw(st.sampled_from(focused if focused and draw(st.booleans()) else places))
     changed = copy.deepcopy(document)
     parent = changed
     for key in place[:-1]:

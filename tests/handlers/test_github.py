@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handlers import github_events
 from handlers.github import signature_matches
 from tests import fixtures
 from tests.handlers import hostile
@@ -116,10 +117,23 @@ async def test_any_signed_json_shape_is_2xx_or_400(bot: BotUnderTest, event: str
     assert response.status_code in (200, 202, 400), response.text
 
 
+READ = hostile.fields_read(github_events)
+EDITED = fixtures.load("github/issue_comment.created.on_issue.json") | {
+    "action": "edited",
+    "changes": {"body": {"from": "an earlier text"}},
+}
+DEPLOYMENT = fixtures.load("github/deployment_status.created.json")
+CLOSED = fixtures.load("github/issues.opened.json") | {"action": "closed"}
+
+
 @st.composite
 def mutated_fixture(draw: st.DrawFn) -> tuple[str, bytes]:
-    fixture = draw(st.sampled_from(fixtures.github_payloads()))
-    return fixtures.github_event_of(fixture), draw(hostile.mutated(json.loads(fixture.read_text())))
+    # The real payloads of handled events, and actions of them that read more fields (an edit, a close).
+    documents = [(fixtures.github_event_of(f), json.loads(f.read_text())) for f in fixtures.github_payloads()]
+    documents = [(e, d) for e, d in documents if e in HANDLED and e != "issues"]
+    documents += [("issue_comment", EDITED), ("issues", CLOSED)]
+    event, document = draw(st.sampled_from(documents))
+    return event, draw(hostile.mutated(document, READ))
 
 
 @PROPERTY
@@ -138,11 +152,6 @@ def with_(document: dict[str, Any], path: str, value: object) -> bytes:
         target = target[key]
     target[last] = value
     return json.dumps(changed).encode()
-
-
-EDITED = fixtures.load("github/issue_comment.created.on_issue.json") | {"action": "edited"}
-DEPLOYMENT = fixtures.load("github/deployment_status.created.json")
-CLOSED = fixtures.load("github/issues.opened.json") | {"action": "closed"}
 
 
 @pytest.mark.parametrize(
