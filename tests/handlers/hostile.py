@@ -65,7 +65,8 @@ def mutated(draw: st.DrawFn, document: Any, focus: frozenset[str] = frozenset())
     removed; half the time one reached through fields named in ``focus`` only (those a handler reads)."""
     places = paths(document)
     focused = [p for p in places if all(isinstance(k, int) or k in focus for k in p)]
-    place = draw(st.sampled_from(focused if focused and draw(st.booleans()) else places))
+    aim = bool(focused) and draw(st.booleans())
+    place = draw(st.sampled_from(focused if aim else places))
     changed = copy.deepcopy(document)
     parent = changed
     for key in place[:-1]:
