@@ -115,6 +115,10 @@ _SHAPES: dict[str, type[GitHubEvent]] = {
 }
 
 
+# Every event name parse_event reads; the GitHub App manifest subscribes to these.
+HANDLED_EVENTS = frozenset({*_SHAPES, ISSUES})
+
+
 def parse_event(event: str, body: bytes) -> GitHubEvent | None:
     """The typed event, None for an event (or an `issues` action) opsbot doesn't handle;
     :class:`MalformedPayload` when a handled one isn't the shape GitHub documents."""

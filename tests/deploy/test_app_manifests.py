@@ -46,6 +46,8 @@ from typing import Any
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from handlers import github_events
+from handlers.http_payloads import MalformedPayload
 from handlers.slack import SLASH_COMMAND
 from tests.deploy.common import DEPLOY, ROOT, yaml_documents
 from tests.emulators import ApiRequest, GitHubEmulator, SlackEmulator
@@ -296,36 +298,6 @@ def routes_matching(endpoint: Endpoint) -> list[str]:
     ]
 
 
-def strings_compared(node: ast.expr, *, first_of_tuples: bool) -> Iterator[str]:
-    items = node.elts if isinstance(node, ast.Tuple | ast.List | ast.Set) else [node]
-    for item in items:
-        if first_of_tuples and isinstance(item, ast.Tuple) and item.elts:
-            item = item.elts[0]
-        if isinstance(item, ast.Constant) and isinstance(item.value, str):
-            yield item.value
-
-
-def events_the_github_handler_tests() -> set[str]:
-    """Every event name ``handlers/github.py`` compares ``event`` with (alone or first in a tuple)."""
-    tree = ast.parse((ROOT / "handlers" / "github.py").read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Compare):
-            continue
-        left = node.left
-        if isinstance(left, ast.Name) and left.id == "event":
-            first_of_tuples = False
-        elif isinstance(left, ast.Tuple) and left.elts and isinstance(left.elts[0], ast.Name):
-            if left.elts[0].id != "event":
-                continue
-            first_of_tuples = True
-        else:
-            continue
-        for comparator in node.comparators:
-            names.update(strings_compared(comparator, first_of_tuples=first_of_tuples))
-    return names
-
-
 def merged(grants: Iterator[tuple[str, str]]) -> dict[str, str]:
     """The highest level asked for each permission."""
     needed: dict[str, str] = {}
@@ -447,11 +419,13 @@ def test_github_delivers_to_the_webhook_route() -> None:
 
 
 def test_github_events_are_those_the_webhook_handler_acts_on() -> None:
-    # handlers/github.py routes with plain comparisons, not a table it exports; read those.
-    tested = events_the_github_handler_tests()
-    assert tested - ALWAYS_SENT == HANDLED_EVENTS, f"the handler compares event with {sorted(tested)}"
-    source = (ROOT / "handlers" / "github.py").read_text(encoding="utf-8")
-    assert all(f'"{event}"' in source for event in HANDLED_EVENTS)
+    # handlers/github_events.py parses exactly the events it names.
+    parsed = github_events.HANDLED_EVENTS
+    assert parsed - ALWAYS_SENT == HANDLED_EVENTS, f"the handler parses {sorted(parsed)}"
+    for event in parsed:  # each one really is read: a body of the wrong shape is refused
+        with pytest.raises(MalformedPayload):
+            github_events.parse_event(event, b"[]")
+    assert github_events.parse_event("push", b"[]") is None
     events = github_manifest()["default_events"]
     assert len(events) == len(set(events))
     assert set(events) == HANDLED_EVENTS
