@@ -6,6 +6,7 @@ import asyncio
 import copy
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
@@ -333,3 +334,26 @@ async def test_a_permission_check_that_fails_denies(bot: BotUnderTest, emulators
     assert emulators.github.deployments(API) == []
     [answer] = [c["body"] for c in emulators.github.comments(API, 4) if c["user"] == "opsbot"]
     assert "couldn't confirm your access to `acme/api`, so I won't deploy" in answer
+
+
+def slash_with_reply_address(text: str, user: str, response_url: str) -> bytes:
+    """A slash command carrying its own one-time response_url, as each real one does."""
+    fields = dict(parse_qsl(slash_command_body(text, user=user).decode()))
+    return urlencode({**fields, "response_url": response_url}).encode()
+
+
+async def test_approve_without_an_id_finds_the_approval_asked_in_the_same_channel(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    setup_forges(emulators)
+    asked_with, approved_with = emulators.slack.response_url("trig-ask"), emulators.slack.response_url("trig-ok")
+    await bot.slack(slash_with_reply_address("deploy api to production", "U_ALICE", asked_with))
+    await bot.run_jobs()
+    assert emulators.github.deployments(API) == []
+    await bot.slack(slash_with_reply_address("approve", "U_CAROL", approved_with))
+    await bot.run_jobs()
+    [deployment] = emulators.github.deployments(API)
+    assert deployment["production_environment"] is True
+    assert "Approved by <@U_CAROL>" in slack_answers(emulators)[-1]["text"]
+    names = [k.decode() async for k in bot.runtime.redis.scan_iter("*")]
+    assert not [n for n in names if "/commands/" in n or "hooksecret" in n or "trig-" in n]
