@@ -354,13 +354,15 @@ class Deploys:
                 ref=ref, sha=sha, requester=person, origin=plan.origin, status_key=plan.status_key, url=url,
                 created_at=self._clock(), rollback_of=plan.rollback_of,
             )  # fmt: skip
+            # The claim names the deployment before the record is saved: a status can only be
+            # matched to a saved record, so the one that ends it always finds the claim to free.
+            flight = self._flight(plan, token, self._clock() + IN_FLIGHT_TIMEOUT, deployment=deployment.key, url=url)
+            if await self._store.claim(flight, self._clock()) is not None:
+                log.warning("a deploy's claim lapsed while it was created", extra={"deployment": deployment.key})
             await self._store.save(deployment)
         except BaseException:
             await self.release(plan, token)
             raise
-        until = self._clock() + IN_FLIGHT_TIMEOUT
-        if await self._store.claim(self._flight(plan, token, until, deployment=deployment.key, url=url), self._clock()):
-            log.warning("a deploy's claim lapsed while it was created", extra={"deployment": deployment.key})
         await self._record("deploy.created", person, target, f"{ref} ({sha[:7]}), {target.forge} #{forge_id}")
         return deployment
 
