@@ -3,13 +3,21 @@
 The order of checks is the safety story: the service and environment must
 exist; the person must be allowed (ops.yaml's deployers, then write access
 on the forge; a check that fails or crashes denies); nobody else may hold a
-lock; only one deploy of a service to an environment is created at a time.
+lock; only one deploy of a service to an environment is in flight at a time.
 Protected environments wait for an approval by someone else (bot.approvals).
+
+In flight means: from the moment a request passes its checks until the forge
+reports a final status, or until :data:`IN_FLIGHT_TIMEOUT` passes without any
+status. A protected deploy waiting for its approval is in flight too (until
+the approval expires), so a second request points at the waiting one instead
+of opening a rival approval. The claim is one atomic compare-and-set in the
+store, held under a token, so it doesn't depend on two requests' timing.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
@@ -19,13 +27,14 @@ from bot.config import Environment, OpsConfig, Service
 from bot.conversations import Check
 from bot.errors import CommandError, UpstreamRejected
 from bot.locks import Locking
-from bot.model import GitHubThread, GitLabThread, Person, Place
+from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread
 
 log = logging.getLogger(__name__)
 
 ForgeName = Literal["github", "gitlab"]
 TERMINAL = {"success", "failure", "error", "inactive", "cancelled"}
-CREATION_WINDOW = 60.0  # seconds the creation mutex lives if a worker dies holding it
+CREATION_WINDOW = 60.0  # seconds a claim lives while the forge is asked, in case the worker dies
+IN_FLIGHT_TIMEOUT = 60 * 60.0  # seconds a created deploy stays in flight without hearing a status
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,27 @@ class Deployment:
     @property
     def key(self) -> str:
         return f"{self.forge}:{self.repo}:{self.forge_id}"
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """The one deploy of a service to an environment that is under way, or waiting for approval."""
+
+    token: str  # who holds the claim: an approval id, or a random one for a direct deploy
+    service: str
+    environment: str
+    ref: str
+    sha: str
+    requester: Person
+    origin: Place  # where it was asked, without a slash command's response_url
+    until: float  # the claim lapses at this time (epoch seconds)
+    approval: str | None = None  # the pending approval's id while it waits for one
+    deployment: str | None = None  # Deployment.key once the forge has it
+    url: str | None = None  # the forge's page for it
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_hex(8)
 
 
 @dataclass(frozen=True)
@@ -130,9 +160,17 @@ class DeploymentStore(Protocol):
     async def history(self, service: str, environment: str, limit: int) -> list[Deployment]:
         """Newest first."""
 
-    async def claim_creation(self, service: str, environment: str, ttl: float) -> bool: ...
+    async def claim(self, flight: InFlight, now: float) -> InFlight | None:
+        """Hold the service and environment for ``flight``, atomically: None when it is now held
+        under ``flight.token`` (newly, or renewed), else the other deploy that holds it. A claim
+        whose ``until`` has passed is free."""
 
-    async def release_creation(self, service: str, environment: str) -> None: ...
+    async def release(
+        self, service: str, environment: str, *, token: str | None = None, deployment: str | None = None
+    ) -> None:
+        """Free the claim if it is still held under ``token`` (or for ``deployment``)."""
+
+    async def in_flight(self, service: str, environment: str) -> InFlight | None: ...
 
 
 class Deploys:
@@ -277,17 +315,34 @@ class Deploys:
         return sorted(found, key=lambda d: -d.created_at)[:limit]
 
     # -- creating ----------------------------------------------------------------------
-    async def create(self, plan: Plan) -> Deployment:
-        """Create the deployment, one at a time per service and environment."""
+    def _flight(self, plan: Plan, token: str, until: float, **found: str | None) -> InFlight:
+        origin = replace(plan.origin, response_url=None) if isinstance(plan.origin, SlackThread) else plan.origin
+        return InFlight(
+            token, plan.target.service.name, plan.target.environment.name, plan.ref, plan.sha, plan.requester,
+            origin, until, **found,
+        )  # fmt: skip
+
+    async def claim(self, plan: Plan, token: str, until: float, approval: str | None = None) -> None:
+        """Hold ``plan``'s service and environment under ``token``, or refuse with the deploy in flight."""
+        holder = await self._store.claim(self._flight(plan, token, until, approval=approval), self._clock())
+        if holder is not None:
+            await self._refuse(plan.requester, plan.target, f"{holder.ref} ({holder.sha[:7]}) is in flight")
+            raise CommandError(in_flight_text(holder, plan.sha))
+
+    async def release(self, plan: Plan, token: str) -> None:
+        await self._store.release(plan.target.service.name, plan.target.environment.name, token=token)
+
+    async def create(self, plan: Plan, token: str | None = None) -> Deployment:
+        """Create the deployment, if no other deploy of the service to the environment is in flight.
+
+        ``token`` is the claim already held for it (an approval's id); a direct deploy claims anew.
+        """
         person, target, ref, sha = plan.requester, plan.target, plan.ref, plan.sha
         service, environment = target.service.name, target.environment.name
-        if not await self._store.claim_creation(service, environment, CREATION_WINDOW):
-            await self._refuse(person, target, "another deploy was being created")
-            raise CommandError(
-                f"Another deploy of `{service}` to `{environment}` is being created right now; try again in a moment."
-            )
+        token = token or InFlight.new_token()
+        await self.claim(plan, token, self._clock() + CREATION_WINDOW)
         try:
-            # Checked again under the mutex: a lock may have been taken meanwhile.
+            # Checked again under the claim: a lock may have been taken meanwhile.
             await self.check_lock(person, target)
             forge_id, url = await self.forge(target).create(
                 NewDeployment(
@@ -299,9 +354,15 @@ class Deploys:
                 ref=ref, sha=sha, requester=person, origin=plan.origin, status_key=plan.status_key, url=url,
                 created_at=self._clock(), rollback_of=plan.rollback_of,
             )  # fmt: skip
+            # The claim names the deployment before the record is saved: a status can only be
+            # matched to a saved record, so the one that ends it always finds the claim to free.
+            flight = self._flight(plan, token, self._clock() + IN_FLIGHT_TIMEOUT, deployment=deployment.key, url=url)
+            if await self._store.claim(flight, self._clock()) is not None:
+                log.warning("a deploy's claim lapsed while it was created", extra={"deployment": deployment.key})
             await self._store.save(deployment)
-        finally:
-            await self._store.release_creation(service, environment)
+        except BaseException:
+            await self.release(plan, token)
+            raise
         await self._record("deploy.created", person, target, f"{ref} ({sha[:7]}), {target.forge} #{forge_id}")
         return deployment
 
@@ -352,4 +413,42 @@ class Deploys:
             return None
         after = replace(before, status=status, url=url or before.url)
         await self._store.save(after)
+        await self._still_in_flight(after)
         return before, after
+
+    async def _still_in_flight(self, deployment: Deployment) -> None:
+        """A final status frees the service and environment; any other status re-arms the timeout."""
+        if deployment.status in TERMINAL:
+            await self._store.release(deployment.service, deployment.environment, deployment=deployment.key)
+            return
+        holder = await self._store.in_flight(deployment.service, deployment.environment)
+        if holder is not None and holder.deployment == deployment.key:
+            renewed = replace(holder, until=self._clock() + IN_FLIGHT_TIMEOUT, url=deployment.url or holder.url)
+            await self._store.claim(renewed, self._clock())  # a no-op if another took it meanwhile
+
+
+def in_flight_text(holder: InFlight, sha: str) -> str:
+    """The answer to a deploy asked while ``holder`` is in flight: who asked, which commit, where its status is."""
+    what = f"`{holder.service}` `{holder.ref}` (`{holder.sha[:7]}`) to `{holder.environment}`"
+    if holder.approval is not None:
+        where = f"it is waiting for approval `{holder.approval}` (`approve {holder.approval}`)"
+    else:
+        where = f"its status is in {where_asked(holder.origin)}" + (
+            f" · [details]({holder.url})" if holder.url and holder.url.startswith("https://") else ""
+        )
+    if holder.sha == sha:
+        return f"{what} is already deploying, asked by {holder.requester.ref}; {where}. Nothing new was created."
+    return (
+        f"Another deploy is in flight: {what}, asked by {holder.requester.ref}; {where}. "
+        "Nothing was deployed; ask again once it has finished."
+    )
+
+
+def where_asked(place: Place) -> str:
+    if isinstance(place, SlackThread):
+        return f"<#{place.channel}>" + (" (in a thread)" if place.thread_ts else "")
+    if isinstance(place, GitHubThread):
+        return f"{place.repo}#{place.number}"
+    if isinstance(place, GitLabThread):
+        return f"{place.project}{'!' if place.kind == 'merge_request' else '#'}{place.iid}"
+    return f"the console ({place.channel})"

@@ -6,10 +6,12 @@ import asyncio
 import copy
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
 from bot.stores.audit import RedisAuditLog
+from handlers.app import build_worker
 from tests import fixtures
 from tests.harness import BotUnderTest, Emulators, slash_command_body
 
@@ -222,15 +224,81 @@ async def test_two_simultaneous_requests_create_exactly_one_deployment(bot: BotU
     setup_forges(emulators)
     held = emulators.github.hold("POST", r"/repos/acme/api/deployments$")
     for n in range(2):
-        await bot.slack(slash_command_body("deploy api to staging", user=("U_ALICE", "U_BOB")[n]))
+        await bot.slack(slash_command_body("deploy api@v2 to staging", user=("U_ALICE", "U_BOB")[n]))
     running = asyncio.create_task(bot.run_jobs())
     assert await held.reached(10.0)
-    await asyncio.sleep(0.5)  # the second job meets the creation mutex meanwhile
+    await asyncio.sleep(0.5)  # the second job meets the claim meanwhile
     held.release()
     await running
     assert len(emulators.github.deployments(API)) == 1
     texts = [m["text"] for m in slack_answers(emulators)]
-    assert sum("is being created right now" in t for t in texts) == 1
+    assert sum("is already deploying" in t for t in texts) == 1
+
+
+async def test_many_concurrent_requests_from_anyone_create_one_deployment(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    setup_forges(emulators)
+    people = ("U_ALICE", "U_BOB") * 4
+    refs = ("main", "v2") * 4
+    bodies = [
+        slash_command_body(f"deploy api@{ref} to staging", user=who) for who, ref in zip(people, refs, strict=True)
+    ]
+    answers = await asyncio.gather(*(bot.slack(body) for body in bodies))
+    assert {a.status_code for a in answers} == {200}
+    stop = asyncio.Event()
+    workers = [asyncio.create_task(build_worker(bot.runtime).run(stop)) for _ in range(3)]
+    try:
+        await bot.queue_drained()
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
+    [deployment] = emulators.github.deployments(API)
+    texts = [m["text"] for m in slack_answers(emulators)]
+    assert len(texts) == len(bodies)
+    refused = [t for t in texts if "Nothing new was created" in t or "Another deploy is in flight" in t]
+    assert len(refused) == len(bodies) - 1
+    # Each refusal names the one in flight: its commit and who asked.
+    sha7 = deployment["ref"][:7]
+    assert all(f"(`{sha7}`)" in t and ("<@U_ALICE>" in t or "<@U_BOB>" in t) for t in refused)
+
+
+async def test_a_deploy_in_flight_is_named_until_the_forge_reports_a_final_status(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    setup_forges(emulators)
+    await slack(bot, "deploy api to staging", user="U_ALICE")
+    [first] = emulators.github.deployments(API)
+    await slack(bot, "deploy api to staging", user="U_BOB")  # the same commit
+    assert slack_answers(emulators)[-1]["text"].startswith(
+        "`api` `main` (`aaaaaaa`) to `staging` is already deploying, asked by <@U_ALICE>; its status is in <#C_OPS>"
+    )
+    await bot.github("deployment_status", deployment_status(first, "in_progress"))
+    await bot.run_jobs()
+    await slack(bot, "deploy api@v2 to staging", user="U_BOB")  # another commit
+    refusal = slack_answers(emulators)[-1]["text"]
+    assert refusal.startswith("Another deploy is in flight: `api` `main` (`aaaaaaa`)")
+    assert "asked by <@U_ALICE>" in refusal
+    assert len(emulators.github.deployments(API)) == 1
+    await bot.github("deployment_status", deployment_status(first, "failure"))
+    await bot.run_jobs()
+    await slack(bot, "deploy api@v2 to staging", user="U_BOB")
+    assert [d["ref"] for d in emulators.github.deployments(API)] == [MAIN_SHA, "b" * 40]
+
+
+async def test_a_deploy_waiting_for_approval_is_in_flight(bot: BotUnderTest, emulators: Emulators) -> None:
+    setup_forges(emulators)
+    await slack(bot, "deploy api to production", user="U_ALICE")
+    approval = re.search(r"approve ([0-9a-f]{6})", slack_answers(emulators)[-1]["text"])
+    assert approval is not None
+    await slack(bot, "deploy api@v2 to production", user="U_BOB")
+    refusal = slack_answers(emulators)[-1]["text"]
+    assert f"waiting for approval `{approval.group(1)}`" in refusal
+    assert "approve" not in refusal.split("waiting for approval")[0]  # no second approval was opened
+    assert not re.search(r"Approve with", refusal)
+    await slack(bot, f"approve {approval.group(1)}", user="U_CAROL")
+    [deployment] = emulators.github.deployments(API)
+    assert deployment["ref"] == MAIN_SHA
 
 
 async def test_the_approve_button_in_slack_approves_as_the_person_who_clicked(
@@ -333,3 +401,26 @@ async def test_a_permission_check_that_fails_denies(bot: BotUnderTest, emulators
     assert emulators.github.deployments(API) == []
     [answer] = [c["body"] for c in emulators.github.comments(API, 4) if c["user"] == "opsbot"]
     assert "couldn't confirm your access to `acme/api`, so I won't deploy" in answer
+
+
+def slash_with_reply_address(text: str, user: str, response_url: str) -> bytes:
+    """A slash command carrying its own one-time response_url, as each real one does."""
+    fields = dict(parse_qsl(slash_command_body(text, user=user).decode()))
+    return urlencode({**fields, "response_url": response_url}).encode()
+
+
+async def test_approve_without_an_id_finds_the_approval_asked_in_the_same_channel(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    setup_forges(emulators)
+    asked_with, approved_with = emulators.slack.response_url("trig-ask"), emulators.slack.response_url("trig-ok")
+    await bot.slack(slash_with_reply_address("deploy api to production", "U_ALICE", asked_with))
+    await bot.run_jobs()
+    assert emulators.github.deployments(API) == []
+    await bot.slack(slash_with_reply_address("approve", "U_CAROL", approved_with))
+    await bot.run_jobs()
+    [deployment] = emulators.github.deployments(API)
+    assert deployment["production_environment"] is True
+    assert "Approved by <@U_CAROL>" in slack_answers(emulators)[-1]["text"]
+    names = [k.decode() async for k in bot.runtime.redis.scan_iter("*")]
+    assert not [n for n in names if "/commands/" in n or "hooksecret" in n or "trig-" in n]

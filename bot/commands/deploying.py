@@ -122,7 +122,13 @@ class DeployCommands:
             ref=plan.ref, sha=plan.sha, requester=plan.requester, origin=plan.origin, status_key=plan.status_key,
             expires_at=self._clock() + APPROVAL_WINDOW, rollback_of=plan.rollback_of,
         )  # fmt: skip
-        await self._approvals.open(approval)
+        # A deploy waiting for approval is in flight: a second request points at this one.
+        await self._deploys.claim(plan, approval.id, approval.expires_at, approval=approval.id)
+        try:
+            await self._approvals.open(approval)
+        except BaseException:
+            await self._deploys.release(plan, approval.id)
+            raise
         await self._audit_request(plan.requester, plan.target, f"approval {approval.id} requested for {plan.sha[:7]}")
         who = ", ".join(_ref(a) for a in approvers)
         minutes = int(APPROVAL_WINDOW // 60)
@@ -156,7 +162,10 @@ class DeployCommands:
         detail = f"approved {closed.id} for {closed.requester.handle} ({closed.sha[:7]})"
         await self._deploys.record("approval", approver, detail, closed.environment, closed.service)
         deployment = await self._deploys.create(
-            Plan(closed.requester, target, closed.ref, closed.sha, closed.origin, closed.status_key, closed.rollback_of)
+            Plan(
+                closed.requester, target, closed.ref, closed.sha, closed.origin, closed.status_key, closed.rollback_of
+            ),
+            token=closed.id,  # the claim the approval has held while it waited
         )
         await self._reporter.update(closed.origin, closed.status_key, status_text(deployment))
         await self._tell(f"{deployment.key}:created", status_text(deployment))

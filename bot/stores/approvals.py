@@ -7,14 +7,16 @@ import time
 import redis.asyncio as redis
 
 from bot.approvals import PendingApproval
-from bot.model import Place
+from bot.model import Place, thread_key
 from bot.stores import keys
 from bot.stores.records import dumps, loads
 from bot.stores.redis import translating
 
 
 def _place_key(place: Place) -> str:
-    return keys.APPROVALS_AT + ":".join(str(v) for v in vars(place).values() if v is not None)
+    # thread_key leaves out a slash command's response_url: it differs for every command (so an
+    # approval asked with one could never be found with the next) and must not name a key.
+    return keys.APPROVALS_AT + thread_key(place)
 
 
 def _decode(raw: bytes | str) -> PendingApproval:

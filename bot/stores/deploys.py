@@ -6,22 +6,55 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from bot.deploys import Deployment
+from bot.deploys import Deployment, InFlight
 from bot.stores import keys
 from bot.stores.records import dumps, loads
 from bot.stores.redis import translating
 
 KEEP = 90 * 24 * 3600  # seconds a deployment record is kept
 HISTORY = 200  # deployments kept per service and environment
+LINGER = 60  # seconds Redis keeps a lapsed claim past its ``until`` (the clock decides, Redis tidies)
+
+# Take the claim unless another token holds it and its time hasn't run out; renew it if ours.
+# One script, so two workers can't both see it free.
+CLAIM = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local holder = cjson.decode(current)
+  if holder['token'] ~= ARGV[1] and tonumber(holder['until']) > tonumber(ARGV[2]) then
+    return current
+  end
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
+return false
+"""
+# Delete the claim only if it is still the one named (by token or by deployment key).
+RELEASE = """
+local current = redis.call('GET', KEYS[1])
+if current and cjson.decode(current)[ARGV[1]] == ARGV[2] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
 def decode(raw: bytes | str) -> Deployment:
     return loads(Deployment, raw, people=("requester",), places=("origin",))
 
 
+def _flight_key(service: str, environment: str) -> str:
+    return f"{keys.DEPLOYING}{service}:{environment}"
+
+
+def _decode_flight(raw: bytes | str) -> InFlight:
+    return loads(InFlight, raw, people=("requester",), places=("origin",))
+
+
 class RedisDeploymentStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
+        self._claim = client.register_script(CLAIM)
+        self._release = client.register_script(RELEASE)
 
     @translating
     async def save(self, deployment: Deployment) -> None:
@@ -46,11 +79,21 @@ class RedisDeploymentStore:
         return [decode(raw) for raw in raws if raw is not None]
 
     @translating
-    async def claim_creation(self, service: str, environment: str, ttl: float) -> bool:
-        return bool(
-            await self._redis.set(f"{keys.DEPLOYING}{service}:{environment}", b"1", nx=True, px=int(ttl * 1000))
-        )
+    async def claim(self, flight: InFlight, now: float) -> InFlight | None:
+        ttl_ms = int((max(flight.until - now, 0.0) + LINGER) * 1000)
+        key = _flight_key(flight.service, flight.environment)
+        holder = await self._claim(keys=[key], args=[flight.token, repr(now), dumps(flight), ttl_ms])
+        return _decode_flight(holder) if holder else None
 
     @translating
-    async def release_creation(self, service: str, environment: str) -> None:
-        await self._redis.delete(f"{keys.DEPLOYING}{service}:{environment}")
+    async def release(
+        self, service: str, environment: str, *, token: str | None = None, deployment: str | None = None
+    ) -> None:
+        field, value = ("token", token) if token is not None else ("deployment", deployment)
+        if value is not None:
+            await self._release(keys=[_flight_key(service, environment)], args=[field, value])
+
+    @translating
+    async def in_flight(self, service: str, environment: str) -> InFlight | None:
+        raw = await self._redis.get(_flight_key(service, environment))
+        return _decode_flight(raw) if raw is not None else None

@@ -8,8 +8,8 @@ import redis.asyncio as redis
 from bot.commands.deploying import DeployCommands
 from bot.commands.types import Approve, Deploy
 from bot.config import OpsConfig
-from bot.deploys import Deploys
-from bot.errors import CommandError, StoreUnavailable
+from bot.deploys import IN_FLIGHT_TIMEOUT, Deploys
+from bot.errors import CommandError, StoreUnavailable, UpstreamRejected
 from bot.locks import Locking
 from bot.model import Answer, ChatMessage, Person, SlackThread
 from bot.replies import Replies
@@ -75,3 +75,36 @@ async def test_with_redis_unreachable_nothing_is_deployed(redis_url: str, emulat
         await deploying.deploy(Deploy("api", None, "staging"), said("U_ALICE", "deploy"))
     assert emulators.github.deployments(API) == []
     await unreachable.aclose()
+
+
+async def test_a_deploy_without_any_status_stops_being_in_flight_after_the_timeout(
+    redis_url: str, redis_client: redis.Redis, emulators: Emulators
+) -> None:
+    emulators.github.add_repo(API)
+    clock = Clock()
+    deploying = commands(redis_client, emulators, clock, redis_url)
+    await deploying.deploy(Deploy("api", None, "staging"), said("U_ALICE", "deploy"))
+    clock.now += IN_FLIGHT_TIMEOUT - 60
+    with pytest.raises(CommandError, match="already deploying"):
+        await deploying.deploy(Deploy("api", None, "staging"), said("U_BOB", "deploy"))
+    [first] = emulators.github.deployments(API)
+    # A status that isn't final re-arms the timeout from the moment it arrives.
+    await deploying.status_changed(f"github:{API}:{first['id']}", "in_progress", None)
+    clock.now += IN_FLIGHT_TIMEOUT - 60
+    with pytest.raises(CommandError, match="already deploying"):
+        await deploying.deploy(Deploy("api", None, "staging"), said("U_BOB", "deploy"))
+    clock.now += 120
+    await deploying.deploy(Deploy("api", None, "staging"), said("U_BOB", "deploy"))
+    assert len(emulators.github.deployments(API)) == 2
+
+
+async def test_a_deploy_the_forge_refused_is_not_left_in_flight(
+    redis_url: str, redis_client: redis.Redis, emulators: Emulators
+) -> None:
+    emulators.github.add_repo(API)
+    deploying = commands(redis_client, emulators, Clock(), redis_url)
+    emulators.github.fail_next("POST", r"/repos/acme/api/deployments$", 422)
+    with pytest.raises(UpstreamRejected):
+        await deploying.deploy(Deploy("api", None, "staging"), said("U_ALICE", "deploy"))
+    await deploying.deploy(Deploy("api", None, "staging"), said("U_ALICE", "deploy again"))
+    assert len(emulators.github.deployments(API)) == 1
