@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.clients.slack import SECTION_LIMIT, blocks
+from bot.clients.slack_markup import SECTION_LIMIT, blocks
 from bot.model import Button
 
 
