@@ -89,7 +89,7 @@ def channel(channel_id: str) -> str:
 
 def link(url: str, label: str) -> str:
     """A link showing ``label``; a URL that isn't plain http(s) is shown as text, not linked."""
-    url = strip_tokens(url)
+    url, label = strip_tokens(url), strip_tokens(label)
     if not SAFE_URL.match(url):
         return f"{label} ({url})" if url else label
     return _token("link", url, label)

@@ -32,6 +32,7 @@ URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"  # kept as they are; spaces, parentheses and 
 GITHUB = {"title": 256, "body": 65_536}
 GITLAB = {"title": 255, "note": 1_000_000, "description_bytes": 1_048_576}
 
+_SLACK_ID = re.compile(r"^[A-Z0-9_]+$")
 _MENTION_AT = re.compile(r"(?<![A-Za-z0-9_])@")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?[^)\n]*\)")
 _REFERENCE_DEFINITION = re.compile(r"^( {0,3})\[([^\]\n]+)\]:", re.MULTILINE)
@@ -132,7 +133,9 @@ def to_markdown(text: str) -> str:
         if isinstance(segment, str):
             out.append(_prose(segment))
         elif isinstance(segment, Mention):
-            out.append(_inert(segment.handle))
+            # A Slack user id means nothing to the forge: shown as an id, in code.
+            slack_id = segment.platform == "slack" and _SLACK_ID.match(segment.id)
+            out.append(f"`{segment.id}`" if slack_id else _inert(segment.handle))
         elif isinstance(segment, ChannelRef):
             out.append(_inert(f"#{segment.id}"))
         elif isinstance(segment, Link):
