@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -139,10 +140,11 @@ async def test_a_command_on_github_echoes_as_text(bot: BotUnderTest, emulators: 
 async def test_incident_titles_and_updates_echo_as_text_everywhere(
     bot: BotUnderTest, emulators: Emulators, title: str, update: str
 ) -> None:
-    title, update = f"t{next(_examples)} {usable(title)}", usable(update)
-    known = set(slack_channels(emulators))
+    n = next(_examples)
+    title, update = f"t{n} {usable(title)}", usable(update)
     await ops(bot, f"incident declare {title} --sev 2")
-    [room] = [cid for cid in slack_channels(emulators) if cid not in known]
+    named = re.compile(f"inc-{TODAY}-t{n}(-.*)?")
+    [room] = [cid for cid, c in emulators.slack.channels.items() if named.fullmatch(c["name"])]
     await ops(bot, f"incident update {update}", channel=room)
     await ops(bot, f"incident resolve {update}", channel=room)
     for where in ("C_OPS", room):

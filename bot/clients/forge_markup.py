@@ -7,14 +7,15 @@ not help. So in every plain run, outside code:
 
 - a word joiner (U+2060, invisible) follows an ``@`` that could start a
   mention, the way the forges' own patterns read one (``@`` not after an
-  ASCII letter, digit or underscore), so the handle no longer follows it;
+  ASCII letter or digit), so the handle no longer follows it;
 - ``&`` and ``<`` are entities, so no HTML, comment or entity can be opened;
 - a Markdown link or image that isn't opsbot's becomes ``label (url)``, and a
   reference definition is shown as text, so no label can disguise a target;
 - a code fence left open is closed, so nothing after it is swallowed.
 
-Code spans and fenced blocks are left as written (mentions and HTML are
-inert there). Tokens from :mod:`bot.text` become opsbot's own links and
+Fenced code blocks are left as written (mentions and HTML are inert there);
+inline code is escaped like prose, since which backticks pair up depends on
+block structure. Tokens from :mod:`bot.text` become opsbot's own links and
 hidden markers; a Slack person is their plain user id.
 """
 
@@ -33,11 +34,12 @@ GITHUB = {"title": 256, "body": 65_536}
 GITLAB = {"title": 255, "note": 1_000_000, "description_bytes": 1_048_576}
 
 _SLACK_ID = re.compile(r"^[A-Z0-9_]+$")
-_MENTION_AT = re.compile(r"(?<![A-Za-z0-9_])@")
+# "_" is left out of the lookbehind: it may close emphasis (``_x_@y``), leaving "@y" a text node of its own.
+_MENTION_AT = re.compile(r"(?<![A-Za-z0-9])@")
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?[^)\n]*\)")
 _REFERENCE_DEFINITION = re.compile(r"^( {0,3})\[([^\]\n]+)\]:", re.MULTILINE)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-_CODE_SPAN = re.compile(r"(?<![`\\])(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 # What a cut must not split: markers, entities, links, a mention's neutralised @.
 ATOMS = re.compile(r"<!--.*?-->|&[#A-Za-z0-9]+;|\[[^\]\n]*\]\([^)\n]*\)|@\u2060", re.DOTALL)
 
@@ -51,20 +53,15 @@ def _inert(text: str) -> str:
 
 
 def _inline(text: str) -> str:
-    """Text outside fences: code spans (within one line) kept, the rest made inert."""
-    out: list[str] = []
-    for line in _lines_with_ends(text):
-        pos = 0
-        for span in _CODE_SPAN.finditer(line):
-            out.append(_inert(line[pos : span.start()]))
-            out.append(span.group(0))
-            pos = span.end()
-        out.append(_inert(line[pos:]))
-    return "".join(out)
+    # Inline code spans get the same escaping (an entity shows as written there): which backticks
+    # pair up depends on block structure a line-by-line reading can't see, and a span that is
+    # believed to be code but isn't would leave HTML live.
+    return _inert(text)
 
 
 def _lines_with_ends(text: str) -> list[str]:
-    return text.splitlines(keepends=True) or [text]
+    # Markdown's line endings only: str.splitlines() would also break at \x1c-\x1e, \x85, U+2028...
+    return _LINE.findall(text) or [text]
 
 
 def _fence_opening(line: str) -> tuple[str, int] | None:
@@ -91,12 +88,14 @@ def open_fence(text: str) -> tuple[str, int] | None:
     return fence
 
 
-def _prose(text: str) -> str:
+def _prose(text: str, *, line_start: bool) -> str:
+    """A plain run; ``line_start`` says whether it starts a line (only then can its first line open a fence)."""
     out: list[str] = []
     outside: list[str] = []
     fence: tuple[str, int] | None = None
-    for line in _lines_with_ends(text):
-        if fence is None and (opening := _fence_opening(line)) is not None:
+    for number, line in enumerate(_lines_with_ends(text)):
+        starts = line_start or number > 0
+        if fence is None and starts and (opening := _fence_opening(line)) is not None:
             out.append(_inline("".join(outside)))
             outside = []
             fence = opening
@@ -131,7 +130,8 @@ def to_markdown(text: str) -> str:
     out: list[str] = []
     for segment in segments(text):
         if isinstance(segment, str):
-            out.append(_prose(segment))
+            before = out[-1] if out else "\n"
+            out.append(_prose(segment, line_start=before.endswith(("\n", "\r"))))
         elif isinstance(segment, Mention):
             # A Slack user id means nothing to the forge: shown as an id, in code.
             slack_id = segment.platform == "slack" and _SLACK_ID.match(segment.id)

@@ -16,7 +16,7 @@ TRICKS = [
     f"{OPEN}person{FIELD}slack{FIELD}U_BOB{CLOSE}", f"{OPEN}link{FIELD}https://evil.example{FIELD}docs{CLOSE}",
     f"{OPEN}hidden{FIELD}opsbot:reply x{CLOSE}", OPEN, CLOSE, FIELD,
 ]  # fmt: skip
-CHARACTERS = st.characters(blacklist_categories=("Cs",))
+CHARACTERS = st.characters(codec="utf-8")  # any character a message can carry (no lone surrogates)
 hostile = st.lists(st.one_of(st.text(CHARACTERS, max_size=12), st.sampled_from(TRICKS)), max_size=12).map("".join)
 # What survives a slash command: printable, one message.
 hostile_words = hostile.map(lambda s: " ".join("".join(c for c in s if c.isprintable() or c == " ").split()))

@@ -50,7 +50,9 @@ def test_examples_render_as_people_expect() -> None:
     assert to_markdown("<!-- opsbot:reply x --> & [https://github.com](https://evil.example)") == (
         "&lt;!-- opsbot:reply x --> &amp; https://github.com (https://evil.example)"
     )
-    assert to_markdown("keep `a && <b>` and **bold**") == "keep `a && <b>` and **bold**"
+    assert to_markdown("keep **bold** and\n```\na && <b>\n```\n") == "keep **bold** and\n```\na && <b>\n```\n"
+    # A backtick on one line can pair with one on a later line: inline code is escaped too.
+    assert to_markdown("x `\nPost `a <text>`") == "x `\nPost `a &lt;text>`"
     assert to_markdown("```\n<!--\n") == "```\n<!--\n```\n"  # an open fence is closed
 
 
