@@ -61,7 +61,12 @@ class Hidden:
     marker: str  # "opsbot:…": an HTML comment on the forges, nothing elsewhere
 
 
-Token = Mention | ChannelRef | Link | Hidden
+@dataclass(frozen=True)
+class Code:
+    text: str  # opsbot's own literal text (a command to type), shown verbatim as code
+
+
+Token = Mention | ChannelRef | Link | Hidden | Code
 Segment = str | Token
 
 
@@ -99,6 +104,11 @@ def hidden(marker: str) -> str:
     return _token("hidden", marker)
 
 
+def code(text: str) -> str:
+    """opsbot's own example of what to type, shown as code exactly as written (never outside text)."""
+    return _token("code", text)
+
+
 def _parse(body: str) -> Token | None:
     kind, *fields = body.split(FIELD)
     if kind == "person" and len(fields) == 2 and all(fields):
@@ -109,6 +119,8 @@ def _parse(body: str) -> Token | None:
         return Link(fields[0], fields[1] or fields[0])
     if kind == "hidden" and len(fields) == 1 and fields[0]:
         return Hidden(fields[0])
+    if kind == "code" and len(fields) == 1 and fields[0]:
+        return Code(fields[0])
     return None
 
 
@@ -140,4 +152,6 @@ def plain(text: str) -> str:
             out.append(f"#{segment.id}")
         elif isinstance(segment, Link):
             out.append(segment.label if segment.label == segment.url else f"{segment.label} ({segment.url})")
+        elif isinstance(segment, Code):
+            out.append(segment.text)
     return "".join(out)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from bot.clients.limits import TRUNCATED, cut, utf8_bytes
-from bot.text import ChannelRef, Hidden, Link, Mention, segments
+from bot.text import ChannelRef, Code, Hidden, Link, Mention, segments
 
 WORD_JOINER = "\u2060"
 URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"  # kept as they are; spaces, parentheses and <> are encoded
@@ -125,13 +125,26 @@ def _marker(marker: str) -> str:
     return f"<!-- {safe} -->"
 
 
+def _code_span(text: str) -> str:
+    """``text`` verbatim as one code span: its fence is longer than any backtick run inside."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{' '.join(text.splitlines())}{pad}{fence}"
+
+
 def to_markdown(text: str) -> str:
-    """``text`` as forge Markdown: escaped prose, opsbot's links and hidden markers live."""
+    """``text`` as forge Markdown: escaped prose, opsbot's links, code and hidden markers live."""
     out: list[str] = []
-    for segment in segments(text):
+    parts = segments(text)
+    # Next to opsbot's own code spans, no backtick in prose may pair with theirs.
+    with_code = any(isinstance(segment, Code) for segment in parts)
+    for segment in parts:
         if isinstance(segment, str):
             before = out[-1] if out else "\n"
-            out.append(_prose(segment, line_start=before.endswith(("\n", "\r"))))
+            prose = segment.replace("\\", "\\\\").replace("`", "\\`") if with_code else segment
+            out.append(_prose(prose, line_start=before.endswith(("\n", "\r"))))
+        elif isinstance(segment, Code):
+            out.append(_code_span(segment.text))
         elif isinstance(segment, Mention):
             # A Slack user id means nothing to the forge: shown as an id, in code.
             slack_id = segment.platform == "slack" and _SLACK_ID.match(segment.id)
@@ -157,6 +170,8 @@ def to_title(text: str) -> str:
             out.append(f"#{segment.id}")
         elif isinstance(segment, Link):
             out.append(segment.label)
+        elif isinstance(segment, Code):
+            out.append(segment.text)
     return _MENTION_AT.sub("@" + WORD_JOINER, " ".join("".join(out).split()))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.clients.limits import TRUNCATED, cut, safe_end
 from bot.model import Button
-from bot.text import ChannelRef, Hidden, Link, Mention, segments
+from bot.text import ChannelRef, Code, Hidden, Link, Mention, segments
 
 TEXT_LIMIT = 40_000  # chat.postMessage `text`
 SECTION_LIMIT = 3_000  # one section block's text
@@ -61,6 +61,8 @@ def to_mrkdwn(text: str) -> str:
             out.append(f"<#{segment.id}>" if SLACK_CHANNEL.match(segment.id) else escape(f"#{segment.id}"))
         elif isinstance(segment, Link):
             out.append(f"<{_url(segment.url)}|{escape(segment.label)}>")
+        elif isinstance(segment, Code):
+            out.append(f"`{escape(segment.text)}`")
         elif isinstance(segment, Hidden):
             continue  # Slack carries opsbot's markers as message metadata
     return _BOLD.sub(r"*\1*", "".join(out))

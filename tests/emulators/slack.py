@@ -34,7 +34,7 @@ def blocks_problem(raw: object) -> str | None:
             block = Block.parse(item)
             if block is None:
                 return f"unknown block {item!r:.80}"
-            block.validate_json()
+            block.to_dict()  # validate_json() on every nested element too, which validate_json alone skips
         except (SlackObjectFormationError, KeyError, TypeError, ValueError) as exc:
             return str(exc)
     return None

@@ -18,7 +18,7 @@ from bot.clients.forge_markup import (
 )
 from bot.markers import has_reply_marker, with_reply_marker
 from bot.model import Person
-from bot.text import hidden, link, strip_tokens
+from bot.text import code, hidden, link, strip_tokens
 from tests.bot.clients.strategies import hostile
 from tests.rendered import NOTIFYING, forge_problems
 
@@ -35,12 +35,16 @@ def test_outside_text_can_not_notify_link_or_hide_anything(text: str) -> None:
 @given(hostile, hostile)
 def test_opsbot_markers_and_links_survive_around_outside_text(before: str, after: str) -> None:
     before, after = strip_tokens(before), strip_tokens(after)
-    composed = f"{hidden('opsbot:todos')}\n{before} {link(DETAILS, 'details')} {Person('slack', 'U_A').ref}\n{after}"
+    composed = (
+        f"{hidden('opsbot:todos')}\n{before} {link(DETAILS, 'details')} {Person('slack', 'U_A').ref}"
+        f" {code('@opsbot deploy <service>')}\n{after}"
+    )
     body = github_body(composed, suffix=with_reply_marker("", "k:1"))
     assert forge_problems(body, links=[DETAILS]) == []
     assert body.startswith("<!-- opsbot:todos -->\n")
     assert has_reply_marker(body, "k:1")
     assert f"[details]({DETAILS})" in body
+    assert "`@opsbot deploy <service>`" in body  # opsbot's own code is shown as written, ready to copy
 
 
 def test_examples_render_as_people_expect() -> None:
