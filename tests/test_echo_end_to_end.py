@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as redis
 from hypothesis import HealthCheck, Phase, assume, given, settings
 
+from bot.markers import ANY_MARKER
 from tests import fixtures
 from tests.bot.clients.strategies import hostile_words
 from tests.emulators import text
@@ -130,7 +131,8 @@ async def test_a_command_on_github_echoes_as_text(bot: BotUnderTest, emulators: 
         assert (await bot.github("issue_comment", comment)).status_code == 202
         await bot.run_jobs()
     new = issue_texts(emulators, REPO)[before:]
-    assert len(new) >= 4
+    # `locks` and `unlock` are always answered; a comment quoting opsbot's marker is taken for its own and ignored.
+    assert len(new) >= 2 + sum(ANY_MARKER not in f"{request}" for request in (words, words))
     for body in new:
         assert forge_problems(body) == [], body
 
