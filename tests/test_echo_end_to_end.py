@@ -29,7 +29,7 @@ PEOPLE = ("U_ALICE", "U_BOB")
 TODAY = time.strftime("%Y%m%d", time.gmtime())
 # Few examples over HTTP, and no shrinking: a failure prints its example, and shrinking one costs minutes.
 HTTP_EXAMPLES = settings(
-    max_examples=20,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -157,7 +157,7 @@ async def test_incident_titles_and_updates_echo_as_text_everywhere(
     assert all("\n" not in issue["title"] for issue in emulators.github.issues(OPS))
 
 
-@settings(HTTP_EXAMPLES, max_examples=15)
+@settings(HTTP_EXAMPLES, max_examples=6)
 @given(answer=hostile_words)
 async def test_the_agents_answer_is_escaped_like_any_outside_text(
     agent: BotUnderTest, emulators: Emulators, answer: str
@@ -195,8 +195,8 @@ async def test_a_resolved_incident_with_long_updates_posts_its_timeline(
 ) -> None:
     await ops(bot, "incident declare Long night --sev 3")
     [room] = [cid for cid, c in emulators.slack.channels.items() if c["name"] == f"inc-{TODAY}-long-night"]
-    for n in range(30):
-        await ops(bot, f"incident update step {n}: " + "<details> & more " * 150, channel=room)
+    for n in range(12):
+        await ops(bot, f"incident update step {n}: " + "<details> & more " * 300, channel=room)
     await ops(bot, "incident resolve done", channel=room)
     [issue] = [i for i in emulators.github.issues(OPS) if "incident" in i["labels"]]
     [timeline] = [c for c in issue_texts(emulators, OPS) if "Timeline:" in c]
