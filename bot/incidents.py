@@ -29,6 +29,7 @@ from bot.jobs import INCIDENT_REMINDER, Job
 from bot.model import ChatMessage, Person, Place, SlackThread, place_from_json, public_place
 from bot.ports import IssueTracker, JobQueue
 from bot.reporting import Reporter
+from bot.text import channel, hidden, mention, mention_handle
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +126,15 @@ def slug(title: str) -> str:
 
 
 def timeline_text(events: Sequence[Event]) -> str:
+    # One line per event, whatever its text holds: a line break in an update can't start a new item.
     return "\n".join(
-        f"- {time.strftime('%H:%M', time.gmtime(e.at))} UTC · {e.kind} · {_who(e.who)}: {e.text}" for e in events
+        f"- {time.strftime('%H:%M', time.gmtime(e.at))} UTC · {e.kind} · {_who(e.who)}: {' '.join(e.text.split())}"
+        for e in events
     )
 
 
 def _who(handle: str) -> str:
-    return f"<@{handle}>" if handle[:1] in ("U", "W") and ":" not in handle else handle
+    return mention_handle(handle)
 
 
 def summary_text(incident: Incident, issue_url: str | None = None) -> str:
@@ -143,7 +146,7 @@ def summary_text(incident: Incident, issue_url: str | None = None) -> str:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(incident.declared_at))}",
     ]
     if incident.channel:
-        lines.append(f"Channel: <#{incident.channel}>")
+        lines.append(f"Channel: {channel(incident.channel)}")
     if issue_url:
         lines.append(f"Tracking issue: {issue_url}")
     lines.append("Post updates with `/ops incident update <text>`; resolve with `/ops incident resolve [<summary>]`.")
@@ -211,18 +214,18 @@ class Incidents:
         await self._s.reporter.announce(
             place_from_json(incident.declared_in),
             f"incident:{incident.id}:declared",
-            f"🚨 Incident declared: **{incident.title}** (sev{incident.severity}) · <#{incident.channel}> · "
+            f"🚨 Incident declared: **{incident.title}** (sev{incident.severity}) · {channel(str(incident.channel))} · "
             f"commander {_who(incident.commander)}",
         )
-        return f"Declared `{incident.id}`: join <#{incident.channel}>."
+        return f"Declared `{incident.id}`: join {channel(str(incident.channel))}."
 
     async def set_commander(self, user: str, message: ChatMessage) -> str:
         incident = await self._current(message)
         await self._s.store.save(replace(incident, commander=user))
-        event = Event(message.id, self._s.clock(), message.author.handle, "commander", f"<@{user}>")
+        event = Event(message.id, self._s.clock(), message.author.handle, "commander", mention("slack", user))
         await self._record(incident, event)
         await self._refresh_summary(replace(incident, commander=user))
-        return f"<@{user}> is now the commander of `{incident.id}`."
+        return f"{mention('slack', user)} is now the commander of `{incident.id}`."
 
     async def update(self, text: str, message: ChatMessage) -> str:
         incident = await self._current(message)
@@ -230,7 +233,7 @@ class Incidents:
         event = Event(message.id, now, message.author.handle, "update", text)
         await self._s.store.save(replace(incident, last_update_at=max(now, incident.last_update_at)))
         await self._record(incident, event, post=f"📣 **Status update** from {message.author.ref}\n{text}")
-        return f"Update posted in <#{incident.channel}>."
+        return f"Update posted in {channel(str(incident.channel))}."
 
     async def snooze(self, minutes: int | None, message: ChatMessage) -> str:
         incident = await self._current(message)
@@ -267,7 +270,7 @@ class Incidents:
         await self._s.reporter.announce(
             place_from_json(incident.declared_in),
             f"incident:{incident.id}:resolved",
-            f"✅ Incident resolved: **{incident.title}** · <#{incident.channel}>",
+            f"✅ Incident resolved: **{incident.title}** · {channel(str(incident.channel))}",
         )
         return f"`{incident.id}` is resolved."
 
@@ -353,7 +356,7 @@ class Incidents:
             return incident
         forge, repo = home
         tracker = self._s.trackers[forge]
-        marker = f"<!-- opsbot:incident {incident.id} -->"
+        marker = hidden(f"opsbot:incident {incident.id}")
         found = await tracker.find(repo, INCIDENT_LABEL, marker)
         if found is None:
             body = f"{marker}\n{summary_text(incident)}\n\nTimeline, updates and the review follow as comments."

@@ -14,16 +14,9 @@ from collections.abc import Iterable
 REPLY_EVENT_TYPE = "opsbot_reply"  # Slack message metadata event_type
 _REPLY = re.compile(r"<!-- opsbot:reply (\S+) -->")
 ANY_MARKER = "<!-- opsbot:"
-TRACKING_MARKER = "<!-- opsbot:todos -->"  # a thread's tracking comment of [Ops] todos
+TRACKING = "opsbot:todos"  # a thread's tracking comment of [Ops] todos (see bot.text.hidden)
+TRACKING_MARKER = f"<!-- {TRACKING} -->"  # how it reads in a forge comment
 TODO_ISSUE_MARKER = "<!-- opsbot:todo "  # + conversation and todo id: an issue mirroring one todo
-
-
-_SLACK_USER = re.compile(r"<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>")
-
-
-def plain_people(text: str) -> str:
-    """Slack user references as plain text, for places that aren't Slack."""
-    return _SLACK_USER.sub(r"`\1`", text)
 
 
 def with_reply_marker(body: str, reply_key: str) -> str:

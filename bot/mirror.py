@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from bot.markers import TRACKING_MARKER
+from bot.markers import TRACKING
 from bot.model import Place, thread_key
 from bot.ports import Marks
 from bot.reporting import Reporter
+from bot.text import hidden
 from bot.todos import Todo
 
 BODY_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; room for the reply marker
@@ -31,8 +32,8 @@ def tracking_body(todos: Sequence[Todo], limit: int = BODY_LIMIT) -> str:
     dropped = 0
 
     def render() -> str:
-        hidden = f"\n\n_{dropped} more not shown (the list is longer than a comment can hold)_" if dropped else ""
-        return f"{TRACKING_MARKER}\n{summary}\n\n" + "\n".join(t.line() for t in shown) + hidden
+        more = f"\n\n_{dropped} more not shown (the list is longer than a comment can hold)_" if dropped else ""
+        return f"{hidden(TRACKING)}\n{summary}\n\n" + "\n".join(t.line() for t in shown) + more
 
     body = render()
     while len(body) > limit and shown:

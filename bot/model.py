@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.text import mention, strip_tokens
+
 Platform = Literal["slack", "github", "gitlab", "console"]
 Via = Literal["slash", "mention"]
 
@@ -23,9 +25,9 @@ class Person:
 
     @property
     def ref(self) -> str:
-        """How replies name this person: ``<@U…>`` for Slack (a mention there);
-        the forges' and the console's chats turn it into plain text."""
-        return f"<@{self.id}>" if self.platform == "slack" else self.handle
+        """How replies name this person: a :mod:`bot.text` token that Slack's renderer makes a
+        mention and the forges' and the console's make plain text."""
+        return mention(self.platform, self.id)
 
     @property
     def handle(self) -> str:
@@ -109,6 +111,10 @@ class ChatMessage:
     text: str
     via: Via
     source_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # What a person wrote is outside text: it must not carry opsbot's own formatting.
+        object.__setattr__(self, "text", strip_tokens(self.text))
 
     def platform_uses_slash(self) -> bool:
         """Slack and the console speak ``/ops …``; forges speak ``@opsbot …``."""

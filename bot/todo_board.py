@@ -30,6 +30,7 @@ from bot.mirror import TodoMirror, digest
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread, place_from_json, public_place, thread_key
 from bot.ports import IssueTracker, Marks, Mutexes
 from bot.reporting import Reporter
+from bot.text import channel, hidden
 from bot.todos import Todo, TodoStore, apply_ticks, merge_agent_list, ticks_in
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,11 @@ Outcome = Literal["changed", "unchanged", "refused", "stale", "unknown"]
 
 def todo_marker(origin: str, todo_id: str) -> str:
     """Hidden in a todo issue's description: which conversation's todo it mirrors."""
-    return f"<!-- opsbot:todo {_safe(origin)} {todo_id} -->"
+    return hidden(f"opsbot:todo {_safe(origin)} {todo_id}")
 
 
 def thread_marker(origin: str) -> str:
-    return f"<!-- opsbot:todo-thread {_safe(origin)} -->"
+    return hidden(f"opsbot:todo-thread {_safe(origin)}")
 
 
 def _safe(key: str) -> str:
@@ -70,7 +71,7 @@ def where_from(origin: Place) -> str:
     if isinstance(origin, GitLabThread):
         return f"{origin.project}{'!' if origin.kind == 'merge_request' else '#'}{origin.iid}"
     if isinstance(origin, SlackThread):
-        return f"the Slack thread {origin.thread_ts or ''} in <#{origin.channel}>".replace("  ", " ")
+        return f"the Slack thread {origin.thread_ts or ''} in {channel(origin.channel)}".replace("  ", " ")
     return "the console"
 
 

@@ -8,6 +8,7 @@ lines the way people see it (and the mirror writes it).
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -22,13 +23,16 @@ STATUSES: tuple[Status, ...] = ("pending", "in_progress", "completed", "blocked"
 PREFIX = "[Ops] "
 MAX_TODOS = 50
 MAX_TEXT = 300
+WORD_JOINER = "\u2060"
 MARKS = {"pending": "⬜", "in_progress": "🔄", "completed": "✅", "blocked": "⛔"}
 
 
 def todo_id(content: str) -> str:
     """Stable across updates and renders: the agent resends whole lists, and a person's
     tick in a checklist names a todo only by its text."""
-    normal = " ".join(content.removeprefix(PREFIX).lower().split())
+    # A forge shows the text escaped (entities, a word joiner after "@"): read back, it is the same todo.
+    shown = html.unescape(content).replace(WORD_JOINER, "")
+    normal = " ".join(shown.removeprefix(PREFIX).lower().split())
     return hashlib.sha256(normal.encode()).hexdigest()[:10]
 
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from bot.chatops import ChatOps
-from bot.markers import plain_people
 from bot.model import Button, ChatMessage, ConsoleThread, Person, Place
+from bot.text import plain
 
 SLASH = "/ops"
 
@@ -30,7 +30,7 @@ class ConsoleChat:
         return None
 
     async def post(self, place: Place, text: str, *, reply_key: str, buttons: Sequence[Button] = ()) -> str:
-        self._out.write(plain_people(text).rstrip("\n") + "\n")
+        self._out.write(plain(text).rstrip("\n") + "\n")
         self._out.flush()
         return reply_key
 

@@ -15,6 +15,7 @@ from anthropic.types import Message
 
 from bot.agent.language import Block, Prefix, Reply, Text, ToolCall, Turn, Usage
 from bot.errors import UpstreamRejected, UpstreamUnavailable
+from bot.text import strip_tokens
 
 SERVICE = "Claude"
 CACHED = {"type": "ephemeral"}
@@ -65,9 +66,9 @@ def _reply(message: Message) -> Reply:
     blocks: list[Text | ToolCall] = []
     for block in message.content:
         if block.type == "text":
-            blocks.append(Text(block.text))
+            blocks.append(Text(strip_tokens(block.text)))  # a prompt can steer the answer: it is outside text
         elif block.type == "tool_use":
-            blocks.append(ToolCall(block.id, block.name, dict(block.input)))
+            blocks.append(ToolCall(block.id, block.name, _stripped(dict(block.input))))
         # Other block types (thinking, server tools) are not requested by opsbot.
     usage = message.usage
     return Reply(
@@ -112,3 +113,14 @@ class ClaudeModel:
 
     async def close(self) -> None:
         await self._client.close()
+
+
+def _stripped(value: Any) -> Any:
+    """A tool's input with opsbot's token characters removed from every string in it."""
+    if isinstance(value, str):
+        return strip_tokens(value)
+    if isinstance(value, list):
+        return [_stripped(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _stripped(item) for key, item in value.items()}
+    return value

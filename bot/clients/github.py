@@ -21,11 +21,13 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from bot.clients.blocking import off_loop
+from bot.clients.forge_markup import github_body
 from bot.conversations import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
 from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import find_marked, plain_people, with_reply_marker
+from bot.markers import find_marked, with_reply_marker
 from bot.model import Button, ChatMessage, GitHubThread, Person, Place, public_place
+from bot.text import strip_tokens
 
 SERVICE = "GitHub"
 PER_PAGE = 100  # GitHub's maximum; the page arithmetic below relies on it
@@ -119,6 +121,11 @@ class GitHubConnector:
             return client
 
 
+def _comment(text: str, reply_key: str) -> str:
+    """A comment body: rendered and cut to GitHub's limit, the reply marker kept whole at its end."""
+    return github_body(text, suffix=with_reply_marker("", reply_key))
+
+
 def _thread(place: Place) -> GitHubThread:
     if not isinstance(place, GitHubThread):
         raise TypeError(f"GitHubChat can't post to {place.platform}")
@@ -154,7 +161,7 @@ class GitHubChat:
         thread = _thread(place)
 
         def comment() -> str:
-            return str(self._issue(thread).create_comment(with_reply_marker(plain_people(text), reply_key)).id)
+            return str(self._issue(thread).create_comment(_comment(text, reply_key)).id)
 
         return await off_loop(github_call(comment))
 
@@ -171,7 +178,7 @@ class GitHubChat:
         thread = _thread(place)
 
         def edit() -> None:
-            self._issue(thread).get_comment(int(message_id)).edit(with_reply_marker(plain_people(text), reply_key))
+            self._issue(thread).get_comment(int(message_id)).edit(_comment(text, reply_key))
 
         await off_loop(github_call(edit))
 
@@ -186,8 +193,8 @@ class GitHubChat:
             issue = repo.get_issue(thread.number)
             found = Conversation(
                 kind="pull request" if thread.is_pull_request else "issue",
-                title=issue.title,
-                body=issue.body,
+                title=strip_tokens(issue.title or ""),
+                body=strip_tokens(issue.body) if issue.body else issue.body,
                 url=issue.html_url,
                 posts=_newest_posts(issue, skip),
             )
@@ -218,7 +225,7 @@ def _newest_posts(issue: Issue, skip: str | None) -> tuple[Post, ...]:
     kept: list[Post] = []
     for page in range(last, max(last - 2, -1), -1):
         kept[:0] = [
-            Post(f"github:{c.user.login}", c.body or "", c.user.type == "Bot")
+            Post(f"github:{c.user.login}", strip_tokens(c.body or ""), c.user.type == "Bot")
             for c in pages.get_page(page)
             if str(c.id) != skip
         ]

@@ -10,6 +10,7 @@ from github.Issue import Issue
 from github.Repository import Repository
 
 from bot.clients.blocking import off_loop
+from bot.clients.forge_markup import github_body, github_title, to_markdown
 from bot.clients.github import GitHubConnector, github_call
 from bot.model import GitHubThread, Place
 from bot.ports import TrackedIssue
@@ -27,6 +28,8 @@ class GitHubIssues:
         return self._connector.for_repo(repo).get_repo(repo)
 
     async def find(self, repo: str, label: str, marker: str) -> TrackedIssue | None:
+        marker = to_markdown(marker)  # as opsbot wrote it into the description
+
         def search() -> TrackedIssue | None:
             found = self._repo(repo).get_issues(state="all", labels=[label], sort="created", direction="desc")
             for issue in islice(found, SEARCH_LIMIT):
@@ -38,7 +41,9 @@ class GitHubIssues:
 
     async def open(self, repo: str, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
         def create() -> TrackedIssue:
-            return _tracked(self._repo(repo).create_issue(title=title, body=body, labels=list(labels)))
+            return _tracked(
+                self._repo(repo).create_issue(title=github_title(title), body=github_body(body), labels=list(labels))
+            )
 
         return await off_loop(github_call(create))
 
@@ -56,7 +61,7 @@ class GitHubIssues:
             issue = self._repo(repo).get_issue(number)
             labels = [label.name for label in issue.labels if label.name not in remove_labels]
             issue.edit(
-                title=NotSet if title is None else title,
+                title=NotSet if title is None else github_title(title),
                 labels=labels + [label for label in add_labels if label not in labels],
                 state=NotSet if open is None else ("open" if open else "closed"),
                 state_reason=NotSet if open is None else ("reopened" if open else "completed"),

@@ -13,11 +13,13 @@ import requests
 from gitlab.exceptions import GitlabError
 
 from bot.clients.blocking import off_loop
+from bot.clients.forge_markup import gitlab_note
 from bot.conversations import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
 from bot.deploys import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import find_marked, plain_people, with_reply_marker
+from bot.markers import find_marked, with_reply_marker
 from bot.model import Button, ChatMessage, GitLabThread, Person, Place
+from bot.text import strip_tokens
 
 SERVICE = "GitLab"
 EYES = "eyes"
@@ -53,6 +55,11 @@ def gitlab_call(func: Callable[[], T]) -> Callable[[], T]:
             raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
 
     return run
+
+
+def _note(text: str, reply_key: str) -> str:
+    """A note body: rendered and cut to GitLab's limit, the reply marker kept whole at its end."""
+    return gitlab_note(text, suffix=with_reply_marker("", reply_key))
 
 
 def _thread(place: Place) -> GitLabThread:
@@ -92,7 +99,7 @@ class GitLabChat:
         thread = _thread(place)
 
         def note() -> str:
-            created = self._noteable(thread).notes.create({"body": with_reply_marker(plain_people(text), reply_key)})
+            created = self._noteable(thread).notes.create({"body": _note(text, reply_key)})
             return str(created.id)
 
         return await off_loop(gitlab_call(note))
@@ -111,7 +118,7 @@ class GitLabChat:
 
         def edit() -> None:
             note = self._noteable(thread).notes.get(int(message_id), lazy=True)
-            note.body = with_reply_marker(plain_people(text), reply_key)
+            note.body = _note(text, reply_key)
             note.save()
 
         await off_loop(gitlab_call(edit))
@@ -124,14 +131,14 @@ class GitLabChat:
             # Newest first, GitLab's own "changed the description" notes left out.
             notes = target.notes.list(iterator=True, order_by="created_at", sort="desc", per_page=100)
             posts = [
-                Post(f"gitlab:{note.author['username']}", note.body or "", _is_bot(note.author))
+                Post(f"gitlab:{note.author['username']}", strip_tokens(note.body or ""), _is_bot(note.author))
                 for note in islice(notes, SEARCH_LIMIT)
                 if not note.system and str(note.id) != exclude
             ][:MAX_POSTS]
             found = Conversation(
                 kind=thread.kind.replace("_", " "),
-                title=target.title,
-                body=target.description,
+                title=strip_tokens(target.title or ""),
+                body=strip_tokens(target.description) if target.description else target.description,
                 url=target.web_url,
                 posts=tuple(reversed(posts)),
             )

@@ -9,6 +9,7 @@ from typing import Any
 import gitlab
 
 from bot.clients.blocking import off_loop
+from bot.clients.forge_markup import gitlab_description, gitlab_title, to_markdown
 from bot.clients.gitlab import gitlab_call
 from bot.model import GitLabThread, Place
 from bot.ports import TrackedIssue
@@ -24,6 +25,8 @@ class GitLabIssues:
         return self._gl.projects.get(repo, lazy=True).issues
 
     async def find(self, repo: str, label: str, marker: str) -> TrackedIssue | None:
+        marker = to_markdown(marker)  # as opsbot wrote it into the description
+
         def search() -> TrackedIssue | None:
             found = self._issues(repo).list(
                 labels=[label], state="all", order_by="created_at", sort="desc", iterator=True, per_page=100
@@ -37,7 +40,9 @@ class GitLabIssues:
 
     async def open(self, repo: str, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
         def create() -> TrackedIssue:
-            created = self._issues(repo).create({"title": title, "description": body, "labels": ",".join(labels)})
+            created = self._issues(repo).create(
+                {"title": gitlab_title(title), "description": gitlab_description(body), "labels": ",".join(labels)}
+            )
             return _tracked(created)
 
         return await off_loop(gitlab_call(create))
@@ -55,7 +60,7 @@ class GitLabIssues:
         def change() -> None:
             issue = self._issues(repo).get(number, lazy=True)
             if title is not None:
-                issue.title = title
+                issue.title = gitlab_title(title)
             if add_labels:
                 issue.add_labels = ",".join(add_labels)
             if remove_labels:

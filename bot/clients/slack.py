@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,10 +12,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.clients.slack_markup import blocks, message_text
+from bot.clients.slack_markup import to_mrkdwn as to_mrkdwn  # the Slack edge renders its help with it
 from bot.conversations import MAX_POSTS, Conversation, Post
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.markers import REPLY_EVENT_TYPE
 from bot.model import Button, ChatMessage, Place, SlackThread
+from bot.text import strip_tokens
 
 SERVICE = "Slack"
 NOT_A_MEMBER = {"not_in_channel", "channel_not_found"}
@@ -32,14 +34,6 @@ PLAIN = {
     "missing_scope": "the Slack app lacks a scope it needs (reinstall it from deploy/slack-app-manifest.yaml)",
     "is_archived": "that channel is archived",
 }
-
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
-
-
-def to_mrkdwn(markdown: str) -> str:
-    """The few Markdown forms opsbot writes, in Slack's mrkdwn."""
-    return _LINK.sub(r"<\2|\1>", _BOLD.sub(r"*\1*", markdown))
 
 
 @asynccontextmanager
@@ -60,41 +54,6 @@ async def slack_call() -> AsyncIterator[None]:
         raise UpstreamRejected(SERVICE, PLAIN.get(error, error or f"HTTP {status}"), status=status, code=error) from exc
     except (TimeoutError, aiohttp.ClientError) as exc:
         raise UpstreamUnavailable(SERVICE, f"no answer ({exc.__class__.__name__})") from exc
-
-
-SECTION_LIMIT = 3_000  # characters Slack allows in one section block's text
-
-
-def _sections(text: str) -> list[str]:
-    """``text`` in pieces Slack accepts, cut at line breaks where it can."""
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > SECTION_LIMIT:
-        cut = rest.rfind("\n", 0, SECTION_LIMIT)
-        cut = cut if cut > 0 else SECTION_LIMIT
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n")
-    return [*pieces, rest]
-
-
-def blocks(text: str, buttons: Sequence[Button]) -> list[dict[str, Any]]:
-    """The text as sections, with the buttons under them."""
-    return [
-        *({"type": "section", "text": {"type": "mrkdwn", "text": piece}} for piece in _sections(to_mrkdwn(text))),
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": b.label},
-                    "action_id": b.action,
-                    "value": b.value,
-                    "style": "primary",
-                }
-                for b in buttons
-            ],
-        },
-    ]
 
 
 def _from_a_bot(message: dict[str, Any]) -> bool:
@@ -141,7 +100,7 @@ class SlackChat:
                 posted = await self._client.chat_postMessage(
                     channel=thread.channel,
                     thread_ts=thread.thread_ts,
-                    text=to_mrkdwn(text),
+                    text=message_text(text),
                     blocks=blocks(text, buttons) if buttons else None,
                     unfurl_links=False,
                     metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
@@ -171,7 +130,9 @@ class SlackChat:
             for m in page.get("messages") or []:
                 if m.get("ts") != exclude:
                     newest[str(m.get("ts"))] = Post(
-                        str(m.get("user") or m.get("bot_id") or "unknown"), str(m.get("text") or ""), _from_a_bot(m)
+                        str(m.get("user") or m.get("bot_id") or "unknown"),
+                        strip_tokens(str(m.get("text") or "")),
+                        _from_a_bot(m),
                     )
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -186,7 +147,7 @@ class SlackChat:
             await self._client.chat_update(
                 channel=thread.channel,
                 ts=message_id,
-                text=to_mrkdwn(text),
+                text=message_text(text),
                 blocks=[],  # Slack keeps a message's old blocks (its buttons) unless told otherwise
                 metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
             )
@@ -194,7 +155,7 @@ class SlackChat:
     async def _respond(self, url: str, text: str) -> None:
         """Answer a slash command through its response_url (no membership needed)."""
         try:
-            response = await AsyncWebhookClient(url).send(text=to_mrkdwn(text), response_type="in_channel")
+            response = await AsyncWebhookClient(url).send(text=message_text(text), response_type="in_channel")
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise UpstreamUnavailable(SERVICE, f"no answer from the response URL ({exc.__class__.__name__})") from exc
         if response.status_code == 429 or response.status_code >= 500:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clients.slack import slack_call
+from bot.clients.slack_markup import channel_name
 from bot.errors import UpstreamRejected
 from bot.model import Person
 
@@ -16,7 +17,7 @@ class SlackRooms:
     async def open_room(self, name: str) -> str | None:
         try:
             async with slack_call():
-                created = await self._client.conversations_create(name=name)
+                created = await self._client.conversations_create(name=channel_name(name))
         except UpstreamRejected as refused:
             if refused.code == "name_taken":
                 return None

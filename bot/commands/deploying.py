@@ -13,6 +13,7 @@ from bot.deploys import TERMINAL, Deployment, Deploys, ForgeName, Plan, Target
 from bot.errors import CommandError, UpstreamError
 from bot.model import Answer, Button, ChatMessage, Person
 from bot.reporting import Reporter
+from bot.text import link, mention_handle
 
 APPROVE_ACTION = "opsbot_approve"  # Slack action id of the Approve button
 
@@ -32,11 +33,12 @@ log = logging.getLogger(__name__)
 
 def status_text(deployment: Deployment) -> str:
     state = SHOWN_STATES.get(deployment.status, deployment.status)
-    link = f" · [details]({deployment.url})" if deployment.url and deployment.url.startswith("https://") else ""
+    url = deployment.url
+    details = f" · {link(url, 'details')}" if url and url.startswith("https://") else ""
     what = "Rollback" if deployment.rollback_of else "Deploy"
     return (
         f"{what} of `{deployment.service}` `{deployment.ref}` (`{deployment.sha[:7]}`) to `{deployment.environment}` "
-        f"for {deployment.requester.ref}: {state}{link}"
+        f"for {deployment.requester.ref}: {state}{details}"
     )
 
 
@@ -209,4 +211,4 @@ class DeployCommands:
 
 
 def _ref(handle: str) -> str:
-    return f"<@{handle}>" if handle[:1] in ("U", "W") and ":" not in handle else handle
+    return mention_handle(handle)

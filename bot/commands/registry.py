@@ -42,6 +42,7 @@ from bot.commands.types import (
     Todos,
     Unlock,
 )
+from bot.text import code
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # A conservative subset of what `git check-ref-format` allows: enough for
@@ -313,6 +314,6 @@ def is_help(text: str) -> bool:
 
 def help_lines(prefix: str) -> list[str]:
     """One line per command, in the order of the registry."""
-    return [f"`{prefix}{entry.usage}` — {entry.summary}" for entry in REGISTRY] + [
-        f"`{prefix}<anything else>` — ask the Ops agent"
+    return [f"{code(prefix + entry.usage)} — {entry.summary}" for entry in REGISTRY] + [
+        f"{code(prefix + '<anything else>')} — ask the Ops agent"
     ]

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 import redis.asyncio as redis
 
+from bot.clients.slack_markup import to_mrkdwn
 from bot.config import OpsConfig
 from bot.errors import CommandError
 from bot.locks import LockedBySomeoneElse, Locking, LockScope
@@ -29,7 +30,7 @@ async def test_a_lock_blocks_others_and_names_holder_and_reason(locking: Locking
     await locking.lock(ALICE, PROD_API, "db migration")
     with pytest.raises(LockedBySomeoneElse) as refused:
         await locking.lock(BOB, PROD_API, None)
-    assert str(refused.value) == "`production/api` is locked by <@U_ALICE>: db migration."
+    assert to_mrkdwn(str(refused.value)) == "`production/api` is locked by <@U_ALICE>: db migration."
     blocking = await locking.blocking(BOB, "production", "api")
     assert blocking is not None
     assert blocking.holder == ALICE

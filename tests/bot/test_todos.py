@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from bot.clients.forge_markup import to_markdown
 from bot.errors import CommandError
 from bot.inbound import event_time
 from bot.mirror import tracking_body
@@ -67,7 +68,7 @@ def test_secrets_in_todos_are_redacted() -> None:
 
 def test_a_tracking_body_over_the_limit_drops_completed_todos_first_and_keeps_the_summary() -> None:
     todos = [Todo(f"[Ops] Step {n} " + "x" * 80, "completed" if n % 2 else "pending") for n in range(40)]
-    body = tracking_body(todos, limit=2_000)
+    body = to_markdown(tracking_body(todos, limit=2_000))
     assert len(body) <= 2_000
     assert body.startswith("<!-- opsbot:todos -->\n**[Ops] todos**: 20 of 40 done")
     assert "- [x]" not in body  # done work goes before open work

@@ -19,6 +19,24 @@ from .github_comments import CommentRoutes
 from .github_deploys import DeployRoutes
 from .github_state import Json, fake_sha, invalid, not_found, reply
 
+TITLE_LIMIT = 256  # GitHub refuses longer issue titles with a 422
+BODY_LIMIT = 65_536  # and longer issue bodies
+LABEL_LIMIT = 50  # and longer label names
+
+
+def issue_problem(body: Json) -> Reply | None:
+    """GitHub's 422 for an issue title, body or label it won't take."""
+    if "title" in body and len(str(body["title"] or "")) > TITLE_LIMIT:
+        return invalid("Issue", "title", code="custom")
+    if len(str(body.get("body") or "")) > BODY_LIMIT:
+        return invalid("Issue", "body", code="custom")
+    labels = body.get("labels") or []
+    names = [x if isinstance(x, str) else (x or {}).get("name", "") for x in labels] if isinstance(labels, list) else []
+    if any(len(str(name)) > LABEL_LIMIT for name in names):
+        return invalid("Label", "name", code="custom")
+    return None
+
+
 ROLES = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read", "none": "none"}
 
 
@@ -190,6 +208,8 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
             return not_found()
         if not body.get("title"):
             return invalid("Issue", "title")
+        if (refused := issue_problem(body)) is not None:
+            return refused
         number = max(repo["issues"], default=0) + 1
         labels = [x if isinstance(x, str) else x["name"] for x in body.get("labels", [])]
         issue = self._issue_record(number, str(body["title"]), body.get("body"), self.bot_login, labels, "open")
@@ -200,6 +220,8 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
         issue, body = self._find_issue(owner, name, number), request.json or {}
         if issue is None:
             return not_found()
+        if (refused := issue_problem(body)) is not None:
+            return refused
         issue.update({k: body[k] for k in ("title", "body", "labels", "state_reason") if k in body})
         if body.get("state") in ("open", "closed") and body["state"] != issue["state"]:
             closed = body["state"] == "closed"
@@ -217,6 +239,8 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
             return not_found()
         # PyGithub sends a bare JSON list; the documented form is {"labels": [...]}.
         given = request.json.get("labels", []) if isinstance(request.json, dict) else request.json or []
+        if (refused := issue_problem({"labels": given})) is not None:
+            return refused
         names = [x if isinstance(x, str) else x["name"] for x in given]
         issue["labels"] = names if replace else issue["labels"] + [x for x in names if x not in issue["labels"]]
         return self._labels(request, f"{owner}/{name}", issue)

@@ -17,6 +17,8 @@ from .gitlab_notes import NoteRoutes
 from .gitlab_pipelines import PipelineRoutes
 from .gitlab_state import API, Json, fake_sha, message, not_found, params
 
+TITLE_LIMIT = 255  # Issuable::TITLE_LENGTH_MAX
+DESCRIPTION_BYTES = 1_048_576  # Issuable::DESCRIPTION_LENGTH_MAX (1.megabyte)
 ACCESS_LEVELS = (10, 20, 30, 40, 50)  # guest, reporter, developer, maintainer, owner
 
 
@@ -164,12 +166,23 @@ class GitLabEmulator(NoteRoutes, PipelineRoutes):
         found.sort(key=lambda i: i["id"], reverse=request.query.get("sort", "desc") == "desc")
         return self._page(request, [self._render_issue(request, p, i) for i in found])
 
+    @staticmethod
+    def _issue_problem(body: Json) -> Reply | None:
+        """GitLab's validation of an issue's title and description (app/models/concerns/issuable.rb)."""
+        if len(str(body.get("title") or "")) > TITLE_LIMIT:
+            return message(400, {"title": [f"is too long (maximum is {TITLE_LIMIT} characters)"]})
+        if len(str(body.get("description") or "").encode()) > DESCRIPTION_BYTES:
+            return message(400, {"description": [f"is too long (maximum is {DESCRIPTION_BYTES} characters)"]})
+        return None
+
     def _create_issue(self, request: ApiRequest, pid: str) -> Reply:
         p, body = self._project(pid), params(request)
         if p is None:
             return not_found("Project Not Found")
         if not body.get("title"):
             return message(400, "400 Bad request - title is missing")
+        if (refused := self._issue_problem(body)) is not None:
+            return refused
         iid = max(p["issues"], default=0) + 1
         issue = self._noteable(p, iid, body["title"], body.get("description", ""), self.bot_username)
         p["issues"][iid] = issue | {"labels": _labels(body.get("labels"))}
@@ -180,6 +193,8 @@ class GitLabEmulator(NoteRoutes, PipelineRoutes):
         if found is None:
             return not_found()
         issue = found[1]
+        if (refused := self._issue_problem(body)) is not None:
+            return refused
         issue.update({k: body[k] for k in ("title", "description") if k in body})
         labels = _labels(body["labels"]) if "labels" in body else issue["labels"]
         labels += [x for x in _labels(body.get("add_labels")) if x not in labels]

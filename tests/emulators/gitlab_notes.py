@@ -100,6 +100,8 @@ class NoteRoutes(GitLabState):
             return not_found("Note Not Found")
         if note["author"] != self.bot_username:
             return message(403, "403 Forbidden")
+        if body and len(body) > MAX_BODY:
+            return message(400, {"base": ["Note is too long"]})
         if body:
             note.update(body=body, updated_at=shape.now())
         return Reply(200, self._render_note(request, note))

@@ -10,10 +10,42 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
 from .base import Reply, Route, route
 from .faults import ApiRequest
 from .slack_conversations import ConversationMethods
 from .slack_state import Params, decoded, error, ok
+
+TEXT_LIMIT = 40_000  # chat.postMessage/chat.update refuse longer text with msg_too_long
+BLOCK_LIMIT = 50
+
+
+def blocks_problem(raw: object) -> str | None:
+    """Why Slack would refuse these blocks (``invalid_blocks``), judged by slack_sdk's own models."""
+    value = decoded(raw)
+    if value in (None, "", []):
+        return None
+    if not isinstance(value, list) or len(value) > BLOCK_LIMIT:
+        return f"at most {BLOCK_LIMIT} blocks"
+    for item in value:
+        try:
+            block = Block.parse(item)
+            if block is None:
+                return f"unknown block {item!r:.80}"
+            block.to_dict()  # validate_json() on every nested element too, which validate_json alone skips
+        except (SlackObjectFormationError, KeyError, TypeError, ValueError) as exc:
+            return str(exc)
+    return None
+
+
+def message_problem(params: Params) -> Reply | None:
+    if len(str(params.get("text") or "")) > TEXT_LIMIT:
+        return error("msg_too_long")
+    if (problem := blocks_problem(params.get("blocks"))) is not None:
+        return error("invalid_blocks", errors=[problem])
+    return None
 
 
 class SlackEmulator(ConversationMethods):
@@ -102,6 +134,8 @@ class SlackEmulator(ConversationMethods):
         body = request.json if isinstance(request.json, dict) else {}
         if not body.get("text") and not body.get("blocks"):
             return Reply(400, "no_text")
+        if message_problem(body) is not None:
+            return Reply(400, "invalid_payload")
         with self._lock:
             self._responses.append({"trigger": trigger, **body})
         return Reply(200, "ok")
@@ -121,6 +155,8 @@ class SlackEmulator(ConversationMethods):
             return error("not_in_channel")
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             return error("no_text")
+        if (refused := message_problem(params)) is not None:
+            return refused
         metadata = decoded(params.get("metadata"))
         if metadata and not (isinstance(metadata, dict) and metadata.get("event_type")):
             return error("invalid_metadata_format")
@@ -134,6 +170,8 @@ class SlackEmulator(ConversationMethods):
             return error("message_not_found")
         if message.get("user") != self.bot_user_id:
             return error("cant_update_message")
+        if (refused := message_problem(params)) is not None:
+            return refused
         message.update({k: v for k, v in self._bot_message(params).items() if k in ("text", "blocks")})
         # As Slack documents it: no "blocks" keeps the old ones, an empty array removes them.
         if "blocks" in params and not decoded(params["blocks"]):

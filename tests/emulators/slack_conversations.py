@@ -9,7 +9,19 @@ from collections.abc import Callable
 from .base import Reply
 from .slack_state import Params, SlackState, error, flag, ok
 
-CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}")
+CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")
+NAME_LIMIT = 80
+
+
+def name_problem(name: str) -> str | None:
+    """The error Slack's conversations.create answers for a name it refuses, if any."""
+    if not name.strip():
+        return "invalid_name_required"
+    if len(name) > NAME_LIMIT:
+        return "invalid_name_maxlength"
+    if not CHANNEL_NAME.fullmatch(name):
+        return "invalid_name_specials"
+    return None
 
 
 class ConversationMethods(SlackState):
@@ -67,8 +79,8 @@ class ConversationMethods(SlackState):
 
     def _create(self, params: Params) -> Reply:
         name = str(params.get("name", ""))
-        if not CHANNEL_NAME.fullmatch(name):
-            return error("invalid_name_specials")
+        if (problem := name_problem(name)) is not None:
+            return error(problem)
         if any(c["name"] == name for c in self._channels.values()):
             return error("name_taken")
         cid = self.add_channel(name, is_private=flag(params.get("is_private")))

@@ -222,3 +222,18 @@ def test_a_held_comment_exists_before_its_reply_arrives(github: GitHubEmulator, 
     handle.release()
     worker.join(5)
     assert created[0].id == github.comments(REPO, 1)[0]["id"]
+
+
+def test_over_long_titles_bodies_and_labels_are_refused_like_github(github: GitHubEmulator, gh: Github) -> None:
+    repo = gh.get_repo(REPO)
+    for fields in ({"title": "t" * 257}, {"title": "t", "body": "b" * 65_537}, {"title": "t", "labels": ["l" * 51]}):
+        with pytest.raises(GithubException) as caught:
+            repo.create_issue(**fields)
+        assert caught.value.status == 422
+    issue = repo.create_issue(title="t" * 256, body="b" * 65_536, labels=["l" * 50])
+    with pytest.raises(GithubException) as caught:
+        issue.edit(title="t" * 257)
+    assert caught.value.status == 422
+    with pytest.raises(GithubException) as caught:
+        issue.create_comment("c" * 65_537)
+    assert caught.value.status == 422

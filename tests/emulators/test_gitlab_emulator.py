@@ -184,3 +184,20 @@ def test_a_held_note_exists_before_its_reply_arrives(gitlab_emu: GitLabEmulator,
     handle.release()
     worker.join(5)
     assert created[0].id == gitlab_emu.notes(PID, "merge_requests", 3)[0]["id"]
+
+
+def test_over_long_titles_descriptions_and_notes_are_refused_like_gitlab(gl: gitlab.Gitlab) -> None:
+    issues = gl.projects.get(PID, lazy=True).issues
+    for fields in ({"title": "t" * 256}, {"title": "t", "description": "€" * 349_526}):
+        with pytest.raises(gitlab.GitlabCreateError) as caught:
+            issues.create(fields)
+        assert caught.value.response_code == 400
+    issue = issues.create({"title": "t" * 255, "description": "€" * 349_525})
+    with pytest.raises(gitlab.GitlabCreateError) as created:
+        issue.notes.create({"body": "n" * 1_000_001})
+    assert created.value.response_code == 400
+    note = issue.notes.create({"body": "n"})
+    note.body = "n" * 1_000_001
+    with pytest.raises(gitlab.GitlabUpdateError) as updated:
+        note.save()
+    assert updated.value.response_code == 400

@@ -234,3 +234,20 @@ async def test_a_worker_killed_while_held_leaves_the_message_posted(
         await asyncio.sleep(0.01)
     assert handle.client_gone
     assert [m["text"] for m in slack.messages("C_OPS")] == ["deploy started"]
+
+
+async def test_what_slack_refuses_is_refused(client: AsyncWebClient) -> None:
+    assert await slack_error(client.chat_postMessage(channel="C1", text="x" * 40_001)) == "msg_too_long"
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3_001}}
+    assert await slack_error(client.chat_postMessage(channel="C1", text="x", blocks=[section])) == "invalid_blocks"
+    button = {"type": "button", "text": {"type": "plain_text", "text": "b" * 76}, "action_id": "a", "value": "v"}
+    actions = {"type": "actions", "elements": [button]}
+    assert await slack_error(client.chat_postMessage(channel="C1", text="x", blocks=[actions])) == "invalid_blocks"
+    many = [{"type": "section", "text": {"type": "mrkdwn", "text": "s"}}] * 51
+    assert await slack_error(client.chat_postMessage(channel="C1", text="x", blocks=many)) == "invalid_blocks"
+    posted = await client.chat_postMessage(channel="C1", text="x" * 40_000)
+    assert await slack_error(client.chat_update(channel="C1", ts=posted["ts"], text="y" * 40_001)) == "msg_too_long"
+    assert await slack_error(client.conversations_create(name="a" * 81)) == "invalid_name_maxlength"
+    assert await slack_error(client.conversations_create(name="Inc Checkout!")) == "invalid_name_specials"
+    assert await slack_error(client.conversations_create(name="")) == "invalid_name_required"
+    assert (await client.conversations_create(name="inc-20261202-" + "a" * 67))["ok"]

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.clients.slack_markup import escape, to_mrkdwn
 from bot.commands.registry import NAME, REF, REGISTRY, help_lines, parse
 from bot.commands.types import (
     Deploy,
@@ -108,10 +109,10 @@ def test_questions_go_to_the_agent(text: str) -> None:
 
 
 def test_help_lists_every_command_once() -> None:
-    lines = help_lines("/ops ")
+    lines = [to_mrkdwn(line) for line in help_lines("/ops ")]
     assert len(lines) == len(REGISTRY) + 1
     for entry in REGISTRY:
-        assert sum(f"`/ops {entry.usage}`" in line for line in lines) == 1
+        assert sum(f"`/ops {escape(entry.usage)}`" in line for line in lines) == 1
 
 
 @given(st.text(max_size=200))
