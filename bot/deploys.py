@@ -28,6 +28,7 @@ from bot.conversations import Check
 from bot.errors import CommandError, UpstreamRejected
 from bot.locks import Locking
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread
+from bot.text import channel
 
 log = logging.getLogger(__name__)
 
@@ -446,7 +447,7 @@ def in_flight_text(holder: InFlight, sha: str) -> str:
 
 def where_asked(place: Place) -> str:
     if isinstance(place, SlackThread):
-        return f"<#{place.channel}>" + (" (in a thread)" if place.thread_ts else "")
+        return channel(place.channel) + (" (in a thread)" if place.thread_ts else "")
     if isinstance(place, GitHubThread):
         return f"{place.repo}#{place.number}"
     if isinstance(place, GitLabThread):
