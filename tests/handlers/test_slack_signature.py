@@ -1,0 +1,82 @@
+"""``handlers.slack_signature``: Slack's signature on raw bytes, and /slack/events refusing whatever isn't signed."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from handlers.slack_signature import SlackSignature
+from tests import fixtures
+from tests.handlers import hostile
+from tests.harness import BotUnderTest, slack_headers
+
+VECTOR = fixtures.load("slack/signature_vector.json")
+SIGNED_AT = float(VECTOR["timestamp"])
+
+
+def vector_headers(timestamp: str, signature: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"x-slack-request-timestamp", timestamp.encode("utf-8", "surrogatepass")),
+        (b"x-slack-signature", signature.encode("utf-8", "surrogatepass")),
+    ]
+
+
+def test_the_documented_vector_verifies_and_nothing_near_it_does() -> None:
+    check = SlackSignature(VECTOR["secret"], clock=lambda: SIGNED_AT)
+    body = VECTOR["payload"].encode()
+    assert check.verifies(vector_headers(VECTOR["timestamp"], VECTOR["signature"]), body)
+    assert not check.verifies(vector_headers(VECTOR["timestamp"], VECTOR["signature"]), body + b"x")
+    late = SlackSignature(VECTOR["secret"], clock=lambda: SIGNED_AT + 301)
+    assert not late.verifies(vector_headers(VECTOR["timestamp"], VECTOR["signature"]), body)
+
+
+def test_a_repeated_header_is_not_a_signature() -> None:
+    check = SlackSignature(VECTOR["secret"], clock=lambda: SIGNED_AT)
+    headers = vector_headers(VECTOR["timestamp"], VECTOR["signature"])
+    assert not check.verifies([*headers, headers[1]], VECTOR["payload"].encode())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    timestamp=st.one_of(st.text(max_size=20), st.just("²" * 3), st.just("9" * 5000), st.just(VECTOR["timestamp"])),
+    signature=st.one_of(st.text(max_size=70), st.just("v0=é" + "a" * 63), st.just(VECTOR["signature"])),
+    body=st.one_of(st.binary(max_size=200), st.just(b"\xff\xfe\x00payload")),
+)
+def test_any_timestamp_signature_and_body_gives_an_answer_not_an_error(
+    timestamp: str, signature: str, body: bytes
+) -> None:
+    check = SlackSignature(VECTOR["secret"], clock=lambda: SIGNED_AT)
+    genuine = (timestamp, signature, body) == (VECTOR["timestamp"], VECTOR["signature"], VECTOR["payload"].encode())
+    assert check.verifies(vector_headers(timestamp, signature), body) is genuine
+
+
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+UNSIGNED_HEADERS = ["x-slack-request-timestamp", "x-slack-signature", "content-type", "content-encoding"]
+
+
+@PROPERTY
+@given(body=hostile.BODIES, headers=hostile.header_lists(UNSIGNED_HEADERS))
+async def test_any_unsigned_bytes_and_headers_are_401(
+    bot: BotUnderTest, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    response = await bot.http.post("/slack/events", content=body, headers=headers)
+    assert response.status_code == 401, response.text
+
+
+async def test_odd_timestamps_that_once_raised_are_401(bot: BotUnderTest) -> None:
+    body = b"command=%2Fops&text=status"
+    for timestamp in ("²²²²²²²²²²", "9" * 5000, "١٧٠٠٠٠٠٠٠٠", " 1700000000"):
+        signed = slack_headers(body, "application/x-www-form-urlencoded")
+        headers = [(k.encode(), v.encode()) for k, v in signed.items() if k != "x-slack-request-timestamp"]
+        headers.append((b"x-slack-request-timestamp", timestamp.encode()))
+        response = await bot.http.post("/slack/events", content=body, headers=headers)
+        assert response.status_code == 401, timestamp
+
+
+async def test_a_signed_body_that_is_not_utf8_or_nested_too_deeply_is_400(bot: BotUnderTest) -> None:
+    for body, content_type in (
+        (b"\xff\xfe{}", "application/json"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+    ):
+        response = await bot.slack(body, content_type)
+        assert response.status_code == 400, response.text
