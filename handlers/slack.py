@@ -12,10 +12,12 @@ acknowledgement itself, everything else becomes a job.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
-from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
@@ -32,6 +34,7 @@ from bot.jobs import CHAT_MESSAGE, Job
 from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
+from bot.text import code
 from handlers.slack_signature import SlackSignature
 from handlers.web import Door
 
@@ -49,17 +52,39 @@ class StoreUnavailableForSlack(Exception):
     """Raised from a listener so Bolt answers 5xx and Slack retries the event."""
 
 
+def slack_fields(body: bytes, content_type: str) -> Any:
+    """The request's fields: a JSON event, a slash command's form, or an interactivity ``payload``.
+
+    Bolt's own parser treats any form body containing the substring "payload"
+    as interactivity, so ``/ops why is the webhook payload empty?`` (or a
+    channel named ``payload-team``) lost its fields. Here only a form field
+    named ``payload`` is one; slash commands never carry that field.
+    """
+    text = body.decode("utf-8")
+    if content_type == "application/json" or text.startswith("{"):
+        return json.loads(text)
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in fields and "command" not in fields:
+        return json.loads(fields["payload"])
+    return fields
+
+
 def bolt_request(request: Request, body: bytes) -> AsyncBoltRequest:
-    """Bolt's own request, parsed once; MalformedBody unless it is a payload Slack sends."""
+    """Bolt's request from fields parsed once here; MalformedBody unless it is a payload Slack sends."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     try:
-        parsed = to_async_bolt_request(request, body)
-    # Bad UTF-8 or JSON, JSON that isn't an object, or nesting deeper than json.loads can recurse.
-    except (ValueError, AttributeError, TypeError, RecursionError) as exc:
+        fields = slack_fields(body, content_type)
+    # Bad UTF-8 or JSON, or nesting deeper than json.loads can recurse.
+    except (ValueError, RecursionError) as exc:
         raise MalformedBody(exc.__class__.__name__) from exc
-    fields = parsed.body
     if not isinstance(fields, dict) or not ({"type", "command", "ssl_check"} & fields.keys()):
         raise MalformedBody("neither an event, a command nor an interactivity payload")
-    return parsed
+    # Bolt takes already-parsed fields only in its "socket_mode"; the mode
+    # otherwise decides just request verification (checked above, and off)
+    # and how lazy listeners copy a request (opsbot has none).
+    return AsyncBoltRequest(
+        body=fields, query=str(request.query_params), headers=dict(request.headers), mode="socket_mode"
+    )
 
 
 def mention_from(event: dict[str, Any]) -> ChatMessage:
@@ -160,7 +185,7 @@ class SlackEvents:
             return
         if accepted is Accepted.QUEUED:
             # A plain-text ack is shown to the asker only, like an ephemeral message.
-            await ack(text=f"On it: `{SLASH_COMMAND} {text}`")
+            await ack(text=to_mrkdwn(f"On it: {code(f'{SLASH_COMMAND} {text}')}"))
         else:
             await ack()
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.clients.slack_markup import escape
 from handlers.slack_signature import SlackSignature
 from tests import fixtures
 from tests.handlers import hostile
-from tests.harness import BotUnderTest, slack_headers
+from tests.harness import BotUnderTest, slack_headers, slash_command_body
 
 VECTOR = fixtures.load("slack/signature_vector.json")
 SIGNED_AT = float(VECTOR["timestamp"])
@@ -80,3 +83,25 @@ async def test_a_signed_body_that_is_not_utf8_or_nested_too_deeply_is_400(bot: B
     ):
         response = await bot.slack(body, content_type)
         assert response.status_code == 400, response.text
+
+
+PRINTABLE = st.text(st.characters(codec="utf-8", categories=["L", "M", "N", "P", "S", "Zs"]), min_size=1, max_size=60)
+
+
+@PROPERTY
+@given(text=PRINTABLE, channel_name=st.one_of(PRINTABLE, st.just("payload-team")), user_name=PRINTABLE)
+async def test_any_command_text_channel_and_user_name_reach_the_parser_unchanged(
+    bot: BotUnderTest, text: str, channel_name: str, user_name: str
+) -> None:
+    # "payload" anywhere in the form once made it look like an interactivity payload.
+    text = f"why is the webhook payload empty? {text}".strip()
+    fields = parse_qsl(slash_command_body(text).decode())
+    body = urlencode(
+        [(k, {"channel_name": channel_name, "user_name": user_name}.get(k, v)) for k, v in fields]
+    ).encode()
+    response = await bot.slack(body)
+    assert response.status_code == 200, response.text
+    assert response.text == "On it: `/ops " + escape(text) + "`"
+    (delivery,) = await bot.runtime.queue.take("test", count=10, wait=0)
+    await bot.runtime.queue.complete(delivery)
+    assert delivery.job.payload["text"] == text
