@@ -35,6 +35,7 @@ from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
 from bot.text import code
+from handlers.slack_payloads import MalformedSlackRequest, check_shape
 from handlers.slack_signature import SlackSignature
 from handlers.web import Door
 
@@ -79,12 +80,21 @@ def bolt_request(request: Request, body: bytes) -> AsyncBoltRequest:
         raise MalformedBody(exc.__class__.__name__) from exc
     if not isinstance(fields, dict) or not ({"type", "command", "ssl_check"} & fields.keys()):
         raise MalformedBody("neither an event, a command nor an interactivity payload")
+    try:
+        check_shape(fields)
+    except MalformedSlackRequest as exc:
+        raise MalformedBody(str(exc)) from exc
     # Bolt takes already-parsed fields only in its "socket_mode"; the mode
     # otherwise decides just request verification (checked above, and off)
     # and how lazy listeners copy a request (opsbot has none).
-    return AsyncBoltRequest(
-        body=fields, query=str(request.query_params), headers=dict(request.headers), mode="socket_mode"
-    )
+    try:
+        return AsyncBoltRequest(
+            body=fields, query=str(request.query_params), headers=dict(request.headers), mode="socket_mode"
+        )
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        # Bolt reads the user, channel, team and enterprise ids of every payload
+        # to build its context, and trips over ones of the wrong JSON type.
+        raise MalformedBody(f"an id field of the wrong type ({exc.__class__.__name__})") from exc
 
 
 def mention_from(event: dict[str, Any]) -> ChatMessage:

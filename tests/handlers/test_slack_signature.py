@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl, urlencode
 
 from hypothesis import HealthCheck, given, settings
@@ -105,3 +106,36 @@ async def test_any_command_text_channel_and_user_name_reach_the_parser_unchanged
     (delivery,) = await bot.runtime.queue.take("test", count=10, wait=0)
     await bot.runtime.queue.complete(delivery)
     assert delivery.job.payload["text"] == text
+
+
+FIELDS = ["channel", "ts", "user", "text", "thread_ts", "subtype", "bot_id", "parent_user_id"]
+EVENT_TYPES = st.sampled_from(["app_mention", "message", "reaction_added"])
+
+
+@PROPERTY
+@given(kind=EVENT_TYPES, event=st.dictionaries(st.sampled_from(FIELDS), hostile.JSON, max_size=6), top=hostile.JSON)
+async def test_any_signed_event_shape_is_2xx_or_400(
+    bot: BotUnderTest, kind: str, event: dict[str, object], top: object
+) -> None:
+    for document in ({"type": "event_callback", "event_id": "Ev1", "event": {"type": kind, **event}}, top):
+        response = await bot.slack(json.dumps(document).encode(), "application/json")
+        assert response.status_code in (200, 400), response.text
+
+
+@PROPERTY
+@given(user=hostile.JSON, actions=hostile.JSON, channel=hostile.JSON)
+async def test_any_signed_click_shape_is_2xx_or_400(
+    bot: BotUnderTest, user: object, actions: object, channel: object
+) -> None:
+    payload = {"type": "block_actions", "user": user, "actions": actions, "channel": channel, "trigger_id": "t"}
+    response = await bot.slack(urlencode({"payload": json.dumps(payload)}).encode())
+    assert response.status_code in (200, 400), response.text
+
+
+async def test_a_mention_without_its_channel_is_400_with_one_line(bot: BotUnderTest) -> None:
+    event = {"type": "event_callback", "event": {"type": "app_mention", "user": "U1", "ts": "1.2", "text": "hi"}}
+    response = await bot.slack(json.dumps(event).encode(), "application/json")
+    assert response.status_code == 400
+    reason = response.json()["message"]
+    assert "channel" in reason
+    assert "\n" not in reason
