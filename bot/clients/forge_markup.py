@@ -26,7 +26,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from bot.clients.limits import TRUNCATED, cut, utf8_bytes
-from bot.text import ChannelRef, Code, Hidden, Link, Mention, segments
+from bot.text import ChannelRef, Code, Hidden, Link, Mention, plain, segments
 
 WORD_JOINER = "\u2060"
 URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"  # kept as they are; spaces, parentheses and <> are encoded
@@ -160,19 +160,7 @@ def to_markdown(text: str) -> str:
 
 def to_title(text: str) -> str:
     """``text`` as an issue title: one line of plain text (titles aren't Markdown), mentions inert."""
-    out: list[str] = []
-    for segment in segments(text):
-        if isinstance(segment, str):
-            out.append(segment)
-        elif isinstance(segment, Mention):
-            out.append(segment.handle)
-        elif isinstance(segment, ChannelRef):
-            out.append(f"#{segment.id}")
-        elif isinstance(segment, Link):
-            out.append(segment.label)
-        elif isinstance(segment, Code):
-            out.append(segment.text)
-    return _MENTION_AT.sub("@" + WORD_JOINER, " ".join("".join(out).split()))
+    return _MENTION_AT.sub("@" + WORD_JOINER, " ".join(plain(text).split()))
 
 
 def _closing(kept: str) -> str:
