@@ -34,7 +34,8 @@ class ForgeComment:
 
 @dataclass(frozen=True)
 class Ignored:
-    reason: str
+    reason: str  # one of a few fixed words: it is a metric label
+    detail: str = ""  # for the sender's answer; may name what they sent
 
 
 def is_bot_name(login: str, bot_name: str) -> bool:

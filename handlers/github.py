@@ -155,7 +155,7 @@ class GitHubWebhook:
             return self._door.reject(400, "malformed", f"malformed {event} payload: {exc}")
         self._door.received()
         if isinstance(job, Ignored):
-            return self._door.ignore(job.reason)
+            return self._door.ignore(job.reason, job.detail)
         job.trace.update(delivery=delivery, event=event)
         return await self._door.admit_webhook(f"github:{delivery}", job)
 
@@ -167,6 +167,6 @@ class GitHubWebhook:
         if isinstance(parsed, IssueCommentEvent) and (change := checklist_change_job(parsed, self._bot_name)):
             return change
         if not isinstance(parsed, (IssueCommentEvent, ReviewCommentEvent)):
-            return Ignored(f"{event} is not handled")
+            return Ignored("event not handled", f"{event} is not handled")
         decision = addressed_to_bot(comment_from(parsed), self._bot_name)
         return decision if isinstance(decision, Ignored) else Job(CHAT_MESSAGE, decision.to_json())

@@ -153,7 +153,7 @@ class GitLabWebhook:
             return self._door.reject(400, "malformed", f"malformed {event or 'GitLab'} payload: {exc}")
         self._door.received()
         if isinstance(found, Ignored):
-            return self._door.ignore(found.reason)
+            return self._door.ignore(found.reason, found.detail)
         event_key, job = found
         job.trace.update(
             event=event,
@@ -174,7 +174,7 @@ class GitLabWebhook:
             return change
         comment = comment_from(hook) if isinstance(hook, NoteHook) else None
         if comment is None:
-            return Ignored(f"{event or 'event'} is not handled")
+            return Ignored("event not handled", f"{event or 'event'} is not handled")
         decision = addressed_to_bot(comment, self._bot_name)
         if isinstance(decision, Ignored):
             return decision

@@ -131,9 +131,11 @@ class Door:
     def received(self) -> None:
         self._received.inc()
 
-    def ignore(self, reason: str) -> JSONResponse:
+    def ignore(self, reason: str, detail: str = "") -> JSONResponse:
+        """``reason`` labels a metric, so it is never the sender's text (that would grow
+        the label set without bound); ``detail`` may be, and only goes back to the sender."""
         self._metrics.ignored.labels(self.source, reason).inc()
-        return answer(202, f"ignored: {reason}")
+        return answer(202, f"ignored: {detail or reason}")
 
     async def admit(self, event_key: str, job: Job) -> Accepted | None:
         """Queue ``job`` once per ``event_key``; None when the store is down."""

@@ -52,7 +52,7 @@ async def test_metrics_count_events_by_source_and_reason(bot: BotUnderTest) -> N
     metrics = samples(text)
     assert metrics[("opsbot_events_received_total", (("source", "github"),))] == 3
     assert metrics[("opsbot_events_deduplicated_total", (("source", "github"),))] == 1
-    assert metrics[("opsbot_events_ignored_total", (("reason", "issues is not handled"), ("source", "github")))] == 1
+    assert metrics[("opsbot_events_ignored_total", (("reason", "event not handled"), ("source", "github")))] == 1
     assert metrics[("opsbot_events_rejected_total", (("reason", "signature"), ("source", "github")))] == 1
     assert metrics[("opsbot_events_rejected_total", (("reason", "signature"), ("source", "gitlab")))] == 1
     assert metrics[("opsbot_queue_depth", (("state", "ready"),))] == 1
@@ -71,3 +71,13 @@ async def test_metrics_show_job_outcomes_and_durations_from_every_worker(
     assert metrics[("opsbot_job_duration_seconds_count", (("kind", "chat.message"),))] == 1
     assert metrics[("opsbot_job_duration_seconds_sum", (("kind", "chat.message"),))] > 0
     assert metrics[("opsbot_queue_depth", (("state", "in_flight"),))] == 0
+
+
+async def test_made_up_event_names_share_one_ignored_label(bot: BotUnderTest) -> None:
+    # The event header isn't covered by GitHub's signature: a replayed body with invented
+    # names must not add a metric series per name.
+    for event in ("made-up-1", "made-up-2", "made-up-3"):
+        response = await bot.github(event, b"{}")
+        assert response.json()["message"] == f"ignored: {event} is not handled"
+    ignored = [key for key in samples((await bot.http.get("/metrics")).text) if key[0] == "opsbot_events_ignored_total"]
+    assert ignored == [("opsbot_events_ignored_total", (("reason", "event not handled"), ("source", "github")))]
