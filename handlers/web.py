@@ -146,7 +146,7 @@ class Door:
             return None
         if accepted is Accepted.DUPLICATE:
             self._deduplicated.inc()
-        else:
+        elif log.isEnabledFor(logging.INFO):  # the fields cost every request, logged or not
             log.info("event queued", extra={"source": self.source, "job_id": job.id, **job.trace})
         return accepted
 

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.clients.slack_markup import blocks, message_text
+from bot.clients.slack_markup import code_span as code_span  # the Slack edge quotes commands with it
 from bot.clients.slack_markup import to_mrkdwn as to_mrkdwn  # the Slack edge renders its help with it
 from bot.conversations import MAX_POSTS, Conversation, Post
 from bot.errors import UpstreamRejected, UpstreamUnavailable

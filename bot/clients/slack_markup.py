@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.clients.limits import TRUNCATED, cut, safe_end
 from bot.model import Button
-from bot.text import ChannelRef, Code, Hidden, Link, Mention, segments
+from bot.text import ChannelRef, Code, Hidden, Link, Mention, segments, strip_tokens
 
 TEXT_LIMIT = 40_000  # chat.postMessage `text`
 SECTION_LIMIT = 3_000  # one section block's text
@@ -65,7 +65,15 @@ def to_mrkdwn(text: str) -> str:
             out.append(f"`{escape(segment.text)}`")
         elif isinstance(segment, Hidden):
             continue  # Slack carries opsbot's markers as message metadata
-    return _BOLD.sub(r"*\1*", "".join(out))
+    rendered = "".join(out)
+    return _BOLD.sub(r"*\1*", rendered) if "**" in rendered else rendered
+
+
+def code_span(text: str) -> str:
+    """``to_mrkdwn(code(text))`` without the token round trip: the slash command's
+    acknowledgement quotes the command this way on every request."""
+    literal = strip_tokens(text)
+    return f"`{escape(literal)}`" if literal else ""
 
 
 def message_text(text: str) -> str:

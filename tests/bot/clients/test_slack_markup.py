@@ -15,11 +15,12 @@ from bot.clients.slack_markup import (
     TEXT_LIMIT,
     blocks,
     channel_name,
+    code_span,
     message_text,
     to_mrkdwn,
 )
 from bot.model import Button, Person
-from bot.text import channel, link, strip_tokens
+from bot.text import channel, code, link, strip_tokens
 from tests.bot.clients.strategies import hostile
 from tests.rendered import slack_problems
 
@@ -102,3 +103,8 @@ def test_channel_names_are_ones_slack_accepts(wanted: str) -> None:
 
 def test_a_valid_channel_name_is_kept() -> None:
     assert channel_name("inc-20261202-checkout-is-down") == "inc-20261202-checkout-is-down"
+
+
+@given(hostile)
+def test_a_quoted_command_renders_as_the_general_renderer_renders_code(text: str) -> None:
+    assert code_span(text) == to_mrkdwn(code(text))
