@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.jobs import Delivery, Job
+from bot.jobs.kinds import Delivery, Job
 from bot.model import Button, ChatMessage, Place
 
 

@@ -25,8 +25,6 @@ from starlette.routing import Route
 from bot.agent.agent import OpsAgent
 from bot.agent.reviews import IncidentWriter
 from bot.agent.toolbox import AgentServices
-from bot.assistant import Assistant, UnconfiguredAssistant
-from bot.chatops import ChatOps
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
 from bot.clients.github_issues import GitHubIssues
@@ -34,23 +32,25 @@ from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.gitlab_issues import GitLabIssues
 from bot.clients.slack import SlackChat
 from bot.clients.slack_rooms import SlackRooms
-from bot.commands.deploying import DeployCommands
-from bot.commands.remembering import MemoryCommands
 from bot.commands.runner import CommandRunner
 from bot.config import OpsConfig
-from bot.conversations import ConversationReader
-from bot.deploys import Deploys, Forge, ForgeName
-from bot.dispatch import Dispatcher
-from bot.following import Following
-from bot.incidents import Incidents, IncidentServices, Rooms
-from bot.intake import Intake
-from bot.locks import Locking
-from bot.memory import Memories
-from bot.mirror import TodoMirror
+from bot.conversation.assistant import Assistant, UnconfiguredAssistant
+from bot.conversation.chatops import ChatOps
+from bot.conversation.following import Following
+from bot.conversation.readers import ConversationReader
+from bot.conversation.replies import Replies
+from bot.conversation.reporting import Reporter
+from bot.deploys.commands import DeployCommands
+from bot.deploys.deploying import Deploys, Forge, ForgeName
+from bot.deploys.locks import Locking
+from bot.incidents.incidents import Incidents, IncidentServices, Rooms
+from bot.jobs.dispatch import Dispatcher
+from bot.jobs.intake import Intake
+from bot.jobs.worker import Worker
+from bot.memory.commands import MemoryCommands
+from bot.memory.memories import Memories
 from bot.model import Platform
 from bot.ports import Chat, IssueTracker
-from bot.replies import Replies
-from bot.reporting import Reporter
 from bot.settings import Settings
 from bot.stores.approvals import RedisApprovalStore
 from bot.stores.audit import RedisAuditLog
@@ -65,8 +65,8 @@ from bot.stores.redis import connect, ping
 from bot.stores.stats import RedisJobStats
 from bot.stores.todos import RedisTodoStore
 from bot.telemetry.metrics import Metrics
-from bot.todo_board import TodoBoard
-from bot.worker import Worker
+from bot.todos.board import TodoBoard
+from bot.todos.checklist import TodoMirror
 from handlers.github import GitHubWebhook
 from handlers.gitlab import GitLabWebhook
 from handlers.health import Health

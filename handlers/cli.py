@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import OpsConfig
 from bot.errors import ConfigError
-from bot.memory import Memory
+from bot.memory.memories import Memory
 from bot.settings import Settings
 from bot.store_url import is_sentinel_url, parse_sentinel_url
 from bot.stores.redis import EMBEDDED_WARNING
@@ -116,7 +116,7 @@ def shell(args: argparse.Namespace) -> int:
 
 async def _memories(settings: Settings, restore: list[Memory] | None) -> tuple[list[Memory], int]:
     """Everything remembered, or (restoring) how many of ``restore`` were new."""
-    from bot.memory import Memories
+    from bot.memory.memories import Memories
     from bot.stores.memory import RedisMemoryStore
     from bot.stores.redis import connect
 

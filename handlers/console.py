@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot.chatops import ChatOps
+from bot.conversation.chatops import ChatOps
 from bot.model import Button, ChatMessage, ConsoleThread, Person, Place
 from bot.text import plain
 

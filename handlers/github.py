@@ -15,7 +15,7 @@ import hmac
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.inbound import (
+from bot.conversation.addressed import (
     ForgeComment,
     Ignored,
     addressed_to_bot,
@@ -26,8 +26,8 @@ from bot.inbound import (
     todo_issue_change,
     todo_issue_job,
 )
-from bot.intake import Intake
-from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, Job
+from bot.jobs.intake import Intake
+from bot.jobs.kinds import CHAT_MESSAGE, DEPLOY_STATUS, Job
 from bot.model import GitHubThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics

@@ -24,13 +24,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clients.slack import code_span, to_mrkdwn
-from bot.commands.deploying import APPROVE_ACTION
 from bot.commands.registry import is_help
 from bot.commands.runner import CommandRunner
+from bot.conversation.following import Following
+from bot.deploys.commands import APPROVE_ACTION
 from bot.errors import StoreUnavailable
-from bot.following import Following
-from bot.intake import Accepted, Intake
-from bot.jobs import CHAT_MESSAGE, Job
+from bot.jobs.intake import Accepted, Intake
+from bot.jobs.kinds import CHAT_MESSAGE, Job
 from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics

@@ -10,8 +10,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from bot.errors import StoreUnavailable
-from bot.intake import Accepted, Intake
-from bot.jobs import Job
+from bot.jobs.intake import Accepted, Intake
+from bot.jobs.kinds import Job
 from bot.telemetry.metrics import Metrics
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import redis.asyncio as redis
 
-from bot.assistant import NOT_CONFIGURED
+from bot.conversation.assistant import NOT_CONFIGURED
 from bot.model import ChatMessage, Person, SlackThread
 from bot.stores import keys
 from tests import fixtures

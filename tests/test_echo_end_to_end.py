@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as redis
 from hypothesis import HealthCheck, Phase, assume, given, settings
 
-from bot.markers import ANY_MARKER
+from bot.conversation.markers import ANY_MARKER
 from tests import fixtures
 from tests.bot.clients.strategies import hostile_words
 from tests.emulators import text

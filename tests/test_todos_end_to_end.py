@@ -20,7 +20,7 @@ import redis.asyncio as redis
 
 from bot.model import GitHubThread, GitLabThread, SlackThread
 from bot.stores import keys
-from bot.todos import Todo
+from bot.todos.lists import Todo
 from tests import fixtures
 from tests.emulators import text, tool_use
 from tests.harness import BotUnderTest, Emulators, bot_env, event_callback

@@ -24,14 +24,14 @@ from bot.agent.prompt import instructions
 from bot.agent.toolbox import AgentServices, TaskRecord, Toolbox
 from bot.agent.tools import tool_specs
 from bot.agent.untrusted import Fence
-from bot.backoff import backoff
 from bot.commands.types import Status
 from bot.config import OpsConfig
-from bot.conversations import Conversation, ConversationReader
+from bot.conversation.readers import Conversation, ConversationReader
 from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
 from bot.failures import explain, new_error_id
-from bot.incidents import summary_text, timeline_text
-from bot.memory import Memory
+from bot.incidents.incidents import summary_text, timeline_text
+from bot.jobs.backoff import backoff
+from bot.memory.memories import Memory
 from bot.model import Answer, ChatMessage, GitHubThread, GitLabThread, Platform
 from bot.settings import AgentLimits
 

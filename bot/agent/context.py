@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass, field
 
 from bot.agent.untrusted import Fence, clean
-from bot.conversations import MAX_CHECKS, MAX_FILES, MAX_POSTS, Conversation
-from bot.memory import Memory
+from bot.conversation.readers import MAX_CHECKS, MAX_FILES, MAX_POSTS, Conversation
+from bot.memory.memories import Memory
 from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Place, SlackThread
-from bot.todos import Todo, render
+from bot.todos.lists import Todo, render
 
 MAX_BODY = 6_000  # characters of a PR/MR/issue description
 MAX_POST = 1_500  # characters of each earlier message

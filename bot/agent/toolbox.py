@@ -22,19 +22,19 @@ from typing import Any
 from bot.agent.language import ToolCall, ToolResult
 from bot.agent.tools import COMMAND_TOOLS, CommandTool
 from bot.agent.untrusted import Fence
-from bot.commands.deploying import status_text
 from bot.commands.registry import UsageProblem
-from bot.commands.remembering import MemoryCommands, line
 from bot.commands.runner import CommandRunner
-from bot.deploys import Deploys
+from bot.conversation.following import Following
+from bot.deploys.commands import status_text
+from bot.deploys.deploying import Deploys
 from bot.errors import CommandError, UpstreamError
-from bot.following import Following
-from bot.incidents import Incidents
-from bot.memory import Memory
+from bot.incidents.incidents import Incidents
+from bot.memory.commands import MemoryCommands, line
+from bot.memory.memories import Memory
 from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
 from bot.ports import Marks
-from bot.todo_board import TodoBoard
-from bot.todos import parse_todos, render
+from bot.todos.board import TodoBoard
+from bot.todos.lists import parse_todos, render
 
 log = logging.getLogger(__name__)
 

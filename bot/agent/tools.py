@@ -19,7 +19,7 @@ from typing import Any, Literal
 from bot.agent.language import ToolSpec
 from bot.commands.registry import REGISTRY, Entry
 from bot.commands.types import MEMORY_TYPES
-from bot.todos import STATUSES
+from bot.todos.lists import STATUSES
 
 Kind = Literal["read", "record", "action"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from bot.mentions import HTML_COMMENT, strip_invisible
+from bot.conversation.mentions import HTML_COMMENT, strip_invisible
 from bot.redaction import redact
 
 _LOOKALIKE = re.compile(r"<(/?)untrusted-", re.IGNORECASE)

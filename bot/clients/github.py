@@ -22,10 +22,10 @@ from github.Repository import Repository
 
 from bot.clients.blocking import off_loop
 from bot.clients.forge_markup import github_body
-from bot.conversations import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
-from bot.deploys import NewDeployment
+from bot.conversation.markers import find_marked, with_reply_marker
+from bot.conversation.readers import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
+from bot.deploys.deploying import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import find_marked, with_reply_marker
 from bot.model import Button, ChatMessage, GitHubThread, Person, Place, public_place
 from bot.text import strip_tokens
 
@@ -252,7 +252,7 @@ WRITE_PERMISSIONS = {"admin", "maintain", "write"}
 
 
 class GitHubForge:
-    """GitHub Deployments as a :class:`bot.deploys.Forge`."""
+    """GitHub Deployments as a :class:`bot.deploys.deploying.Forge`."""
 
     def __init__(self, connector: GitHubConnector) -> None:
         self._connector = connector

@@ -14,10 +14,10 @@ from gitlab.exceptions import GitlabError
 
 from bot.clients.blocking import off_loop
 from bot.clients.forge_markup import gitlab_note
-from bot.conversations import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
-from bot.deploys import NewDeployment
+from bot.conversation.markers import find_marked, with_reply_marker
+from bot.conversation.readers import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
+from bot.deploys.deploying import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import find_marked, with_reply_marker
 from bot.model import Button, ChatMessage, GitLabThread, Person, Place
 from bot.text import strip_tokens
 
@@ -175,7 +175,7 @@ DEVELOPER = 30  # GitLab's access level that may push and run pipelines
 
 
 class GitLabForge:
-    """GitLab pipelines as a :class:`bot.deploys.Forge`."""
+    """GitLab pipelines as a :class:`bot.deploys.deploying.Forge`."""
 
     def __init__(self, client: gitlab.Gitlab) -> None:
         self._gl = client

@@ -15,9 +15,9 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.clients.slack_markup import blocks, message_text
 from bot.clients.slack_markup import code_span as code_span  # the Slack edge quotes commands with it
 from bot.clients.slack_markup import to_mrkdwn as to_mrkdwn  # the Slack edge renders its help with it
-from bot.conversations import MAX_POSTS, Conversation, Post
+from bot.conversation.markers import REPLY_EVENT_TYPE
+from bot.conversation.readers import MAX_POSTS, Conversation, Post
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.markers import REPLY_EVENT_TYPE
 from bot.model import Button, ChatMessage, Place, SlackThread
 from bot.text import strip_tokens
 

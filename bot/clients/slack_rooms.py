@@ -1,4 +1,4 @@
-"""Slack channels for incidents, as :class:`bot.incidents.Rooms`."""
+"""Slack channels for incidents, as :class:`bot.incidents.incidents.Rooms`."""
 
 from __future__ import annotations
 

@@ -10,10 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.audit import AuditEntry, AuditLog
-from bot.commands.deploying import DeployCommands
 from bot.commands.registry import help_lines
-from bot.commands.remembering import MemoryCommands
 from bot.commands.types import (
     Approve,
     Command,
@@ -34,10 +31,13 @@ from bot.commands.types import (
     Todos,
     Unlock,
 )
-from bot.incidents import Incidents
-from bot.locks import Locking, LockScope
+from bot.deploys.audit import AuditEntry, AuditLog
+from bot.deploys.commands import DeployCommands
+from bot.deploys.locks import Locking, LockScope
+from bot.incidents.incidents import Incidents
+from bot.memory.commands import MemoryCommands
 from bot.model import Answer, ChatMessage
-from bot.todos import TodoStore, render
+from bot.todos.lists import TodoStore, render
 
 STATUS_ACTIVITY = 10  # audit entries shown by `status`
 

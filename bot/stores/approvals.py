@@ -6,7 +6,7 @@ import time
 
 import redis.asyncio as redis
 
-from bot.approvals import PendingApproval
+from bot.deploys.approvals import PendingApproval
 from bot.model import Place, thread_key
 from bot.stores import keys
 from bot.stores.records import dumps, loads

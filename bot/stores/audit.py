@@ -6,7 +6,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from bot.audit import AuditEntry
+from bot.deploys.audit import AuditEntry
 from bot.model import Person
 from bot.stores import keys
 from bot.stores.redis import fields, translating

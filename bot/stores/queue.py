@@ -23,7 +23,7 @@ import redis.asyncio as redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
-from bot.jobs import Delivery, Job
+from bot.jobs.kinds import Delivery, Job
 from bot.ports import QueueDepth
 from bot.stores import keys
 from bot.stores.redis import text, translating

@@ -10,7 +10,7 @@ import redis.asyncio as redis
 from bot.model import Place, thread_key
 from bot.stores import keys
 from bot.stores.redis import translating
-from bot.todos import Todo, from_json, to_json
+from bot.todos.lists import Todo, from_json, to_json
 
 KEEP_FOR = 90 * 24 * 3600  # a thread untouched for a quarter is done with
 

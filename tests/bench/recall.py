@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
-from bot.memory import Memories, Memory, digest, new_id, words
+from bot.memory.memories import Memories, Memory, digest, new_id, words
 from bot.stores.memory import RedisMemoryStore
 from handlers.app import settle_heap
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import OpsConfig
-from bot.deploys import forge_repo
+from bot.deploys.deploying import forge_repo
 from bot.errors import ConfigError
 
 CONTRACT_EXAMPLE = """

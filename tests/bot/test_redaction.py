@@ -249,7 +249,7 @@ def test_connection_string_credentials_are_removed(scheme: str, user: str, passw
 
 
 TYPICAL_LOG_LINES = [
-    '{"ts": "2026-12-02T20:18:51.123Z", "level": "info", "logger": "bot.worker", "msg": "job done", '
+    '{"ts": "2026-12-02T20:18:51.123Z", "level": "info", "logger": "bot.jobs.worker", "msg": "job done", '
     '"kind": "chat.message", "id": "github:comment:1234567", "duration_ms": 12}',
     "job done",
     "todo change",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversations import MAX_CHECKS, MAX_POSTS, Check, Post
+from bot.conversation.readers import MAX_CHECKS, MAX_POSTS, Check, Post
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.model import GitHubThread, GitLabThread, Platform, SlackThread
 from bot.settings import Settings

@@ -16,7 +16,7 @@ from bot.clients.forge_markup import (
     to_markdown,
     to_title,
 )
-from bot.markers import has_reply_marker, with_reply_marker
+from bot.conversation.markers import has_reply_marker, with_reply_marker
 from bot.model import Person
 from bot.text import code, hidden, link, strip_tokens
 from tests.bot.clients.strategies import hostile

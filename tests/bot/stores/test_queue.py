@@ -6,7 +6,7 @@ import asyncio
 
 import redis.asyncio as redis
 
-from bot.jobs import Job
+from bot.jobs.kinds import Job
 from bot.stores.queue import RedisJobQueue
 
 

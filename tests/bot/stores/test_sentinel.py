@@ -25,7 +25,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from bot.errors import ConfigError, StoreUnavailable
-from bot.jobs import Job
+from bot.jobs.kinds import Job
 from bot.secrets import Secret
 from bot.settings import Settings
 from bot.store_url import parse_sentinel_url

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from bot.markers import TRACKING
+from bot.conversation.markers import TRACKING
+from bot.conversation.reporting import Reporter
 from bot.model import Place, thread_key
 from bot.ports import Marks
-from bot.reporting import Reporter
 from bot.text import hidden
-from bot.todos import Todo
+from bot.todos.lists import Todo
 
 BODY_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; room for the reply marker
 REMEMBER_BODY = 90 * 24 * 3600.0

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from bot.conversation.replies import LOOKBACK, Replies
 from bot.model import Place, Platform
 from bot.ports import Chat, Marks
-from bot.replies import LOOKBACK, Replies
 
 
 class Reporter:

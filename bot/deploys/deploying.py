@@ -4,7 +4,7 @@ The order of checks is the safety story: the service and environment must
 exist; the person must be allowed (ops.yaml's deployers, then write access
 on the forge; a check that fails or crashes denies); nobody else may hold a
 lock; only one deploy of a service to an environment is in flight at a time.
-Protected environments wait for an approval by someone else (bot.approvals).
+Protected environments wait for an approval by someone else (bot.deploys.approvals).
 
 In flight means: from the moment a request passes its checks until the forge
 reports a final status, or until :data:`IN_FLIGHT_TIMEOUT` passes without any
@@ -22,11 +22,11 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
-from bot.audit import AuditEntry, AuditLog
 from bot.config import Environment, OpsConfig, Service
-from bot.conversations import Check
+from bot.conversation.readers import Check
+from bot.deploys.audit import AuditEntry, AuditLog
+from bot.deploys.locks import Locking
 from bot.errors import CommandError, UpstreamRejected
-from bot.locks import Locking
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread
 from bot.text import channel
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.inbound import ForgeComment, Ignored, addressed_to_bot
+from bot.conversation.addressed import ForgeComment, Ignored, addressed_to_bot
 from bot.model import ChatMessage, GitHubThread, Person
 
 COMMENT = ForgeComment(

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.commands.types import Forget, Memories, Remember
-from bot.deploys import Forge, ForgeName
+from bot.deploys.deploying import Forge, ForgeName
 from bot.errors import CommandError
-from bot.memory import Memories as MemoryService
-from bot.memory import Memory
+from bot.memory.memories import Memories as MemoryService
+from bot.memory.memories import Memory
 from bot.model import ChatMessage, GitHubThread, GitLabThread, Place, SlackThread
 
 SHOWN = 25

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from bot.jobs import Job
+from bot.jobs.kinds import Job
 from bot.ports import JobQueue
 
 

@@ -23,12 +23,12 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
 from bot.config import OpsConfig
-from bot.deploys import ForgeName, forge_repo
+from bot.conversation.reporting import Reporter
+from bot.deploys.deploying import ForgeName, forge_repo
 from bot.errors import CommandError
-from bot.jobs import INCIDENT_REMINDER, Job
+from bot.jobs.kinds import INCIDENT_REMINDER, Job
 from bot.model import ChatMessage, Person, Place, SlackThread, place_from_json, public_place
 from bot.ports import IssueTracker, JobQueue
-from bot.reporting import Reporter
 from bot.text import channel, hidden, mention, mention_handle
 
 log = logging.getLogger(__name__)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.assistant import Assistant
 from bot.commands.registry import parse
 from bot.commands.runner import CommandRunner, command_prefix
 from bot.commands.types import FreeText, Malformed
+from bot.conversation.assistant import Assistant
+from bot.conversation.replies import Replies
 from bot.errors import CommandError, OpsbotError, UpstreamError
 from bot.model import Answer, ChatMessage, Place, Platform
 from bot.ports import Chat
-from bot.replies import Replies
 
 log = logging.getLogger(__name__)
 

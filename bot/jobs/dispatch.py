@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.chatops import ChatOps
-from bot.commands.deploying import DeployCommands
-from bot.incidents import Incidents
-from bot.jobs import CHAT_MESSAGE, DEPLOY_STATUS, INCIDENT_REMINDER, TODO_CHANGE, Delivery
+from bot.conversation.chatops import ChatOps
+from bot.deploys.commands import DeployCommands
+from bot.incidents.incidents import Incidents
+from bot.jobs.kinds import CHAT_MESSAGE, DEPLOY_STATUS, INCIDENT_REMINDER, TODO_CHANGE, Delivery
 from bot.model import ChatMessage, Person, place_from_json
-from bot.todo_board import TodoBoard
+from bot.todos.board import TodoBoard
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.jobs import TODO_CHANGE, Job
-from bot.markers import ANY_MARKER, TODO_ISSUE_MARKER, TRACKING_MARKER
-from bot.mentions import find_mention
+from bot.conversation.markers import ANY_MARKER, TODO_ISSUE_MARKER, TRACKING_MARKER
+from bot.conversation.mentions import find_mention
+from bot.jobs.kinds import TODO_CHANGE, Job
 from bot.model import ChatMessage, GitHubThread, GitLabThread, Person, public_place
 
 # GitLab's project and group access tokens act as users named like this.

@@ -25,13 +25,13 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from bot.config import OpsConfig
-from bot.deploys import Forge, ForgeName, forge_repo
-from bot.mirror import TodoMirror, digest
+from bot.conversation.reporting import Reporter
+from bot.deploys.deploying import Forge, ForgeName, forge_repo
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread, place_from_json, public_place, thread_key
 from bot.ports import IssueTracker, Marks, Mutexes
-from bot.reporting import Reporter
 from bot.text import channel, hidden
-from bot.todos import Todo, TodoStore, apply_ticks, merge_agent_list, ticks_in
+from bot.todos.checklist import TodoMirror, digest
+from bot.todos.lists import Todo, TodoStore, apply_ticks, merge_agent_list, ticks_in
 
 log = logging.getLogger(__name__)
 

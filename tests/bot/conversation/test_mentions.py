@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.mentions import find_mention, outside_hiding_elements, visible_prose
+from bot.conversation.mentions import find_mention, outside_hiding_elements, visible_prose
 from tests import fixtures
 
 

@@ -7,10 +7,10 @@ import re
 import pytest
 
 from bot.clients.forge_markup import to_markdown
+from bot.conversation.addressed import event_time
 from bot.errors import CommandError
-from bot.inbound import event_time
-from bot.mirror import tracking_body
-from bot.todos import Todo, apply_ticks, from_json, merge_agent_list, parse_todos, render, ticks_in, to_json
+from bot.todos.checklist import tracking_body
+from bot.todos.lists import Todo, apply_ticks, from_json, merge_agent_list, parse_todos, render, ticks_in, to_json
 
 
 def test_every_todo_carries_the_ops_prefix() -> None:

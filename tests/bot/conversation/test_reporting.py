@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import redis.asyncio as redis
 
+from bot.conversation.replies import Replies
+from bot.conversation.reporting import Reporter
 from bot.model import SlackThread
-from bot.replies import Replies
-from bot.reporting import Reporter
 from bot.settings import Settings
 from bot.stores.marks import RedisMarks
 from handlers.app import build_integrations

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
-from bot.audit import AuditLog
 from bot.commands.types import Approve, Deploy, Rollback
 from bot.config import OpsConfig
-from bot.deploys import TERMINAL, Deployment, Deploys, ForgeName, Plan, Target
+from bot.conversation.reporting import Reporter
+from bot.deploys.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
+from bot.deploys.audit import AuditLog
+from bot.deploys.deploying import TERMINAL, Deployment, Deploys, ForgeName, Plan, Target
 from bot.errors import CommandError, UpstreamError
 from bot.model import Answer, Button, ChatMessage, Person
-from bot.reporting import Reporter
 from bot.text import link, mention_handle
 
 APPROVE_ACTION = "opsbot_approve"  # Slack action id of the Approve button

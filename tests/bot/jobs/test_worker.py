@@ -41,7 +41,7 @@ async def test_when_retries_run_out_the_asker_gets_plain_words_and_an_error_id(
 ) -> None:
     number = setup_github(emulators)
     emulators.github.fail_next("POST", COMMENTS, 503, times=3)  # OPSBOT_MAX_ATTEMPTS=3 in the harness
-    with caplog.at_level(logging.ERROR, logger="bot.worker"):
+    with caplog.at_level(logging.ERROR, logger="bot.jobs.worker"):
         await bot.github("issue_comment", posted(emulators, number, "@opsbot help"))
         await bot.run_jobs()
     [report] = by_bot(emulators.github.comments(REPO, number))

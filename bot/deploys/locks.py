@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.audit import AuditEntry, AuditLog
 from bot.config import OpsConfig
+from bot.deploys.audit import AuditEntry, AuditLog
 from bot.errors import CommandError
 from bot.model import Person
 

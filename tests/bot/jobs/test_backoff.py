@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.backoff import backoff
+from bot.jobs.backoff import backoff
 
 
 def test_backoff_grows_is_capped_and_respects_retry_after() -> None:

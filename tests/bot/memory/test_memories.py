@@ -6,9 +6,9 @@ import fakeredis
 import pytest
 import redis.asyncio as redis
 
-from bot import memory as memory_module
 from bot.errors import CommandError
-from bot.memory import Memories, digest
+from bot.memory import memories as memory_module
+from bot.memory.memories import Memories, digest
 from bot.stores.memory import RedisMemoryStore
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 import redis.asyncio as redis
 
-from bot.commands.deploying import DeployCommands
 from bot.commands.types import Approve, Deploy
 from bot.config import OpsConfig
-from bot.deploys import IN_FLIGHT_TIMEOUT, Deploys
+from bot.conversation.replies import Replies
+from bot.conversation.reporting import Reporter
+from bot.deploys.commands import DeployCommands
+from bot.deploys.deploying import IN_FLIGHT_TIMEOUT, Deploys
+from bot.deploys.locks import Locking
 from bot.errors import CommandError, StoreUnavailable, UpstreamRejected
-from bot.locks import Locking
 from bot.model import Answer, ChatMessage, Person, SlackThread
-from bot.replies import Replies
-from bot.reporting import Reporter
 from bot.settings import Settings
 from bot.stores.approvals import RedisApprovalStore
 from bot.stores.audit import RedisAuditLog

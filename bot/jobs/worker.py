@@ -17,11 +17,11 @@ import random
 import socket
 import time
 
-from bot.backoff import backoff
-from bot.dispatch import Dispatcher
 from bot.errors import StoreUnavailable, UpstreamUnavailable, WorkerLost
 from bot.failures import explain, new_error_id
-from bot.jobs import Delivery
+from bot.jobs.backoff import backoff
+from bot.jobs.dispatch import Dispatcher
+from bot.jobs.kinds import Delivery
 from bot.ports import JobQueue, JobStats
 from bot.settings import WorkerTuning
 
