@@ -9,7 +9,7 @@ display names can be changed by their owner and must never grant anything.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from bot.text import mention, strip_tokens
@@ -150,7 +150,29 @@ def public_place(place: Place) -> dict[str, Any]:
 
 
 def thread_key(place: Place) -> str:
-    """A stable name for the thread at ``place`` (a slash command's reply address left out)."""
+    """The one name of the thread at ``place``, for store keys, marks and hidden markers.
+
+    A slash command's reply address is left out (it differs for every command, so nothing asked
+    with one could be found with the next); GitHub's pull-request flag is fixed, since webhooks
+    about one thread don't all say it (issue and pull request numbers are shared, so it names
+    nothing); and what could end the HTML comment a marker sits in is dropped.
+    """
+    if isinstance(place, GitHubThread):
+        place = replace(place, is_pull_request=False)
+    return _joined(place).replace("--", "-").replace(">", "")
+
+
+def earlier_thread_keys(place: Place) -> tuple[str, ...]:
+    """The other names stores gave ``place``'s thread before :func:`thread_key` fixed the flag
+    and the characters: readers look there too until what was written under them has expired."""
+    described = [place]
+    if isinstance(place, GitHubThread):
+        described.append(replace(place, is_pull_request=not place.is_pull_request))
+    current = thread_key(place)
+    return tuple(dict.fromkeys(name for p in described if (name := _joined(p)) != current))
+
+
+def _joined(place: Place) -> str:
     return ":".join(str(value) for value in public_place(place).values() if value is not None)
 
 

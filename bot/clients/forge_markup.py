@@ -26,6 +26,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from bot.clients.limits import TRUNCATED, cut, utf8_bytes
+from bot.conversation.markers import as_comment
 from bot.text import ChannelRef, Code, Hidden, Link, Mention, plain, segments
 
 WORD_JOINER = "\u2060"
@@ -119,12 +120,6 @@ def _label(text: str) -> str:
     return _inert(text).replace("[", "\\[").replace("]", "\\]")
 
 
-def _marker(marker: str) -> str:
-    # Whatever a marker holds, it must not end the comment it sits in.
-    safe = " ".join(marker.replace("--", "-").replace(">", "").split())
-    return f"<!-- {safe} -->"
-
-
 def _code_span(text: str) -> str:
     """``text`` verbatim as one code span: its fence is longer than any backtick run inside."""
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
@@ -154,7 +149,7 @@ def to_markdown(text: str) -> str:
         elif isinstance(segment, Link):
             out.append(f"[{_label(segment.label)}]({quote(segment.url, safe=URL_SAFE)})")
         elif isinstance(segment, Hidden):
-            out.append(_marker(segment.marker))
+            out.append(as_comment(segment.marker))
     return "".join(out)
 
 

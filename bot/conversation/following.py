@@ -7,14 +7,20 @@ the friction that makes a bot feel like a form.
 
 from __future__ import annotations
 
-from bot.model import Place, SlackThread
+from bot.model import Place, SlackThread, thread_key
 from bot.ports import Marks
 
 FOLLOW_FOR = 7 * 24 * 3600.0  # a thread quiet for a week is over
 
 
-def _key(channel: str, thread_ts: str) -> str:
-    return f"follow:slack:{channel}:{thread_ts}"
+def _key(thread: SlackThread) -> str:
+    return f"follow:{thread_key(thread)}"
+
+
+def _earlier_key(thread: SlackThread) -> str:
+    # The name a followed thread had before marks were named by thread_key; read until FOLLOW_FOR
+    # has passed since the last thread was followed under it.
+    return f"follow:slack:{thread.channel}:{thread.thread_ts}"
 
 
 class Following:
@@ -23,7 +29,10 @@ class Following:
 
     async def follow(self, place: Place) -> None:
         if isinstance(place, SlackThread) and place.thread_ts:
-            await self._marks.set(_key(place.channel, place.thread_ts), FOLLOW_FOR)
+            await self._marks.set(_key(place), FOLLOW_FOR)
 
     async def follows(self, channel: str, thread_ts: str) -> bool:
-        return await self._marks.get(_key(channel, thread_ts)) is not None
+        thread = SlackThread(channel, thread_ts)
+        return (
+            await self._marks.get(_key(thread)) is not None or await self._marks.get(_earlier_key(thread)) is not None
+        )

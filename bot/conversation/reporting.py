@@ -4,7 +4,7 @@ and a short new message when something finishes (edits don't notify anyone)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.conversation.replies import LOOKBACK, Replies
 from bot.model import Place, Platform
@@ -26,14 +26,25 @@ class Reporter:
             raise LookupError(f"no chat configured for {place.platform}")
         return chat
 
-    async def update(self, place: Place, status_key: str, text: str, *, since: float | None = None) -> str:
+    async def update(
+        self, place: Place, status_key: str, text: str, *, since: float | None = None, formerly: Sequence[str] = ()
+    ) -> str:
         """Edit the message posted under ``status_key`` (looked for back to ``since``, a day by
-        default); post it if it's gone. The message's id either way."""
+        default); post it if it's gone. The message's id either way.
+
+        A message posted under one of the ``formerly`` keys counts too, and is re-tagged
+        ``status_key`` by the edit, so renaming a key doesn't post a second message."""
         chat = self._chat(place)
-        message_id = await self._marks.get(f"sent:{status_key}")
+        named = [status_key, *formerly]
+        message_id = None
+        for key in named:
+            if (message_id := await self._marks.get(f"sent:{key}")) is not None:
+                break
         if message_id is None:
             looked_back = self._clock() - LOOKBACK if since is None else since
-            message_id = await self._replies.find(chat, place, status_key, since=looked_back)
+            for key in named:
+                if message_id := await self._replies.find(chat, place, key, since=looked_back):
+                    break
         if message_id:
             await chat.update(place, message_id, text, reply_key=status_key)
             return message_id

@@ -23,13 +23,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
 from bot.config import OpsConfig
+from bot.conversation.markers import incident_issue
 from bot.conversation.reporting import Reporter
 from bot.deploys.deploying import ForgeName, forge_repo
 from bot.errors import CommandError
 from bot.jobs.kinds import INCIDENT_REMINDER, Job
 from bot.model import ChatMessage, Person, Place, SlackThread, place_from_json, public_place
 from bot.ports import IssueTracker, JobQueue
-from bot.text import channel, hidden, mention, mention_handle
+from bot.text import channel, mention, mention_handle
 
 log = logging.getLogger(__name__)
 
@@ -356,7 +357,7 @@ class Incidents:
             return incident
         forge, repo = home
         tracker = self._s.trackers[forge]
-        marker = hidden(f"opsbot:incident {incident.id}")
+        marker = incident_issue(incident.id)
         found = await tracker.find(repo, INCIDENT_LABEL, marker)
         if found is None:
             body = f"{marker}\n{summary_text(incident)}\n\nTimeline, updates and the review follow as comments."

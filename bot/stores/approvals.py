@@ -7,16 +7,10 @@ import time
 import redis.asyncio as redis
 
 from bot.deploys.approvals import PendingApproval
-from bot.model import Place, thread_key
+from bot.model import Place, earlier_thread_keys, thread_key
 from bot.stores import keys
 from bot.stores.records import dumps, loads
 from bot.stores.redis import translating
-
-
-def _place_key(place: Place) -> str:
-    # thread_key leaves out a slash command's response_url: it differs for every command (so an
-    # approval asked with one could never be found with the next) and must not name a key.
-    return keys.APPROVALS_AT + thread_key(place)
 
 
 def _decode(raw: bytes | str) -> PendingApproval:
@@ -32,12 +26,14 @@ class RedisApprovalStore:
         ttl = max(1, int(approval.expires_at - time.time()))
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.APPROVAL + approval.id, dumps(approval), ex=ttl)
-            pipe.set(_place_key(approval.origin), approval.id, ex=ttl)
+            pipe.set(keys.approvals_at(thread_key(approval.origin)), approval.id, ex=ttl)
             await pipe.execute()
 
     @translating
     async def latest_for(self, place: Place) -> PendingApproval | None:
-        found = await self._redis.get(_place_key(place))
+        # An approval opened under an earlier name of the thread is found until it expires.
+        names = [thread_key(place), *earlier_thread_keys(place)]
+        found = next((f for f in await self._redis.mget([keys.approvals_at(n) for n in names]) if f), None)
         if found is None:
             return None
         return await self.get(found.decode() if isinstance(found, bytes) else found)

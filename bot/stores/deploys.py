@@ -42,10 +42,6 @@ def decode(raw: bytes | str) -> Deployment:
     return loads(Deployment, raw, people=("requester",), places=("origin",))
 
 
-def _flight_key(service: str, environment: str) -> str:
-    return f"{keys.DEPLOYING}{service}:{environment}"
-
-
 def _decode_flight(raw: bytes | str) -> InFlight:
     return loads(InFlight, raw, people=("requester",), places=("origin",))
 
@@ -58,7 +54,7 @@ class RedisDeploymentStore:
 
     @translating
     async def save(self, deployment: Deployment) -> None:
-        history = f"{keys.DEPLOY_HISTORY}{deployment.service}:{deployment.environment}"
+        history = keys.deploy_history(deployment.service, deployment.environment)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.set(keys.DEPLOYMENT + deployment.key, dumps(deployment), ex=KEEP)
             pipe.zadd(history, {deployment.key: deployment.created_at})
@@ -72,7 +68,7 @@ class RedisDeploymentStore:
 
     @translating
     async def history(self, service: str, environment: str, limit: int) -> list[Deployment]:
-        found: list[Any] = await self._redis.zrevrange(f"{keys.DEPLOY_HISTORY}{service}:{environment}", 0, limit - 1)
+        found: list[Any] = await self._redis.zrevrange(keys.deploy_history(service, environment), 0, limit - 1)
         if not found:
             return []
         raws = await self._redis.mget([keys.DEPLOYMENT + (k.decode() if isinstance(k, bytes) else k) for k in found])
@@ -81,7 +77,7 @@ class RedisDeploymentStore:
     @translating
     async def claim(self, flight: InFlight, now: float) -> InFlight | None:
         ttl_ms = int((max(flight.until - now, 0.0) + LINGER) * 1000)
-        key = _flight_key(flight.service, flight.environment)
+        key = keys.deploying(flight.service, flight.environment)
         holder = await self._claim(keys=[key], args=[flight.token, repr(now), dumps(flight), ttl_ms])
         return _decode_flight(holder) if holder else None
 
@@ -91,9 +87,9 @@ class RedisDeploymentStore:
     ) -> None:
         field, value = ("token", token) if token is not None else ("deployment", deployment)
         if value is not None:
-            await self._release(keys=[_flight_key(service, environment)], args=[field, value])
+            await self._release(keys=[keys.deploying(service, environment)], args=[field, value])
 
     @translating
     async def in_flight(self, service: str, environment: str) -> InFlight | None:
-        raw = await self._redis.get(_flight_key(service, environment))
+        raw = await self._redis.get(keys.deploying(service, environment))
         return _decode_flight(raw) if raw is not None else None

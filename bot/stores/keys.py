@@ -1,8 +1,16 @@
-"""Every Redis key opsbot writes, in one place, so nothing collides."""
+"""Every Redis key opsbot writes, in one place, so nothing collides.
+
+The stores name keys only through this module: a family is a constant (a
+whole key, or a prefix that ends in ":") and, where a key joins several
+parts, a function that joins them. Marks, mutexes and dedupe keys are
+namespaces: the names under them are chosen by the core (``sent:…``,
+``follow:…``, ``todo-origin:…``), which can't see this module.
+Existing data is found by these exact strings: change one and it is lost.
+"""
 
 PREFIX = "opsbot:"
 JOBS = PREFIX + "jobs"
-JOBS_GROUP = "workers"
+JOBS_GROUP = "workers"  # the consumer group on JOBS (a group name, not a key)
 JOBS_DELAYED = PREFIX + "jobs:delayed"
 JOBS_DEAD = PREFIX + "jobs:dead"
 SEEN = PREFIX + "seen:"  # + source:id, an inbound event already accepted
@@ -15,7 +23,7 @@ DEPLOYMENT = PREFIX + "deployment:"  # + forge:repo:id, JSON
 DEPLOY_HISTORY = PREFIX + "deploys:"  # + service:environment, sorted set of deployment keys by time
 DEPLOYING = PREFIX + "deploying:"  # + service:environment, the deploy in flight there (JSON, a claim)
 APPROVAL = PREFIX + "approval:"  # + id, JSON, expires with the approval
-APPROVALS_AT = PREFIX + "approvals-at:"  # + place, the newest open approval id there
+APPROVALS_AT = PREFIX + "approvals-at:"  # + thread, the newest open approval id there
 MEMORY = PREFIX + "mem:"  # + id, a hash
 MEMORY_WORDS = PREFIX + "mem-words:"  # + id, the words it is indexed under
 MEMORIES = PREFIX + "mem-all:"  # + scope, sorted set of ids by creation
@@ -31,3 +39,35 @@ INCIDENT_EVENT_REFS = PREFIX + "incident-refs:"  # + id, set of event refs alrea
 INCIDENT_CHANNEL = PREFIX + "incident-channel:"  # + Slack channel id -> incident id
 INCIDENT_REQUEST = PREFIX + "incident-request:"  # + declare message id -> incident id
 INCIDENTS_OPEN = PREFIX + "incidents-open"  # set of open incident ids
+
+
+def lock(environment: str, service: str | None) -> str:
+    return f"{LOCK}{environment}:{service or '*'}"
+
+
+def deploy_history(service: str, environment: str) -> str:
+    return f"{DEPLOY_HISTORY}{service}:{environment}"
+
+
+def deploying(service: str, environment: str) -> str:
+    return f"{DEPLOYING}{service}:{environment}"
+
+
+def memories(scope: str, type: str | None = None) -> str:
+    """A scope's memories, or only those of one ``type``."""
+    return f"{MEMORIES_OF_TYPE}{scope}:{type}" if type else MEMORIES + scope
+
+
+def memory_words(scope: str) -> str:
+    """The prefix of a scope's word index: + word."""
+    return f"{MEMORY_WORD}{scope}:"
+
+
+def todos(thread: str) -> str:
+    """``thread`` is a :func:`bot.model.thread_key`."""
+    return TODOS + thread
+
+
+def approvals_at(thread: str) -> str:
+    """``thread`` is a :func:`bot.model.thread_key`."""
+    return APPROVALS_AT + thread

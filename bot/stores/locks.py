@@ -40,7 +40,7 @@ return held
 
 
 def _key(scope: LockScope) -> str:
-    return f"{keys.LOCK}{scope.environment}:{scope.service or '*'}"
+    return keys.lock(scope.environment, scope.service)
 
 
 def _scope(key: str) -> LockScope:

@@ -140,10 +140,6 @@ def _memory(memory_id: str, flat: Any) -> Memory | None:
     )
 
 
-def _of_type(scope: str, type: MemoryType | None) -> str:
-    return f"{keys.MEMORIES_OF_TYPE}{scope}:{type}" if type else keys.MEMORIES + scope
-
-
 class RedisMemoryStore:
     def __init__(self, client: redis.Redis) -> None:
         self._redis = client
@@ -157,12 +153,12 @@ class RedisMemoryStore:
         scope = memory.scope
         found_id, flat = await self._add(
             keys=[
-                keys.MEMORY + memory.id, keys.MEMORIES + scope, _of_type(scope, memory.type),
+                keys.MEMORY + memory.id, keys.MEMORIES + scope, keys.memories(scope, memory.type),
                 keys.MEMORY_DIGESTS + scope, keys.MEMORY_WORDS + memory.id, keys.MEMORY_SCOPES,
             ],
             args=[
                 memory.id, digest, scope, memory.type, memory.content, memory.author, memory.source,
-                memory.created_at, memory.last_used, memory.uses, f"{keys.MEMORY_WORD}{scope}:", "", keys.MEMORY,
+                memory.created_at, memory.last_used, memory.uses, keys.memory_words(scope), "", keys.MEMORY,
                 *words,
             ],
         )  # fmt: skip
@@ -193,25 +189,25 @@ class RedisMemoryStore:
     async def listing(self, scopes: Sequence[str], type: MemoryType | None, limit: int) -> list[Memory]:
         newest: list[tuple[float, str]] = []
         for scope in scopes:
-            found: Any = await self._redis.zrevrange(_of_type(scope, type), 0, limit - 1, withscores=True)
+            found: Any = await self._redis.zrevrange(keys.memories(scope, type), 0, limit - 1, withscores=True)
             newest += [(float(created), text(memory_id)) for memory_id, created in found]
         newest.sort(reverse=True)
         return await self._fetch([memory_id for _, memory_id in newest[:limit]])
 
     @translating
     async def count(self, scope: str, type: MemoryType | None) -> int:
-        return int(await self._redis.zcard(_of_type(scope, type)))
+        return int(await self._redis.zcard(keys.memories(scope, type)))
 
     @translating
     async def least_valuable(self, scope: str, type: MemoryType | None, n: int) -> list[Memory]:
-        members: Any = await self._redis.zrange(_of_type(scope, type), 0, -1)
+        members: Any = await self._redis.zrange(keys.memories(scope, type), 0, -1)
         ids = [text(i) for i in members]
         everything = await self._fetch(ids)
         return sorted(everything, key=lambda m: (m.uses, m.last_used, m.created_at))[:n]
 
     @translating
     async def search(self, scope: str, words: Sequence[str], limit: int, newest: int = 0) -> list[tuple[Memory, float]]:
-        word_keys = [f"{keys.MEMORY_WORD}{scope}:{word}" for word in words]
+        word_keys = [keys.memory_words(scope) + word for word in words]
         found = await self._search(keys=[keys.MEMORIES + scope], args=[limit, keys.MEMORY, newest, *word_keys])
         ranked: list[tuple[Memory, float]] = []
         for i in range(0, len(found), 3):

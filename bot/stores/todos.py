@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import orjson
 import redis.asyncio as redis
 
-from bot.model import Place, thread_key
+from bot.model import Place, earlier_thread_keys, thread_key
 from bot.stores import keys
 from bot.stores.redis import translating
 from bot.todos.lists import Todo, from_json, to_json
@@ -21,9 +21,11 @@ class RedisTodoStore:
 
     @translating
     async def save(self, place: Place, todos: Sequence[Todo]) -> None:
-        await self._redis.set(keys.TODOS + thread_key(place), orjson.dumps(to_json(todos)), ex=KEEP_FOR)
+        await self._redis.set(keys.todos(thread_key(place)), orjson.dumps(to_json(todos)), ex=KEEP_FOR)
 
     @translating
     async def load(self, place: Place) -> list[Todo]:
-        raw = await self._redis.get(keys.TODOS + thread_key(place))
+        # A list saved under an earlier name of the thread is read until the next save moves it.
+        names = [thread_key(place), *earlier_thread_keys(place)]
+        raw = next((found for found in await self._redis.mget([keys.todos(n) for n in names]) if found), None)
         return from_json(orjson.loads(raw)) if raw else []

@@ -21,15 +21,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.config import OpsConfig
+from bot.conversation.markers import todo_issue, todo_issues_in, todo_thread
 from bot.conversation.reporting import Reporter
 from bot.deploys.deploying import Forge, ForgeName, forge_repo
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread, place_from_json, public_place, thread_key
 from bot.ports import IssueTracker, Marks, Mutexes
-from bot.text import channel, hidden
+from bot.text import channel
 from bot.todos.checklist import TodoMirror, digest
 from bot.todos.lists import Todo, TodoStore, apply_ticks, merge_agent_list, ticks_in
 
@@ -41,20 +42,6 @@ REMEMBER = 90 * 24 * 3600.0  # as long as the store keeps a list
 TITLE_LIMIT = 250  # GitHub refuses titles over 256 characters
 
 Outcome = Literal["changed", "unchanged", "refused", "stale", "unknown"]
-
-
-def todo_marker(origin: str, todo_id: str) -> str:
-    """Hidden in a todo issue's description: which conversation's todo it mirrors."""
-    return hidden(f"opsbot:todo {_safe(origin)} {todo_id}")
-
-
-def thread_marker(origin: str) -> str:
-    return hidden(f"opsbot:todo-thread {_safe(origin)}")
-
-
-def _safe(key: str) -> str:
-    # Whatever a key holds, it must not end the HTML comment it sits in.
-    return key.replace("--", "-").replace(">", "")
 
 
 @dataclass(frozen=True)
@@ -176,10 +163,10 @@ class TodoBoard:
 
     async def _publish(self, origin: Place, before: Sequence[Todo], after: Sequence[Todo]) -> None:
         await self._mirror.publish(origin, before, after)
-        await self._marks.set(f"todo-origin:{_where(origin)}", REMEMBER, json.dumps(public_place(origin)))
+        await self._marks.set(f"todo-origin:{thread_key(origin)}", REMEMBER, json.dumps(public_place(origin)))
         incident = await self._incident_issue(origin) if self._incident_issue is not None else None
         if incident is not None:
-            await self._marks.set(f"todo-origin:{_where(incident)}", REMEMBER, json.dumps(public_place(origin)))
+            await self._marks.set(f"todo-origin:{thread_key(incident)}", REMEMBER, json.dumps(public_place(origin)))
             await self._mirror.publish(incident, before, after, announce=False)
             return
         home = self._issue_home(origin)
@@ -190,7 +177,7 @@ class TodoBoard:
                 await self._sync_issue(home, origin, todo)
         elif isinstance(origin, SlackThread):
             where = await self._thread_issue(home, origin)
-            await self._marks.set(f"todo-origin:{_where(where)}", REMEMBER, json.dumps(public_place(origin)))
+            await self._marks.set(f"todo-origin:{thread_key(where)}", REMEMBER, json.dumps(public_place(origin)))
             await self._mirror.publish(where, before, after, announce=False)
 
     def _issue_home(self, origin: Place) -> IssueHome | None:
@@ -204,10 +191,10 @@ class TodoBoard:
 
     async def _thread_issue(self, home: IssueHome, origin: SlackThread) -> Place:
         """The issue in ``todos.repo`` that carries a Slack conversation's checklist."""
-        tracker, key = self._trackers[home.forge], f"{home.forge}:{home.repo}:{_where(origin)}"
+        tracker, key = self._trackers[home.forge], f"{home.forge}:{home.repo}:{thread_key(origin)}"
         number = await self._marks.get(f"todo-thread-issue:{key}")
         if number is None:
-            marker = thread_marker(_where(origin))
+            marker = todo_thread(thread_key(origin))
             found = await tracker.find(home.repo, TODO_LABEL, marker)
             if found is None:
                 body = f"{marker}\nThe Ops agent's [Ops] todos for {where_from(origin)}, kept up to date below."
@@ -219,11 +206,11 @@ class TodoBoard:
     async def _sync_issue(self, home: IssueHome, origin: Place, todo: Todo) -> None:
         """Make the todo's issue say what the todo says: title, open or closed, blocked label."""
         tracker = self._trackers[home.forge]
-        key = f"{home.forge}:{home.repo}:{_where(origin)}:{todo.id}"
+        key = f"{home.forge}:{home.repo}:{thread_key(origin)}:{todo.id}"
         state = _issue_state(todo)
         number = await self._marks.get(f"todo-issue:{key}")
         if number is None:
-            marker = todo_marker(_where(origin), todo.id)
+            marker = todo_issue(thread_key(origin), todo.id)
             found = await tracker.find(home.repo, TODO_LABEL, marker)
             if found is None:
                 body = (
@@ -257,19 +244,16 @@ class TodoBoard:
         self, forge: ForgeName, repo: str, number: int, description: str
     ) -> tuple[Place, str, str] | None:
         """The conversation and todo an issue mirrors, if opsbot opened it for one."""
-        for line in description.splitlines():
-            parts = line.strip().split()
-            if len(parts) == 5 and parts[:2] == ["<!--", "opsbot:todo"] and parts[4] == "-->":
-                origin_key, todo_id = parts[2], parts[3]
-                origin = await self._place_of(origin_key)
-                key = f"{forge}:{repo}:{origin_key}:{todo_id}"
-                # Anyone can write a marker into an issue: only the issue opsbot opened counts.
-                if origin is not None and await self._marks.get(f"todo-issue:{key}") == str(number):
-                    return origin, todo_id, key
+        for origin_key, todo_id in todo_issues_in(description):
+            origin = await self._place_of(origin_key)
+            key = f"{forge}:{repo}:{origin_key}:{todo_id}"
+            # Anyone can write a marker into an issue: only the issue opsbot opened counts.
+            if origin is not None and await self._marks.get(f"todo-issue:{key}") == str(number):
+                return origin, todo_id, key
         return None
 
     async def _origin_of(self, where: Place) -> Place:
-        return await self._place_of(_where(where)) or where
+        return await self._place_of(thread_key(where)) or where
 
     async def _place_of(self, key: str) -> Place | None:
         raw = await self._marks.get(f"todo-origin:{key}")
@@ -290,12 +274,6 @@ class TodoBoard:
             return True
         await self._marks.set(f"todo-changed-at:{name}", REMEMBER, repr(at))
         return False
-
-
-def _where(place: Place) -> str:
-    """A thread's name whichever way a webhook describes it (an issue_comment payload on a pull
-    request may or may not say it is one; numbers are shared, so it doesn't matter here)."""
-    return _safe(thread_key(replace(place, is_pull_request=False) if isinstance(place, GitHubThread) else place))
 
 
 def _issue_state(todo: Todo, *, opened: bool = False) -> str:

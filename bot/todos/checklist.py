@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from bot.conversation.markers import TRACKING
 from bot.conversation.reporting import Reporter
-from bot.model import Place, thread_key
+from bot.model import Place, earlier_thread_keys, thread_key
 from bot.ports import Marks
 from bot.text import hidden
 from bot.todos.lists import Todo
@@ -63,7 +63,8 @@ class TodoMirror:
         published = f"todos-body:{key}"
         if force or await self._marks.get(published) != digest(body):  # an unchanged list is not rewritten
             # A tracking comment lives as long as its thread: look for it back to the start.
-            await self._reporter.update(place, key, body, since=0.0)
+            formerly = [f"todos:{name}" for name in earlier_thread_keys(place)]
+            await self._reporter.update(place, key, body, since=0.0, formerly=formerly)
             await self._marks.set(published, REMEMBER_BODY, digest(body))
         if announce:
             await self._announce(place, key, before, after, body)
