@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from bot.text import mention, strip_tokens
+from bot.text import marker_safe, mention, strip_tokens
 
 Platform = Literal["slack", "github", "gitlab", "console"]
 Via = Literal["slash", "mention"]
@@ -159,7 +159,7 @@ def thread_key(place: Place) -> str:
     """
     if isinstance(place, GitHubThread):
         place = replace(place, is_pull_request=False)
-    return _joined(place).replace("--", "-").replace(">", "")
+    return marker_safe(_joined(place))
 
 
 def earlier_thread_keys(place: Place) -> tuple[str, ...]:

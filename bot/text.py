@@ -104,6 +104,12 @@ def hidden(marker: str) -> str:
     return _token("hidden", marker)
 
 
+def marker_safe(text: str) -> str:
+    """``text`` without what could end the HTML comment a hidden marker becomes on a forge
+    (a run of dashes is one dash, so no "--" is left however many there were)."""
+    return re.sub("-{2,}", "-", text.replace(">", ""))
+
+
 def code(text: str) -> str:
     """opsbot's own example of what to type, shown as code exactly as written (never outside text)."""
     return _token("code", text)

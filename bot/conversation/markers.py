@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.text import hidden
+from bot.text import hidden, marker_safe
 
 REPLY_EVENT_TYPE = "opsbot_reply"  # Slack message metadata event_type
 ANY_MARKER = "<!-- opsbot:"
@@ -28,7 +28,7 @@ _REPLY_FOUND = re.compile(r"<!-- opsbot:reply (\S+) -->")
 
 def as_comment(marker: str) -> str:
     """``marker`` as it reads in a forge body: an HTML comment that nothing inside can end."""
-    safe = " ".join(marker.replace("--", "-").replace(">", "").split())
+    safe = " ".join(marker_safe(marker).split())
     return f"<!-- {safe} -->"
 
 
