@@ -22,7 +22,10 @@ REASON_LIMIT = 200  # characters of a decoder's message repeated in a 400
 
 
 class MalformedPayload(ValueError):
-    """The body was signed but is not the shape this route reads; one line, safe to answer."""
+    """The body was signed but is not the shape this route reads; one line, safe to answer.
+
+    The one such failure for every source (GitHub, GitLab, Slack): each route answers it with 400.
+    """
 
 
 class Shape(msgspec.Struct, forbid_unknown_fields=False):

@@ -34,7 +34,8 @@ from bot.jobs.kinds import CHAT_MESSAGE, Job
 from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
-from handlers.slack_payloads import MalformedSlackRequest, check_shape
+from handlers.http_payloads import MalformedPayload
+from handlers.slack_payloads import check_shape
 from handlers.slack_signature import SlackSignature
 from handlers.web import Door
 
@@ -42,10 +43,6 @@ SOURCE = "slack"
 SLASH_COMMAND = "/ops"
 ANYTHING = re.compile(".*")
 LEADING_MENTION = re.compile(r"^\s*<@[UW][A-Z0-9]+(\|[^>]*)?>[\s:,]*")
-
-
-class MalformedBody(Exception):
-    pass
 
 
 class StoreUnavailableForSlack(Exception):
@@ -87,19 +84,17 @@ def slack_fields(body: bytes, content_type: str) -> Any:
 
 
 def bolt_request(request: Request, body: bytes) -> AsyncBoltRequest:
-    """Bolt's request from fields parsed once here; MalformedBody unless it is a payload Slack sends."""
+    """Bolt's request from fields parsed once here; :class:`MalformedPayload` unless it is a
+    payload Slack sends."""
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     try:
         fields = slack_fields(body, content_type)
     # Bad UTF-8 or JSON, or nesting deeper than json.loads can recurse.
     except (ValueError, RecursionError) as exc:
-        raise MalformedBody(exc.__class__.__name__) from exc
+        raise MalformedPayload(exc.__class__.__name__) from exc
     if not isinstance(fields, dict) or not ({"type", "command", "ssl_check"} & fields.keys()):
-        raise MalformedBody("neither an event, a command nor an interactivity payload")
-    try:
-        check_shape(fields)
-    except MalformedSlackRequest as exc:
-        raise MalformedBody(str(exc)) from exc
+        raise MalformedPayload("neither an event, a command nor an interactivity payload")
+    check_shape(fields)
     # Bolt takes already-parsed fields only in its "socket_mode"; the mode
     # otherwise decides just request verification (checked above, and off)
     # and how lazy listeners copy a request (opsbot has none). No header or
@@ -111,7 +106,7 @@ def bolt_request(request: Request, body: bytes) -> AsyncBoltRequest:
     except (TypeError, AttributeError, KeyError, ValueError) as exc:
         # Bolt reads the user, channel, team and enterprise ids of every payload
         # to build its context, and trips over ones of the wrong JSON type.
-        raise MalformedBody(f"an id field of the wrong type ({exc.__class__.__name__})") from exc
+        raise MalformedPayload(f"an id field of the wrong type ({exc.__class__.__name__})") from exc
 
 
 def mention_from(event: dict[str, Any]) -> ChatMessage:
@@ -169,7 +164,7 @@ class SlackEvents:
         assert bolt is not None  # verified_body refuses with 404 otherwise
         try:
             parsed = bolt_request(request, body)
-        except MalformedBody as exc:
+        except MalformedPayload as exc:
             return self._door.reject(400, "malformed", f"malformed Slack payload: {exc}")
         self._door.received()
         return to_starlette_response(await bolt.async_dispatch(parsed))

@@ -13,6 +13,8 @@ from typing import Any
 
 import msgspec
 
+from handlers.http_payloads import MalformedPayload, one_line
+
 
 class SlashCommand(msgspec.Struct):
     command: str
@@ -66,12 +68,8 @@ class BlockActions(msgspec.Struct):
 READ_EVENTS = {"app_mention", "message"}
 
 
-class MalformedSlackRequest(ValueError):
-    pass
-
-
 def check_shape(fields: dict[str, Any]) -> None:
-    """MalformedSlackRequest with one line if a field a listener reads has the wrong shape."""
+    """:class:`MalformedPayload` with one line if a field a listener reads has the wrong shape."""
     try:
         if "command" in fields:
             msgspec.convert(fields, SlashCommand)
@@ -82,4 +80,4 @@ def check_shape(fields: dict[str, Any]) -> None:
         elif fields.get("type") == "block_actions":
             msgspec.convert(fields, BlockActions)
     except msgspec.ValidationError as exc:
-        raise MalformedSlackRequest(str(exc)) from exc
+        raise MalformedPayload(one_line(str(exc))) from exc
