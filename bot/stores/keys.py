@@ -2,10 +2,15 @@
 
 The stores name keys only through this module: a family is a constant (a
 whole key, or a prefix that ends in ":") and, where a key joins several
-parts, a function that joins them. Marks, mutexes and dedupe keys are
-namespaces: the names under them are chosen by the core (``sent:…``,
-``follow:…``, ``todo-origin:…``), which can't see this module.
-Existing data is found by these exact strings: change one and it is lost.
+parts, a function that joins them. Existing data is found by these exact
+strings: change one and it is lost.
+
+MARK, MUTEX and SEEN are namespaces whose names the core chooses, since it
+can't see this module: marks ``sent:`` (bot.conversation.replies),
+``follow:`` (bot.conversation.following), ``todos-body:`` and ``todo-…:``
+(bot.todos), ``agent-answer:`` and ``agent-action:`` (bot.agent); mutexes
+``todos:`` (bot.todos); dedupe keys ``slack:``, ``github:``, ``gitlab:``,
+``console:`` (handlers) and ``incident-reminder:`` (bot.incidents).
 """
 
 PREFIX = "opsbot:"
