@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.clients.forge_markup import to_markdown
 from bot.conversation.addressed import event_time
 from bot.errors import CommandError
 from bot.todos.checklist import tracking_body
-from bot.todos.lists import Todo, apply_ticks, from_json, merge_agent_list, parse_todos, render, ticks_in, to_json
+from bot.todos.lists import (
+    Status,
+    Todo,
+    apply_ticks,
+    from_json,
+    merge_agent_list,
+    parse_todos,
+    render,
+    ticks_in,
+    to_json,
+)
 
 
 def test_every_todo_carries_the_ops_prefix() -> None:
@@ -119,3 +132,64 @@ def test_forge_timestamps_of_both_forges_are_read() -> None:
     assert event_time("2019-05-15T15:20:21Z") == 1557933621.0
     assert event_time("2015-05-17 17:06:40 UTC") == 1431882400.0
     assert event_time("2024-03-01T10:00:00.500+01:00") == 1709283600.5
+
+
+STATUSES: list[Status] = ["pending", "in_progress", "completed", "blocked"]
+_words = st.text("abcdefghij ", min_size=1, max_size=12).map(lambda s: "[Ops] " + (" ".join(s.split()) or "x"))
+
+
+@st.composite
+def _lists(draw: st.DrawFn) -> list[Todo]:
+    contents = draw(st.lists(_words, max_size=6, unique_by=lambda c: Todo(c, "pending").id))
+    todos = []
+    for content in contents:
+        status = draw(st.sampled_from(STATUSES))
+        todos.append(Todo(content, status, "quota" if status == "blocked" else None))
+    return todos
+
+
+@settings(max_examples=200, deadline=None)
+@given(_lists(), st.data())
+def test_ticks_change_only_the_todos_whose_box_changed(todos: list[Todo], data: st.DataObject) -> None:
+    ticks = {t.id: data.draw(st.booleans()) for t in todos if data.draw(st.booleans())}
+    after = apply_ticks(todos, ticks, "github:octocat")
+    assert [t.id for t in after] == [t.id for t in todos]
+    for before, now in zip(todos, after, strict=True):
+        ticked = ticks.get(before.id)
+        if ticked is None or ticked == (before.status == "completed"):
+            assert now == before
+        else:
+            assert now.status == ("completed" if ticked else "pending")
+            assert now.changed_by == "github:octocat"
+            assert now.agent_said == before.status
+            assert now.blocked_reason is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(_lists())
+def test_a_list_ticks_back_to_itself_from_its_own_checklist(todos: list[Todo]) -> None:
+    assert apply_ticks(todos, ticks_in(render(todos)), "github:octocat") == todos
+
+
+@settings(max_examples=200, deadline=None)
+@given(_lists(), st.data())
+def test_the_agent_resending_what_it_said_keeps_every_persons_tick(todos: list[Todo], data: st.DataObject) -> None:
+    ticks = {t.id: t.status != "completed" for t in todos if data.draw(st.booleans())}
+    stored = apply_ticks(todos, ticks, "U_ALICE")
+    assert merge_agent_list(stored, todos) == stored
+
+
+@settings(max_examples=200, deadline=None)
+@given(_lists(), st.data())
+def test_news_from_the_agent_wins_over_an_older_tick(todos: list[Todo], data: st.DataObject) -> None:
+    stored = apply_ticks(todos, {t.id: t.status != "completed" for t in todos}, "U_ALICE")
+    news = [replace(t, status=data.draw(st.sampled_from([s for s in STATUSES if s != t.status]))) for t in todos]
+    assert merge_agent_list(stored, news) == news
+
+
+@settings(max_examples=200, deadline=None)
+@given(_lists(), _lists())
+def test_the_merged_list_is_the_agents_list_in_the_agents_order(stored: list[Todo], given_: list[Todo]) -> None:
+    merged = merge_agent_list(stored, given_)
+    assert [t.id for t in merged] == [t.id for t in given_]
+    assert [t.content for t in merged] == [t.content for t in given_]
