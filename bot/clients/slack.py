@@ -15,7 +15,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.clients.slack_markup import blocks, message_text
 from bot.clients.slack_markup import code_span as code_span  # the Slack edge quotes commands with it
 from bot.clients.slack_markup import to_mrkdwn as to_mrkdwn  # the Slack edge renders its help with it
-from bot.conversation.markers import REPLY_EVENT_TYPE
+from bot.conversation.markers import reply_key_of, reply_metadata
 from bot.conversation.readers import MAX_POSTS, Conversation, Post
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.model import Button, ChatMessage, Place, SlackThread
@@ -104,7 +104,7 @@ class SlackChat:
                     text=message_text(text),
                     blocks=blocks(text, buttons) if buttons else None,
                     unfurl_links=False,
-                    metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
+                    metadata=reply_metadata(reply_key),
                 )
         except UpstreamRejected as refused:
             reply_to = trusted_response_url(thread.response_url, self._api_url)
@@ -150,7 +150,7 @@ class SlackChat:
                 ts=message_id,
                 text=message_text(text),
                 blocks=[],  # Slack keeps a message's old blocks (its buttons) unless told otherwise
-                metadata={"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}},
+                metadata=reply_metadata(reply_key),
             )
 
     async def _respond(self, url: str, text: str) -> None:
@@ -170,9 +170,7 @@ class SlackChat:
     async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         thread = _thread(place)
         async for message in self._history(thread, since):
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == REPLY_EVENT_TYPE and payload.get("key") == reply_key:
+            if reply_key_of(message.get("metadata")) == reply_key:
                 return str(message["ts"])
         return None
 

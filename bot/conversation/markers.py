@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from bot.text import hidden, marker_safe
 
@@ -38,6 +39,20 @@ TODO_ISSUE_MARKER = f"<!-- {_TODO} "  # the start of every todo issue's marker
 
 def with_reply_marker(body: str, reply_key: str) -> str:
     return f"{body}\n\n<!-- {_REPLY} {reply_key} -->"
+
+
+def reply_metadata(reply_key: str) -> dict[str, Any]:
+    """The reply marker on Slack: message metadata, not shown, returned with the history."""
+    return {"event_type": REPLY_EVENT_TYPE, "event_payload": {"key": reply_key}}
+
+
+def reply_key_of(metadata: object) -> str | None:
+    """The reply key a Slack message's metadata carries, if opsbot tagged it."""
+    if not isinstance(metadata, dict) or metadata.get("event_type") != REPLY_EVENT_TYPE:
+        return None
+    payload = metadata.get("event_payload")
+    key = payload.get("key") if isinstance(payload, dict) else None
+    return key if isinstance(key, str) else None
 
 
 def reply_keys_in(body: str | None) -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +19,9 @@ from bot.conversation.markers import (
     has_reply_marker,
     incident_in,
     incident_issue,
+    reply_key_of,
     reply_keys_in,
+    reply_metadata,
     todo_issue,
     todo_issues_in,
     todo_thread,
@@ -96,3 +101,25 @@ def test_markers_written_before_read_back_the_same() -> None:
     assert reply_keys_in("hi\n\n<!-- opsbot:reply github:issue_comment:1:answer -->") == [
         "github:issue_comment:1:answer"
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(reply_keys)
+def test_a_slack_reply_marker_survives_the_trip_through_slacks_json(key: str) -> None:
+    # Slack hands metadata back as JSON in the history, as it was posted.
+    assert reply_key_of(json.loads(json.dumps(reply_metadata(key)))) == key
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        None,
+        "opsbot_reply",
+        {"event_type": "other", "event_payload": {"key": "k"}},
+        {"event_type": "opsbot_reply"},
+        {"event_type": "opsbot_reply", "event_payload": ["k"]},
+        {"event_type": "opsbot_reply", "event_payload": {"key": 1}},
+    ],
+)
+def test_slack_metadata_that_isnt_opsbots_reply_marker_names_no_reply(metadata: object) -> None:
+    assert reply_key_of(metadata) is None
