@@ -174,4 +174,4 @@ def place_from_json(data: dict[str, Any]) -> Place:
         "gitlab": GitLabThread,
         "console": ConsoleThread,
     }
-    return kinds[data["platform"]](**data)
+    return kinds[json_fields.one_of(data, "platform", PLATFORMS)](**data)

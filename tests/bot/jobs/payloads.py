@@ -10,7 +10,7 @@ from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Pe
 from bot.todos.changes import ChecklistEdited, TodoIssueChanged
 
 # What JSON can carry: no lone surrogates (not UTF-8), no NaN or infinities (not JSON).
-texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 times = st.floats(min_value=0, max_value=4e9, allow_nan=False, allow_infinity=False)
 ids = st.integers(min_value=0, max_value=2**63 - 1)
 forges = st.sampled_from(("github", "gitlab"))
