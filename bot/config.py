@@ -14,9 +14,9 @@ from typing import Literal
 
 import yaml
 
+from bot.commands.names import NAME
 from bot.errors import ConfigError
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 PERSON = re.compile(r"^([UW][A-Z0-9_]+|github:[A-Za-z0-9-]+|gitlab:[A-Za-z0-9_.-]+)$")
 PROJECT = re.compile(r"^([A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+$|^\d+$")
 

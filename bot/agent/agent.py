@@ -24,9 +24,9 @@ from bot.agent.prompt import instructions
 from bot.agent.toolbox import AgentServices, TaskRecord, Toolbox
 from bot.agent.tools import tool_specs
 from bot.agent.untrusted import Fence
-from bot.commands.types import Status
 from bot.config import OpsConfig
 from bot.conversation.readers import Conversation, ConversationReader
+from bot.deploys.grammar import Status
 from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
 from bot.failures import explain, new_error_id
 from bot.incidents.incidents import summary_text, timeline_text
@@ -84,7 +84,7 @@ class OpsAgent:
         self._clock = clock
         self._sleep = sleep
         # Built once: byte for byte the same in every request, so the cache serves it.
-        self.prefix = Prefix(instructions(bot_name), tool_specs())
+        self.prefix = Prefix(instructions(bot_name), tool_specs(services.commands.grammar))
 
     async def answer(self, message: ChatMessage) -> Answer | str:
         key = f"agent-answer:{message.id}"

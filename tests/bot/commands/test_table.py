@@ -1,33 +1,34 @@
-"""The chat grammar: every sentence of the contract, and what must be refused."""
+"""The command table: every sentence of the contract, what must be refused, and the table's own rules."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from typing import Any
+
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.clients.slack_markup import escape, to_mrkdwn
-from bot.commands.registry import NAME, REF, REGISTRY, help_lines, parse
-from bot.commands.types import (
-    Deploy,
-    Forget,
-    FreeText,
-    Help,
+from bot.commands.entry import Entry
+from bot.commands.names import NAME, NAME_PATTERN, REF, REF_PATTERN, is_ref
+from bot.commands.table import Grammar
+from bot.commands.types import MEMORY_TYPES, FreeText, Help, Malformed
+from bot.deploys.commands import DEPLOY_COMMANDS
+from bot.deploys.grammar import Deploy, Lock, Locks, Rollback, Status, Unlock
+from bot.incidents.commands import (
     IncidentCommander,
     IncidentDeclare,
     IncidentResolve,
     IncidentSnooze,
     IncidentUpdate,
-    Lock,
-    Locks,
-    Malformed,
-    Memories,
-    Remember,
-    Rollback,
-    Status,
-    Todos,
-    Unlock,
 )
+from bot.memory.commands import Forget, Memories, Remember
+from bot.todos.commands import Todos
+from tests.bot.commands.every_command import GRAMMAR
+
+parse = GRAMMAR.parse
 
 
 @pytest.mark.parametrize(
@@ -109,9 +110,9 @@ def test_questions_go_to_the_agent(text: str) -> None:
 
 
 def test_help_lists_every_command_once() -> None:
-    lines = [to_mrkdwn(line) for line in help_lines("/ops ")]
-    assert len(lines) == len(REGISTRY) + 1
-    for entry in REGISTRY:
+    lines = [to_mrkdwn(line) for line in GRAMMAR.help_lines("/ops ")]
+    assert len(lines) == len(GRAMMAR.entries) + 1
+    for entry in GRAMMAR.entries:
         assert sum(f"`/ops {escape(entry.usage)}`" in line for line in lines) == 1
 
 
@@ -126,9 +127,7 @@ def test_parse_never_raises_and_deploys_carry_only_safe_names(text: str) -> None
 
 @given(st.text(max_size=40) | st.sampled_from(["help", " HELP ", "'help'", "'help", '"help', "help me", "", "helpers"]))
 def test_the_fast_help_check_agrees_with_parse(text: str) -> None:
-    from bot.commands.registry import is_help
-
-    if is_help(text):
+    if GRAMMAR.is_help(text):
         assert parse(text) == Help()
     else:
         assert parse(text) != Help()
@@ -148,3 +147,76 @@ def test_incident_commands_say_what_is_wrong(text: str, problem: str) -> None:
     parsed = parse(text)
     assert isinstance(parsed, Malformed)
     assert problem in parsed.problem
+
+
+# -- the table's own rules -----------------------------------------------------------------
+
+# Placeholders of the usage lines, and values of the kind a person would type for them.
+_WORD = st.from_regex(r"[a-z]{1,8}", fullmatch=True)
+_PROSE = st.lists(_WORD, min_size=1, max_size=5).map(" ".join)
+PLACEHOLDERS: dict[str, st.SearchStrategy[str]] = {
+    "service": st.from_regex(NAME_PATTERN, fullmatch=True),
+    "env": st.from_regex(NAME_PATTERN, fullmatch=True),
+    "ref": st.from_regex(REF_PATTERN, fullmatch=True).filter(is_ref),
+    "id": st.from_regex(r"[0-9a-f]{6}", fullmatch=True),
+    "type": st.sampled_from(MEMORY_TYPES),
+    "minutes": st.integers(1, 1440).map(str),
+    "sev": st.integers(1, 4).map(str),
+    "user": st.from_regex(r"<@U[A-Z0-9]{2,10}>", fullmatch=True),
+    "text": _PROSE,
+    "title": _PROSE,
+    "summary": _PROSE,
+}
+_PIECE = re.compile(r"(\[[^\]]+\]|<[a-z]+>)")
+
+
+def sentences(usage: str) -> st.SearchStrategy[str]:
+    """Sentences that a usage line describes: each ``[…]`` in or out, each ``<…>`` filled in."""
+
+    def expand(template: str) -> st.SearchStrategy[str]:
+        parts: list[st.SearchStrategy[str]] = []
+        for piece in _PIECE.split(template):
+            if piece.startswith("["):
+                parts.append(st.one_of(st.just(""), expand(piece[1:-1])))
+            elif piece.startswith("<"):
+                parts.append(PLACEHOLDERS[piece[1:-1]])
+            else:
+                parts.append(st.just(piece))
+        return st.tuples(*parts).map("".join)
+
+    return expand(usage.replace("@user", "<user>").replace("1-4", "<sev>"))
+
+
+@pytest.mark.parametrize("entry", GRAMMAR.entries, ids=lambda entry: " ".join(entry.words))
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_usage_line_parses_back_to_its_command(entry: Entry[Any, Any], data: st.DataObject) -> None:
+    sentence = data.draw(sentences(entry.usage))
+    parsed = parse(sentence)
+    assert type(parsed) is entry.command, (sentence, parsed)
+
+
+def test_the_table_has_no_word_command_or_tool_twice() -> None:
+    assert len({entry.words for entry in GRAMMAR.entries}) == len(GRAMMAR.entries)
+    assert len({entry.command for entry in GRAMMAR.entries}) == len(GRAMMAR.entries)
+    tools = [entry.tool.name for entry in GRAMMAR.agent_callable() if entry.tool is not None]
+    assert len(set(tools)) == len(tools)
+
+
+def test_a_table_refuses_two_entries_with_the_same_words() -> None:
+    with pytest.raises(ValueError, match="command words"):
+        Grammar((*DEPLOY_COMMANDS, *DEPLOY_COMMANDS))
+    renamed = replace(DEPLOY_COMMANDS[0], command=Rollback)  # deploy's words are free, its value isn't
+    with pytest.raises(ValueError, match="command values"):
+        Grammar((renamed, *DEPLOY_COMMANDS[1:]))
+    assert DEPLOY_COMMANDS[0].tool is not None
+    twin = replace(DEPLOY_COMMANDS[2], tool=DEPLOY_COMMANDS[0].tool)  # approve offered as "deploy"
+    with pytest.raises(ValueError, match="tool names"):
+        Grammar((*DEPLOY_COMMANDS[:2], twin))
+
+
+def test_a_grammar_group_names_its_sentences_when_none_fits() -> None:
+    parsed = parse("incident")
+    assert parsed == Malformed(
+        problem="`incident` needs declare, update, commander, snooze or resolve", usage="incident declare <title>"
+    )
