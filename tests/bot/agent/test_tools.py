@@ -68,7 +68,7 @@ def test_an_own_tool_may_not_take_a_commands_name() -> None:
         kinds(Grammar((*LOCK_COMMANDS, named_like_own)))
 
 
-def test_schemas_are_valid_and_refuse_what_the_registry_would() -> None:
+def test_schemas_are_valid_and_refuse_what_the_grammar_would() -> None:
     for spec in tool_specs(GRAMMAR):
         jsonschema.Draft202012Validator.check_schema(spec.input_schema)
     deploy = next(spec for spec in tool_specs(GRAMMAR) if spec.name == "deploy")
