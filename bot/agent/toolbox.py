@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.agent.language import ToolCall, ToolResult
 from bot.agent.untrusted import Fence
-from bot.commands.entry import Entry
+from bot.commands.entry import AgentTool, Entry
 from bot.commands.grammar import UsageProblem
 from bot.commands.table import CommandTable
 from bot.conversation.following import Following
@@ -82,8 +82,10 @@ class Toolbox:
             "remember": self._remember,
             "update_todos": self._update_todos,
         }
-        self._commands = {
-            entry.tool.name: entry for entry in services.commands.grammar.agent_callable() if entry.tool is not None
+        self._commands: dict[str, tuple[Entry[Any, Any], AgentTool]] = {
+            tool.name: (entry, tool)
+            for entry in services.commands.grammar.agent_callable()
+            if (tool := entry.tool) is not None
         }
 
     async def run(self, call: ToolCall) -> ToolResult:
@@ -99,35 +101,34 @@ class Toolbox:
     async def _dispatch(self, call: ToolCall) -> str:
         if call.name in self._own:
             return await self._own[call.name](call.input)
-        entry = self._commands.get(call.name)
-        if entry is None or entry.tool is None:
+        found = self._commands.get(call.name)
+        if found is None:
             raise CommandError(f"there is no tool called {call.name!r}")
-        if entry.tool.kind == "action":
+        entry, tool = found
+        if tool.kind == "action":
             try:
-                return await self._act_once(entry, call.input)
+                return await self._act_once(entry, tool, call.input)
             except CommandError as refusal:
                 self.record.actions.append(f"✋ `{call.name}` was refused: {refusal}")
                 raise
-        answer = await self._run_command(entry, call.input)
+        answer = await self._run_command(entry, tool, call.input)
         return answer.text if isinstance(answer, Answer) else answer
 
-    async def _run_command(self, entry: Entry[Any, Any], given: dict[str, Any]) -> Answer | str:
-        if entry.tool is None:
-            raise CommandError(f"`{entry.usage}` is not a tool")
+    async def _run_command(self, entry: Entry[Any, Any], tool: AgentTool, given: dict[str, Any]) -> Answer | str:
         try:
-            command = entry.parse(entry.tool.args(given))
+            command = entry.parse(tool.args(given))
         except UsageProblem as problem:
             raise CommandError(f"`{entry.usage}`: {problem}") from problem
         return await self._services.commands.run(command, self._message)
 
-    async def _act_once(self, entry: Entry[Any, Any], given: dict[str, Any]) -> str:
-        canonical = json.dumps([entry.tool.name if entry.tool else entry.usage, given], sort_keys=True)
+    async def _act_once(self, entry: Entry[Any, Any], tool: AgentTool, given: dict[str, Any]) -> str:
+        canonical = json.dumps([tool.name, given], sort_keys=True)
         key = f"agent-action:{self._message.id}:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
         done = await self._services.marks.get(key)
         if done is not None:
             answer = Answer.from_json(done)
         else:
-            result = await self._run_command(entry, given)
+            result = await self._run_command(entry, tool, given)
             answer = result if isinstance(result, Answer) else Answer(result)
             await self._services.marks.set(key, ACTION_MEMORY, answer.to_json())
         self.record.actions.append(answer.text)

@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import re
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+_FIRST = "A-Za-z0-9"
+_NAME_CHARS = _FIRST + "._-"
 # A conservative subset of what `git check-ref-format` allows: enough for
 # branches, tags and SHAs, nothing a shell or a URL could misread.
-REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$"
+_REF_CHARS = _FIRST + "._/-"
+
+NAME_PATTERN = f"^[{_FIRST}][{_NAME_CHARS}]{{0,62}}$"
+REF_PATTERN = f"^[{_FIRST}][{_REF_CHARS}]{{0,199}}$"
 
 NAME = re.compile(NAME_PATTERN)
 REF = re.compile(REF_PATTERN)
+NAME_WORD = re.compile(f"[{_FIRST}][{_NAME_CHARS}]*")  # a word in prose that could be a name
 
 
 def is_name(value: str) -> bool:
-    return NAME.match(value) is not None
+    # fullmatch: Python's `$` would also match before a final newline, JSON Schema's doesn't.
+    return NAME.fullmatch(value) is not None
 
 
 def is_ref(value: str) -> bool:
     """A ref in the alphabet that git would also take (no ``..``, no trailing ``.lock``)."""
     return (
-        REF.match(value) is not None
+        REF.fullmatch(value) is not None
         and ".." not in value
         and "//" not in value
         and not value.endswith((".lock", "/", "."))
