@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.clients.slack_markup import escape, to_mrkdwn
-from bot.commands.entry import Entry
+from bot.commands.entry import Entry, Section
+from bot.commands.grammar import UsageProblem
 from bot.commands.names import NAME, NAME_PATTERN, REF, REF_PATTERN, is_ref
-from bot.commands.table import Grammar
+from bot.commands.table import CommandTable, Grammar
 from bot.commands.types import MEMORY_TYPES, FreeText, Help, Malformed
 from bot.deploys.commands import DEPLOY_COMMANDS
 from bot.deploys.grammar import Deploy, Lock, Locks, Rollback, Status, Unlock
@@ -25,6 +26,8 @@ from bot.incidents.commands import (
     IncidentUpdate,
 )
 from bot.memory.commands import Forget, Memories, Remember
+from bot.model import ChatMessage, GitHubThread, Person, Place, SlackThread
+from bot.text import code
 from bot.todos.commands import Todos
 from tests.bot.commands.every_command import GRAMMAR
 
@@ -220,3 +223,59 @@ def test_a_grammar_group_names_its_sentences_when_none_fits() -> None:
     assert parsed == Malformed(
         problem="`incident` needs declare, update, commander, snooze or resolve", usage="incident declare <title>"
     )
+
+
+# -- running what was parsed ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+
+
+class Parrot:
+    """A feature of one sentence, to see the table bind and run it."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[Say, ChatMessage]] = []
+
+    async def say(self, command: Say, message: ChatMessage) -> str:
+        self.heard.append((command, message))
+        return f"{message.author.handle} said {command.text}"
+
+
+def _say(args: list[str]) -> Say:
+    if not args:
+        raise UsageProblem("needs something to say")
+    return Say(" ".join(args))
+
+
+SAY = Entry(Say, ("say",), "say <text>", "repeat after you", _say, Parrot.say)
+
+
+def _message(text: str, place: Place) -> ChatMessage:
+    return ChatMessage("m-1", Person("slack", "U1"), place, text, "slash")
+
+
+async def test_the_table_runs_a_command_on_its_features_service() -> None:
+    parrot = Parrot()
+    table = CommandTable("opsbot", Section(parrot, (SAY,)))
+    message = _message("say hello there", SlackThread("C1"))
+    parsed = table.parse(message.text)
+    assert parsed == Say("hello there")
+    assert await table.run(parsed, message) == f"{message.author.handle} said hello there"
+    assert parrot.heard == [(Say("hello there"), message)]
+
+
+async def test_help_is_the_tables_own_and_lists_every_entry_with_the_local_prefix() -> None:
+    table = CommandTable("opsbot", Section(Parrot(), (SAY,)))
+    on_slack = _message("help", SlackThread("C1"))
+    on_github = _message("help", GitHubThread("acme/api", 7, True))
+    helped = await table.run(table.parse("help"), on_slack)
+    assert isinstance(helped, str)
+    assert (
+        f"• {code('/ops help')} — list what opsbot understands\n• {code('/ops say <text>')} — repeat after you"
+        in helped
+    )
+    assert code("@opsbot say <text>") in table.help(on_github)
+    assert table.parse("say") == Malformed(problem="`say` needs something to say", usage="say <text>")
