@@ -24,8 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clients.slack import code_span, to_mrkdwn
-from bot.commands.registry import is_help
-from bot.commands.runner import CommandRunner
+from bot.commands.table import CommandTable
 from bot.conversation.following import Following
 from bot.deploys.commands import APPROVE_ACTION
 from bot.errors import StoreUnavailable
@@ -135,7 +134,7 @@ class SlackEvents:
         api_url: str,
         intake: Intake,
         metrics: Metrics,
-        commands: CommandRunner,
+        commands: CommandTable,
         following: Following,
     ) -> None:
         self._door = Door(SOURCE, intake, metrics)
@@ -198,7 +197,7 @@ class SlackEvents:
             text=text,
             via="slash",
         )
-        if is_help(text):
+        if self._commands.is_help(text):
             # Answered in the acknowledgement: no queue, well within 3 s.
             await ack(response_type="ephemeral", text=to_mrkdwn(self._commands.help(message)))
             return
