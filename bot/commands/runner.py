@@ -31,13 +31,16 @@ from bot.commands.types import (
     Todos,
     Unlock,
 )
-from bot.deploys.audit import AuditEntry, AuditLog
+from bot.deploys.audit import AuditEntry
 from bot.deploys.commands import DeployCommands
-from bot.deploys.locks import Locking, LockScope
-from bot.incidents.incidents import Incidents
+from bot.deploys.locks import Locking
+from bot.deploys.model import LockScope
+from bot.deploys.ports import AuditLog
+from bot.incidents.lifecycle import Incidents
 from bot.memory.commands import MemoryCommands
 from bot.model import Answer, ChatMessage
-from bot.todos.lists import TodoStore, render
+from bot.todos.lists import render
+from bot.todos.ports import TodoStore
 
 STATUS_ACTIVITY = 10  # audit entries shown by `status`
 

@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable
 from bot.commands.types import Approve, Deploy, Rollback
 from bot.config import OpsConfig
 from bot.conversation.reporting import Reporter
-from bot.deploys.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
-from bot.deploys.audit import AuditLog
-from bot.deploys.deploying import TERMINAL, Deployment, Deploys, ForgeName, Plan, Target
+from bot.deploys.approvals import APPROVAL_WINDOW, PendingApproval
+from bot.deploys.deploying import TERMINAL, Deploys
+from bot.deploys.model import Deployment, Plan, Target
+from bot.deploys.ports import ApprovalStore, AuditLog
 from bot.errors import CommandError, UpstreamError
+from bot.forges import ForgeName
 from bot.model import Answer, Button, ChatMessage, Person
 from bot.text import link, mention_handle
 

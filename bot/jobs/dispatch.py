@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.conversation.chatops import ChatOps
 from bot.deploys.commands import DeployCommands
-from bot.incidents.incidents import Incidents
+from bot.incidents.lifecycle import Incidents
 from bot.jobs.kinds import CHAT_MESSAGE, DEPLOY_STATUS, INCIDENT_REMINDER, TODO_CHANGE, Delivery
 from bot.model import ChatMessage, Person, place_from_json
 from bot.todos.board import TodoBoard

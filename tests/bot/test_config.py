@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import OpsConfig
-from bot.deploys.deploying import forge_repo
 from bot.errors import ConfigError
+from bot.forges import forge_repo
 
 CONTRACT_EXAMPLE = """
 services:
