@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from bot.incidents.model import Incident
@@ -12,12 +10,12 @@ from bot.incidents.reminders import DEFAULT_SNOOZE, MAX_SNOOZE, quiet_until, rem
 DECLARED = 1_764_000_000.0
 
 
-def incident(severity: int, **changes: float) -> Incident:
-    base = Incident(
+def incident(severity: int, *, last_update_at: float = DECLARED, snoozed_until: float = 0.0) -> Incident:
+    return Incident(
         id="inc-20251124-db", title="db down", severity=severity, commander="U_CMD", declared_by="U_CMD",
-        declared_at=DECLARED, declared_in={"platform": "slack", "channel": "C1"}, last_update_at=DECLARED,
+        declared_at=DECLARED, declared_in={"platform": "slack", "channel": "C1"}, last_update_at=last_update_at,
+        snoozed_until=snoozed_until,
     )  # fmt: skip
-    return replace(base, **changes)
 
 
 @pytest.mark.parametrize(("severity", "minutes"), [(1, 15), (2, 30), (3, 60), (4, 120)])
