@@ -252,7 +252,7 @@ WRITE_PERMISSIONS = {"admin", "maintain", "write"}
 
 
 class GitHubForge:
-    """GitHub Deployments as a :class:`bot.deploys.deploying.Forge`."""
+    """GitHub Deployments as a :class:`bot.deploys.ports.Forge`."""
 
     def __init__(self, connector: GitHubConnector) -> None:
         self._connector = connector

@@ -175,7 +175,7 @@ DEVELOPER = 30  # GitLab's access level that may push and run pipelines
 
 
 class GitLabForge:
-    """GitLab pipelines as a :class:`bot.deploys.deploying.Forge`."""
+    """GitLab pipelines as a :class:`bot.deploys.ports.Forge`."""
 
     def __init__(self, client: gitlab.Gitlab) -> None:
         self._gl = client
