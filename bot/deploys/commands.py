@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from bot.commands.types import Approve, Deploy, Rollback
 from bot.config import OpsConfig
@@ -11,7 +11,7 @@ from bot.conversation.reporting import Reporter
 from bot.deploys.approvals import APPROVAL_WINDOW, PendingApproval
 from bot.deploys.deploying import TERMINAL, Deploys
 from bot.deploys.model import Deployment, Plan, Target
-from bot.deploys.ports import ApprovalStore, AuditLog
+from bot.deploys.ports import ApprovalStore, AuditLog, DeployNews
 from bot.errors import CommandError, UpstreamError
 from bot.forges import ForgeName
 from bot.model import Answer, Button, ChatMessage, Person
@@ -63,7 +63,7 @@ class DeployCommands:
         audit: AuditLog,
         config: OpsConfig,
         clock: Callable[[], float],
-        news: Callable[[str, str], Awaitable[None]] | None = None,
+        news: DeployNews | None = None,
     ) -> None:
         self._deploys = deploys
         self._approvals = approvals

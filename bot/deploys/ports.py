@@ -81,3 +81,10 @@ class AuditLog(Protocol):
 
     async def recent(self, limit: int, *, service: str | None = None) -> list[AuditEntry]:
         """Newest first; with ``service``, only entries about it (or its whole environment)."""
+
+
+class DeployNews(Protocol):
+    """Who hears that a deploy or rollback started or finished: open incidents, as the composition root wires
+    it, so deploys need not know incidents exist. ``key`` is unique to the news, so hearing it twice is once."""
+
+    async def __call__(self, key: str, text: str) -> None: ...

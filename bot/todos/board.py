@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -32,7 +32,7 @@ from bot.ports import IssueTracker, Marks, Mutexes
 from bot.text import channel, hidden
 from bot.todos.checklist import TodoMirror, digest
 from bot.todos.lists import Todo, apply_ticks, merge_agent_list, ticks_in
-from bot.todos.ports import TodoStore
+from bot.todos.ports import IncidentIssue, TodoStore
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class TodoBoard:
         marks: Marks,
         mutexes: Mutexes,
         config: OpsConfig,
-        incident_issue: Callable[[Place], Awaitable[Place | None]] | None = None,
+        incident_issue: IncidentIssue | None = None,
     ) -> None:
         self._store = store
         self._mirror = mirror

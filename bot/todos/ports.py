@@ -13,3 +13,10 @@ class TodoStore(Protocol):
     async def save(self, place: Place, todos: Sequence[Todo]) -> None: ...
 
     async def load(self, place: Place) -> list[Todo]: ...
+
+
+class IncidentIssue(Protocol):
+    """The tracking issue of the incident whose channel ``place`` is in, if any: an incident channel's todos
+    are one list, mirrored there. Incidents answer it, as the composition root wires it."""
+
+    async def __call__(self, place: Place) -> Place | None: ...
