@@ -5,13 +5,7 @@ exist; the person must be allowed (ops.yaml's deployers, then write access
 on the forge; a check that fails or crashes denies); nobody else may hold a
 lock; only one deploy of a service to an environment is in flight at a time.
 Protected environments wait for an approval by someone else (bot.deploys.approvals).
-
-In flight means: from the moment a request passes its checks until the forge
-reports a final status, or until :data:`IN_FLIGHT_TIMEOUT` passes without any
-status. A protected deploy waiting for its approval is in flight too (until
-the approval expires), so a second request points at the waiting one instead
-of opening a rival approval. The claim is one atomic compare-and-set in the
-store, held under a token, so it doesn't depend on two requests' timing.
+What in flight means is :mod:`bot.deploys.in_flight`.
 """
 
 from __future__ import annotations
@@ -23,19 +17,17 @@ from dataclasses import replace
 from bot.config import OpsConfig, Service
 from bot.conversation.readers import Check
 from bot.deploys.audit import AuditEntry
+from bot.deploys.in_flight import CREATION_WINDOW, IN_FLIGHT_TIMEOUT, in_flight_text
 from bot.deploys.locks import Locking
 from bot.deploys.model import Deployment, InFlight, NewDeployment, Plan, Target
 from bot.deploys.ports import AuditLog, DeploymentStore, Forge
 from bot.errors import CommandError, UpstreamRejected
 from bot.forges import ForgeName, push_access, repository
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread
-from bot.text import channel
 
 log = logging.getLogger(__name__)
 
 TERMINAL = {"success", "failure", "error", "inactive", "cancelled"}
-CREATION_WINDOW = 60.0  # seconds a claim lives while the forge is asked, in case the worker dies
-IN_FLIGHT_TIMEOUT = 60 * 60.0  # seconds a created deploy stays in flight without hearing a status
 
 
 class Deploys:
@@ -282,30 +274,3 @@ class Deploys:
         if holder is not None and holder.deployment == deployment.key:
             renewed = replace(holder, until=self._clock() + IN_FLIGHT_TIMEOUT, url=deployment.url or holder.url)
             await self._store.claim(renewed, self._clock())  # a no-op if another took it meanwhile
-
-
-def in_flight_text(holder: InFlight, sha: str) -> str:
-    """The answer to a deploy asked while ``holder`` is in flight: who asked, which commit, where its status is."""
-    what = f"`{holder.service}` `{holder.ref}` (`{holder.sha[:7]}`) to `{holder.environment}`"
-    if holder.approval is not None:
-        where = f"it is waiting for approval `{holder.approval}` (`approve {holder.approval}`)"
-    else:
-        where = f"its status is in {where_asked(holder.origin)}" + (
-            f" · [details]({holder.url})" if holder.url and holder.url.startswith("https://") else ""
-        )
-    if holder.sha == sha:
-        return f"{what} is already deploying, asked by {holder.requester.ref}; {where}. Nothing new was created."
-    return (
-        f"Another deploy is in flight: {what}, asked by {holder.requester.ref}; {where}. "
-        "Nothing was deployed; ask again once it has finished."
-    )
-
-
-def where_asked(place: Place) -> str:
-    if isinstance(place, SlackThread):
-        return channel(place.channel) + (" (in a thread)" if place.thread_ts else "")
-    if isinstance(place, GitHubThread):
-        return f"{place.repo}#{place.number}"
-    if isinstance(place, GitLabThread):
-        return f"{place.project}{'!' if place.kind == 'merge_request' else '#'}{place.iid}"
-    return f"the console ({place.channel})"
