@@ -42,11 +42,14 @@ from bot.conversation.readers import ConversationReader
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
 from bot.deploys.commands import DEPLOY_COMMANDS, DeployCommands
-from bot.deploys.deploying import Deploys, Forge, ForgeName
+from bot.deploys.deploying import Deploys
 from bot.deploys.lock_commands import LOCK_COMMANDS, LockCommands
 from bot.deploys.locks import Locking
+from bot.deploys.ports import Forge
+from bot.forges import ForgeName
 from bot.incidents.commands import INCIDENT_COMMANDS
-from bot.incidents.incidents import Incidents, IncidentServices, Rooms
+from bot.incidents.lifecycle import Incidents, IncidentServices
+from bot.incidents.ports import Rooms
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.intake import Intake
 from bot.jobs.worker import Worker

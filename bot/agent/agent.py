@@ -29,10 +29,11 @@ from bot.conversation.readers import Conversation, ConversationReader
 from bot.deploys.grammar import Status
 from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
 from bot.failures import explain, new_error_id
-from bot.incidents.incidents import summary_text, timeline_text
+from bot.forges import repository
+from bot.incidents.model import summary_text, timeline_text
 from bot.jobs.backoff import backoff
-from bot.memory.memories import Memory
-from bot.model import Answer, ChatMessage, GitHubThread, GitLabThread, Platform
+from bot.memory.model import Memory
+from bot.model import Answer, ChatMessage, Platform
 from bot.settings import AgentLimits
 
 log = logging.getLogger(__name__)
@@ -198,16 +199,9 @@ class OpsAgent:
 
     def _services_concerned(self, message: ChatMessage) -> list[str]:
         """The services of the repository asked from, then those named in the request."""
-        place = message.place
-        repo = (
-            place.repo
-            if isinstance(place, GitHubThread)
-            else place.project
-            if isinstance(place, GitLabThread)
-            else None
-        )
+        here = repository(message.place)
         chosen = [
-            name for name, s in self._config.services.items() if repo is not None and repo in (s.github, s.gitlab)
+            name for name, s in self._config.services.items() if here is not None and here.name in (s.github, s.gitlab)
         ]
         words = {word.lower() for word in NAME_WORD.findall(message.text)}
         chosen += [name for name in self._config.services if name.lower() in words and name not in chosen]

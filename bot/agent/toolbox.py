@@ -28,9 +28,9 @@ from bot.conversation.following import Following
 from bot.deploys.commands import status_text
 from bot.deploys.deploying import Deploys
 from bot.errors import CommandError, UpstreamError
-from bot.incidents.incidents import Incidents
+from bot.incidents.lifecycle import Incidents
 from bot.memory.commands import MemoryCommands, line
-from bot.memory.memories import Memory
+from bot.memory.model import Memory
 from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
 from bot.ports import Marks
 from bot.todos.board import TodoBoard

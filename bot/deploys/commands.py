@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from bot.commands.entry import ENVIRONMENT_INPUT, REF_INPUT, SERVICE_INPUT, AgentTool, Entry
 from bot.config import OpsConfig
 from bot.conversation.reporting import Reporter
-from bot.deploys.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
-from bot.deploys.audit import AuditLog
-from bot.deploys.deploying import TERMINAL, Deployment, Deploys, ForgeName, Plan, Target
+from bot.deploys.approvals import APPROVAL_WINDOW, PendingApproval
+from bot.deploys.deploying import TERMINAL, Deploys
 from bot.deploys.grammar import Approve, Deploy, Rollback, parse_approve, parse_deploy, parse_rollback
+from bot.deploys.model import Deployment, Plan, Target
+from bot.deploys.ports import ApprovalStore, AuditLog, DeployNews
 from bot.errors import CommandError, UpstreamError
+from bot.forges import ForgeName
 from bot.model import Answer, Button, ChatMessage, Person
 from bot.text import link, mention_handle
 
@@ -63,7 +65,7 @@ class DeployCommands:
         audit: AuditLog,
         config: OpsConfig,
         clock: Callable[[], float],
-        news: Callable[[str, str], Awaitable[None]] | None = None,
+        news: DeployNews | None = None,
     ) -> None:
         self._deploys = deploys
         self._approvals = approvals

@@ -7,11 +7,13 @@ from typing import Any
 
 from bot.commands.entry import ENVIRONMENT_INPUT, SERVICE_INPUT, AgentTool, Entry, optional
 from bot.commands.grammar import no_args
-from bot.deploys.audit import AuditEntry, AuditLog
+from bot.deploys.audit import AuditEntry
 from bot.deploys.commands import DeployCommands
 from bot.deploys.grammar import Lock, Locks, Status, Unlock, parse_lock, parse_status, parse_unlock
-from bot.deploys.locks import Lock as HeldLock
-from bot.deploys.locks import Locking, LockScope
+from bot.deploys.locks import Locking
+from bot.deploys.model import Lock as HeldLock
+from bot.deploys.model import LockScope
+from bot.deploys.ports import AuditLog
 from bot.model import ChatMessage
 
 STATUS_ACTIVITY = 10  # audit entries shown by `status`

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, get_args
 
 from bot import json_fields
-from bot.deploys.deploying import ForgeName
+from bot.forges import ForgeName
 
 FORGES: tuple[ForgeName, ...] = get_args(ForgeName)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.commands.entry import Entry
 from bot.commands.grammar import UsageProblem, split_option
-from bot.incidents.incidents import Incidents
+from bot.incidents.lifecycle import Incidents
 
 SLACK_USER = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9_]+)$")
 

@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from bot.deploys.deploying import ForgeName
 from bot.deploys.status_report import DeployStatusReport
+from bot.forges import ForgeName
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Delivery, Job, MalformedJob, UnknownJob
 from bot.model import ChatMessage, Person, Place

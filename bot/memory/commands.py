@@ -15,11 +15,11 @@ from typing import Any
 from bot.commands.entry import Entry
 from bot.commands.grammar import UsageProblem
 from bot.commands.types import MEMORY_TYPES, MemoryType
-from bot.deploys.deploying import Forge, ForgeName
 from bot.errors import CommandError
+from bot.forges import ForgeAccess, ForgeName, push_access, repository
 from bot.memory.memories import Memories as MemoryService
-from bot.memory.memories import Memory
-from bot.model import ChatMessage, GitHubThread, GitLabThread, Place, SlackThread
+from bot.memory.model import Memory
+from bot.model import ChatMessage, Place, SlackThread
 
 SHOWN = 25
 MEMORY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -68,18 +68,15 @@ def parse_forget(args: list[str]) -> Forget:
 
 def home_scope(place: Place) -> str:
     """Where a memory taught here belongs: the repository on a forge, else the whole team."""
-    if isinstance(place, GitHubThread):
-        return f"repo:{place.repo}"
-    if isinstance(place, GitLabThread):
-        return f"repo:{place.project}"
-    return "global"
+    here = repository(place)
+    return f"repo:{here.name}" if here is not None else "global"
 
 
 def visible_scopes(place: Place) -> list[str]:
     scopes = ["global"]
     if isinstance(place, SlackThread):
         scopes.append(f"channel:{place.channel}")
-    elif isinstance(place, GitHubThread | GitLabThread):
+    elif repository(place) is not None:
         scopes.append(home_scope(place))
     return scopes
 
@@ -89,24 +86,21 @@ def line(memory: Memory) -> str:
 
 
 class MemoryCommands:
-    def __init__(self, memories: MemoryService, forges: Mapping[ForgeName, Forge]) -> None:
+    def __init__(self, memories: MemoryService, forges: Mapping[ForgeName, ForgeAccess]) -> None:
         self._memories = memories
         self._forges = forges
 
     async def _check_write_access(self, message: ChatMessage) -> None:
-        place, person = message.place, message.author
-        if isinstance(place, GitHubThread):
-            forge, repo = self._forges.get("github"), place.repo
-        elif isinstance(place, GitLabThread):
-            forge, repo = self._forges.get("gitlab"), place.project
-        else:
+        here = repository(message.place)
+        if here is None:
             return  # Slack and the console are the team's own rooms
-        try:
-            allowed = forge is not None and await forge.may_deploy(repo, person)
-        except Exception as exc:  # a check that fails denies
-            raise CommandError(f"I couldn't confirm your access to `{repo}`, so I changed nothing. ({exc})") from exc
-        if not allowed:
-            raise CommandError(f"Only people who can push to `{repo}` can change what opsbot remembers here.")
+        access = await push_access(self._forges, here.forge, here.name, message.author)
+        if access.failure is not None:
+            raise CommandError(
+                f"I couldn't confirm your access to `{here.name}`, so I changed nothing. ({access.failure})"
+            ) from access.failure
+        if not access:
+            raise CommandError(f"Only people who can push to `{here.name}` can change what opsbot remembers here.")
 
     async def learn(self, message: ChatMessage, type: str, content: str, *, source: str) -> Memory:
         """Keep a memory taught in ``message``'s thread, if its author may change memories there."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, get_args
 
 from bot import json_fields
-from bot.deploys.deploying import ForgeName
+from bot.forges import ForgeName
 from bot.model import GitHubThread, GitLabThread, Person, place_from_json, public_place
 
 TODO_CHANGE = "todo.change"  # as a job's kind: a wire string, never renamed

@@ -8,7 +8,8 @@ from typing import Any
 from bot.commands.entry import Entry
 from bot.commands.grammar import no_args
 from bot.model import ChatMessage
-from bot.todos.lists import TodoStore, render
+from bot.todos.lists import render
+from bot.todos.ports import TodoStore
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 
-from bot.deploys.deploying import ForgeName
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
+from bot.forges import ForgeName
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.kinds import Delivery, Job, MalformedJob, Payload, UnknownJob
