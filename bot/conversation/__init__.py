@@ -2,5 +2,6 @@
 reporting status.
 
 Below the features, which report through it; chatops, which turns a message into a command and its answer,
-sits above the command runner. Imports only the shared modules (bot.model, bot.ports, bot.text, …).
+sits above the features and uses the command table it is handed. Otherwise imports only the shared
+modules (bot.model, bot.ports, bot.text, …).
 """
