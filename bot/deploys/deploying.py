@@ -1,10 +1,12 @@
 """Deploys: from a request in chat to a GitHub Deployment or a GitLab pipeline.
 
-The order of checks is the safety story: the service and environment must
-exist; the person must be allowed (ops.yaml's deployers, then write access
-on the forge; a check that fails or crashes denies); nobody else may hold a
-lock; only one deploy of a service to an environment is in flight at a time.
-Protected environments wait for an approval by someone else (bot.deploys.approvals).
+The order of checks is the safety story, and bot.deploys.commands runs them
+in this order: the service and environment must exist; the person must be
+allowed (ops.yaml's deployers, then write access on the forge; a check that
+fails or crashes denies); nobody else may hold a lock; the ref must resolve,
+once, to the commit that is deployed; only one deploy of a service to an
+environment is in flight at a time; protected environments then wait for an
+approval by someone else (bot.deploys.approvals), holding the in-flight claim.
 What in flight means is :mod:`bot.deploys.in_flight`.
 """
 
