@@ -1,8 +1,8 @@
-"""The small Protocols through which the core speaks to the world.
+"""The ports several features share: chat, short-lived marks, tracked issues, cross-worker mutexes.
 
-Each is written in the core's own vocabulary; ``bot.clients`` and
-``bot.stores`` implement them for Slack, GitHub, GitLab, Claude and Redis,
-and the tests use the real implementations against emulators.
+Each is written in the core's own vocabulary; ``bot.clients`` and ``bot.stores``
+implement them. A port only one feature uses lives in that feature's ``ports``
+module (``bot.deploys.ports``, ``bot.jobs.ports``, …); forge access is :mod:`bot.forges`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.jobs.kinds import Delivery, Job
 from bot.model import Button, ChatMessage, Place
 
 
@@ -32,58 +31,12 @@ class Chat(Protocol):
         """Replace a message opsbot posted, buttons included (people aren't notified of edits)."""
 
 
-@dataclass(frozen=True)
-class QueueDepth:
-    ready: int
-    in_flight: int
-    delayed: int
-
-
-class JobQueue(Protocol):
-    """A durable, at-least-once job queue shared by every worker."""
-
-    async def enqueue(self, job: Job, *, dedupe_key: str | None = None, delay: float = 0.0) -> bool:
-        """Add ``job``; False when ``dedupe_key`` was seen before (nothing added)."""
-
-    async def take(self, consumer: str, *, count: int, wait: float) -> list[Delivery]:
-        """Up to ``count`` jobs for ``consumer``, waiting up to ``wait`` seconds."""
-
-    async def complete(self, delivery: Delivery) -> None:
-        """The job is done (or given up on): it will not run again."""
-
-    async def retry_later(self, delivery: Delivery, delay: float) -> None:
-        """Run the job again, as its next attempt, after ``delay`` seconds."""
-
-    async def give_back(self, delivery: Delivery) -> None:
-        """Put an unfinished job back for any worker, at once (graceful stop)."""
-
-    async def dead_letter(self, delivery: Delivery, reason: str) -> None:
-        """Done, but failed: keep it where an operator can look at it."""
-
-    async def heartbeat(self, consumer: str, deliveries: list[Delivery]) -> None:
-        """Tell the queue these jobs are still being worked on."""
-
-    async def reclaim(self, consumer: str, *, idle_for: float, count: int) -> list[Delivery]:
-        """Take over jobs whose worker stopped sending heartbeats."""
-
-    async def promote_due(self) -> int:
-        """Move delayed jobs whose time has come onto the queue."""
-
-    async def depth(self) -> QueueDepth: ...
-
-
 class Marks(Protocol):
     """Short-lived facts with a TTL: "this reply was sent", "this event was seen"."""
 
     async def get(self, key: str) -> str | None: ...
 
     async def set(self, key: str, ttl: float, value: str = "1") -> None: ...
-
-
-class JobStats(Protocol):
-    """Cluster-wide job outcomes, recorded by workers, read by ``/metrics``."""
-
-    async def record(self, kind: str, outcome: str, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True)

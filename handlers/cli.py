@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.config import OpsConfig
 from bot.errors import ConfigError
-from bot.memory.memories import Memory
+from bot.memory.model import Memory
 from bot.settings import Settings
 from bot.store_url import is_sentinel_url, parse_sentinel_url
 from bot.stores.redis import EMBEDDED_WARNING

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot.errors import StoreUnavailable
-from bot.ports import JobQueue, QueueDepth
+from bot.jobs.ports import JobQueue, QueueDepth
 from bot.telemetry.metrics import CONTENT_TYPE, Metrics
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.agent.untrusted import Fence, clean
 from bot.conversation.readers import MAX_CHECKS, MAX_FILES, MAX_POSTS, Conversation
-from bot.memory.memories import Memory
+from bot.memory.model import Memory
 from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Place, SlackThread
 from bot.todos.lists import Todo, render
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from bot.agent.language import LanguageModel, Prefix, Text, Turn
 from bot.agent.untrusted import Fence
-from bot.incidents.incidents import Event, Incident, timeline_text
+from bot.incidents.model import Event, Incident, timeline_text
 from bot.settings import AgentLimits
 
 INSTRUCTIONS = """\

@@ -24,7 +24,7 @@ from bot.clients.blocking import off_loop
 from bot.clients.forge_markup import github_body
 from bot.conversation.markers import find_marked, with_reply_marker
 from bot.conversation.readers import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
-from bot.deploys.deploying import NewDeployment
+from bot.deploys.model import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.model import Button, ChatMessage, GitHubThread, Person, Place, public_place
 from bot.text import strip_tokens
@@ -252,7 +252,7 @@ WRITE_PERMISSIONS = {"admin", "maintain", "write"}
 
 
 class GitHubForge:
-    """GitHub Deployments as a :class:`bot.deploys.deploying.Forge`."""
+    """GitHub Deployments as a :class:`bot.deploys.ports.Forge`."""
 
     def __init__(self, connector: GitHubConnector) -> None:
         self._connector = connector
@@ -277,7 +277,7 @@ class GitHubForge:
 
         return await off_loop(github_call(run))
 
-    async def may_deploy(self, repo: str, person: Person) -> bool:
+    async def may_push(self, repo: str, person: Person) -> bool:
         def run() -> bool:
             return self._repo(repo).get_collaborator_permission(person.id) in WRITE_PERMISSIONS
 

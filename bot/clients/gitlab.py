@@ -16,7 +16,7 @@ from bot.clients.blocking import off_loop
 from bot.clients.forge_markup import gitlab_note
 from bot.conversation.markers import find_marked, with_reply_marker
 from bot.conversation.readers import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
-from bot.deploys.deploying import NewDeployment
+from bot.deploys.model import NewDeployment
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.model import Button, ChatMessage, GitLabThread, Person, Place
 from bot.text import strip_tokens
@@ -175,7 +175,7 @@ DEVELOPER = 30  # GitLab's access level that may push and run pipelines
 
 
 class GitLabForge:
-    """GitLab pipelines as a :class:`bot.deploys.deploying.Forge`."""
+    """GitLab pipelines as a :class:`bot.deploys.ports.Forge`."""
 
     def __init__(self, client: gitlab.Gitlab) -> None:
         self._gl = client
@@ -195,7 +195,7 @@ class GitLabForge:
 
         return await off_loop(gitlab_call(run))
 
-    async def may_deploy(self, repo: str, person: Person) -> bool:
+    async def may_push(self, repo: str, person: Person) -> bool:
         def run() -> bool:
             users = self._gl.users.list(username=person.id, get_all=False)
             if not users:

@@ -1,4 +1,4 @@
-"""Slack channels for incidents, as :class:`bot.incidents.incidents.Rooms`."""
+"""Slack channels for incidents, as :class:`bot.incidents.ports.Rooms`."""
 
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Protocol
 
 from bot.model import Person, Place
 
@@ -33,15 +32,3 @@ class PendingApproval:
     @staticmethod
     def new_id() -> str:
         return secrets.token_hex(3)
-
-
-class ApprovalStore(Protocol):
-    async def open(self, approval: PendingApproval) -> None: ...
-
-    async def latest_for(self, place: Place) -> PendingApproval | None:
-        """The newest approval still open that was requested at ``place``."""
-
-    async def get(self, approval_id: str) -> PendingApproval | None: ...
-
-    async def close(self, approval_id: str) -> PendingApproval | None:
-        """Remove and return it; None if it was already closed (or never existed)."""

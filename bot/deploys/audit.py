@@ -7,7 +7,6 @@ Written to a capped Redis stream by the services that act, read back by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from bot.model import Person
 
@@ -20,10 +19,3 @@ class AuditEntry:
     at: float
     environment: str | None = None
     service: str | None = None
-
-
-class AuditLog(Protocol):
-    async def record(self, entry: AuditEntry) -> None: ...
-
-    async def recent(self, limit: int, *, service: str | None = None) -> list[AuditEntry]:
-        """Newest first; with ``service``, only entries about it (or its whole environment)."""

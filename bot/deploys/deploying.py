@@ -1,177 +1,35 @@
 """Deploys: from a request in chat to a GitHub Deployment or a GitLab pipeline.
 
-The order of checks is the safety story: the service and environment must
-exist; the person must be allowed (ops.yaml's deployers, then write access
-on the forge; a check that fails or crashes denies); nobody else may hold a
-lock; only one deploy of a service to an environment is in flight at a time.
-Protected environments wait for an approval by someone else (bot.deploys.approvals).
-
-In flight means: from the moment a request passes its checks until the forge
-reports a final status, or until :data:`IN_FLIGHT_TIMEOUT` passes without any
-status. A protected deploy waiting for its approval is in flight too (until
-the approval expires), so a second request points at the waiting one instead
-of opening a rival approval. The claim is one atomic compare-and-set in the
-store, held under a token, so it doesn't depend on two requests' timing.
+The order of checks is the safety story, and bot.deploys.commands runs them
+in this order: the service and environment must exist; the person must be
+allowed (ops.yaml's deployers, then write access on the forge; a check that
+fails or crashes denies); nobody else may hold a lock; the ref must resolve,
+once, to the commit that is deployed; only one deploy of a service to an
+environment is in flight at a time; protected environments then wait for an
+approval by someone else (bot.deploys.approvals), holding the in-flight claim.
+What in flight means is :mod:`bot.deploys.in_flight`.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Callable, Container
-from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from collections.abc import Callable
+from dataclasses import replace
 
-from bot.config import Environment, OpsConfig, Service
+from bot.config import OpsConfig, Service
 from bot.conversation.readers import Check
-from bot.deploys.audit import AuditEntry, AuditLog
+from bot.deploys.audit import AuditEntry
+from bot.deploys.in_flight import CREATION_WINDOW, IN_FLIGHT_TIMEOUT, in_flight_text
 from bot.deploys.locks import Locking
+from bot.deploys.model import Deployment, InFlight, NewDeployment, Plan, Target
+from bot.deploys.ports import AuditLog, DeploymentStore, Forge
 from bot.errors import CommandError, UpstreamRejected
+from bot.forges import ForgeName, push_access, repository
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread
-from bot.text import channel
 
 log = logging.getLogger(__name__)
 
-ForgeName = Literal["github", "gitlab"]
 TERMINAL = {"success", "failure", "error", "inactive", "cancelled"}
-CREATION_WINDOW = 60.0  # seconds a claim lives while the forge is asked, in case the worker dies
-IN_FLIGHT_TIMEOUT = 60 * 60.0  # seconds a created deploy stays in flight without hearing a status
-
-
-@dataclass(frozen=True)
-class Target:
-    service: Service
-    environment: Environment
-
-    @property
-    def forge(self) -> ForgeName:
-        return "github" if self.service.github else "gitlab"
-
-    @property
-    def repo(self) -> str:
-        return self.service.github or self.service.gitlab or ""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A deploy that passed its checks: who, what, which commit, where to report."""
-
-    requester: Person
-    target: Target
-    ref: str
-    sha: str
-    origin: Place
-    status_key: str  # reply key of the status message at the origin
-    rollback_of: str | None = None
-
-
-@dataclass(frozen=True)
-class Deployment:
-    forge: ForgeName
-    repo: str
-    forge_id: str  # GitHub deployment id, GitLab pipeline id
-    service: str
-    environment: str
-    ref: str
-    sha: str
-    requester: Person
-    origin: Place  # where the request came from; status goes back there
-    status_key: str  # reply key of the status message at the origin
-    status: str = "pending"
-    url: str | None = None
-    created_at: float = 0.0
-    rollback_of: str | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.forge}:{self.repo}:{self.forge_id}"
-
-
-@dataclass(frozen=True)
-class InFlight:
-    """The one deploy of a service to an environment that is under way, or waiting for approval."""
-
-    token: str  # who holds the claim: an approval id, or a random one for a direct deploy
-    service: str
-    environment: str
-    ref: str
-    sha: str
-    requester: Person
-    origin: Place  # where it was asked, without a slash command's response_url
-    until: float  # the claim lapses at this time (epoch seconds)
-    approval: str | None = None  # the pending approval's id while it waits for one
-    deployment: str | None = None  # Deployment.key once the forge has it
-    url: str | None = None  # the forge's page for it
-
-    @staticmethod
-    def new_token() -> str:
-        return secrets.token_hex(8)
-
-
-@dataclass(frozen=True)
-class NewDeployment:
-    """What a forge is asked to create."""
-
-    repo: str
-    ref: str
-    sha: str
-    environment: str
-    service: str
-    requester: Person
-    protected: bool
-    report_to: Place
-
-
-def forge_repo(spec: str | None, available: Container[str]) -> tuple[ForgeName, str] | None:
-    """The forge and repository an ops.yaml repo setting names (``todos.repo``,
-    ``incidents.tracking_repo``): ``github:owner/name``, ``gitlab:group/project``, or a bare
-    name on whichever forge opsbot has, GitHub first. None when that forge isn't configured."""
-    if not spec:
-        return None
-    prefix, _, repo = spec.rpartition(":")
-    choices: tuple[ForgeName, ...] = ("github", "gitlab")
-    for forge in choices:
-        if (prefix == forge or not prefix) and forge in available:
-            return forge, repo
-    return None
-
-
-class Forge(Protocol):
-    async def resolve(self, repo: str, ref: str | None) -> tuple[str, str]:
-        """(ref, sha) for ``ref``, or for the default branch when None."""
-
-    async def change_head(self, repo: str, number: int) -> tuple[str, str]:
-        """(branch, sha) at the head of pull/merge request ``number``."""
-
-    async def may_deploy(self, repo: str, person: Person) -> bool:
-        """Whether ``person`` can push to ``repo`` (GitHub write, GitLab Developer or more)."""
-
-    async def create(self, new: NewDeployment) -> tuple[str, str | None]:
-        """Create the deployment; its forge id and a URL to it."""
-
-    async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
-        """CI results on commit ``sha`` of ``repo``."""
-
-
-class DeploymentStore(Protocol):
-    async def save(self, deployment: Deployment) -> None: ...
-
-    async def get(self, key: str) -> Deployment | None: ...
-
-    async def history(self, service: str, environment: str, limit: int) -> list[Deployment]:
-        """Newest first."""
-
-    async def claim(self, flight: InFlight, now: float) -> InFlight | None:
-        """Hold the service and environment for ``flight``, atomically: None when it is now held
-        under ``flight.token`` (newly, or renewed), else the other deploy that holds it. A claim
-        whose ``until`` has passed is free."""
-
-    async def release(
-        self, service: str, environment: str, *, token: str | None = None, deployment: str | None = None
-    ) -> None:
-        """Free the claim if it is still held under ``token`` (or for ``deployment``)."""
-
-    async def in_flight(self, service: str, environment: str) -> InFlight | None: ...
 
 
 class Deploys:
@@ -210,14 +68,8 @@ class Deploys:
     def _service(self, name: str | None, place: Place) -> Service:
         if name is not None:
             return self.named_service(name)
-        repo = (
-            place.repo
-            if isinstance(place, GitHubThread)
-            else place.project
-            if isinstance(place, GitLabThread)
-            else None
-        )
-        matches = [s for s in self._config.services.values() if repo is not None and repo in (s.github, s.gitlab)]
+        here = repository(place)
+        matches = [s for s in self._config.services.values() if here is not None and here.name in (s.github, s.gitlab)]
         if len(matches) != 1:
             raise CommandError(
                 "Say which service to deploy: `deploy <service> to <env>`"
@@ -245,15 +97,13 @@ class Deploys:
             raise CommandError(f"You may not deploy to `{target.environment.name}`: you are not one of its deployers.")
         if person.platform != target.forge:
             return  # a Slack or console user is trusted by ops.yaml alone
-        try:
-            allowed = await self.forge(target).may_deploy(target.repo, person)
-        except Exception as exc:  # deny when the check itself fails, whatever the reason
-            log.warning("permission check failed", extra={"person": person.handle, "error": str(exc)})
-            await self._refuse(person, target, f"permission check failed ({exc.__class__.__name__})")
+        access = await push_access(self._forges, target.forge, target.repo, person)
+        if access.failure is not None:
+            await self._refuse(person, target, f"permission check failed ({access.failure.__class__.__name__})")
             raise CommandError(
-                f"I couldn't confirm your access to `{target.repo}`, so I won't deploy. ({exc})"
-            ) from exc
-        if not allowed:
+                f"I couldn't confirm your access to `{target.repo}`, so I won't deploy. ({access.failure})"
+            ) from access.failure
+        if not access:
             await self._refuse(person, target, "no write access to the repository")
             raise CommandError(f"You need write access to `{target.repo}` to deploy it.")
 
@@ -426,30 +276,3 @@ class Deploys:
         if holder is not None and holder.deployment == deployment.key:
             renewed = replace(holder, until=self._clock() + IN_FLIGHT_TIMEOUT, url=deployment.url or holder.url)
             await self._store.claim(renewed, self._clock())  # a no-op if another took it meanwhile
-
-
-def in_flight_text(holder: InFlight, sha: str) -> str:
-    """The answer to a deploy asked while ``holder`` is in flight: who asked, which commit, where its status is."""
-    what = f"`{holder.service}` `{holder.ref}` (`{holder.sha[:7]}`) to `{holder.environment}`"
-    if holder.approval is not None:
-        where = f"it is waiting for approval `{holder.approval}` (`approve {holder.approval}`)"
-    else:
-        where = f"its status is in {where_asked(holder.origin)}" + (
-            f" · [details]({holder.url})" if holder.url and holder.url.startswith("https://") else ""
-        )
-    if holder.sha == sha:
-        return f"{what} is already deploying, asked by {holder.requester.ref}; {where}. Nothing new was created."
-    return (
-        f"Another deploy is in flight: {what}, asked by {holder.requester.ref}; {where}. "
-        "Nothing was deployed; ask again once it has finished."
-    )
-
-
-def where_asked(place: Place) -> str:
-    if isinstance(place, SlackThread):
-        return channel(place.channel) + (" (in a thread)" if place.thread_ts else "")
-    if isinstance(place, GitHubThread):
-        return f"{place.repo}#{place.number}"
-    if isinstance(place, GitLabThread):
-        return f"{place.project}{'!' if place.kind == 'merge_request' else '#'}{place.iid}"
-    return f"the console ({place.channel})"

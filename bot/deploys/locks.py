@@ -8,43 +8,13 @@ someone else's, and the audit trail says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from bot.config import OpsConfig
-from bot.deploys.audit import AuditEntry, AuditLog
+from bot.deploys.audit import AuditEntry
+from bot.deploys.model import Lock, LockScope
+from bot.deploys.ports import AuditLog, LockStore
 from bot.errors import CommandError
 from bot.model import Person
-
-
-@dataclass(frozen=True)
-class LockScope:
-    environment: str
-    service: str | None = None  # None: the whole environment
-
-    @property
-    def label(self) -> str:
-        return f"{self.environment}/{self.service}" if self.service else f"{self.environment} (all services)"
-
-
-@dataclass(frozen=True)
-class Lock:
-    scope: LockScope
-    holder: Person
-    reason: str | None
-    since: float
-
-
-class LockStore(Protocol):
-    async def acquire(self, lock: Lock) -> Lock:
-        """Take ``lock`` unless someone else holds its scope; the lock now held."""
-
-    async def release(self, scope: LockScope, holder: Person | None) -> Lock | None:
-        """Release ``scope`` if ``holder`` holds it (None: whoever does); the lock released."""
-
-    async def holding(self, scope: LockScope) -> Lock | None: ...
-
-    async def all(self) -> list[Lock]: ...
 
 
 class Locking:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 from bot.jobs.kinds import Job
-from bot.ports import JobQueue
+from bot.jobs.ports import JobQueue
 
 
 class Accepted(Enum):

@@ -22,7 +22,7 @@ from bot.failures import explain, new_error_id
 from bot.jobs.backoff import backoff
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.kinds import Delivery
-from bot.ports import JobQueue, JobStats
+from bot.jobs.ports import JobQueue, JobStats
 from bot.settings import WorkerTuning
 
 log = logging.getLogger(__name__)

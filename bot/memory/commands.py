@@ -1,4 +1,4 @@
-"""The remember, memories and forget commands.
+"""The remember, memories and forget commands: their sentences, parsers, handlers and table entries.
 
 Memories shape what the Ops agent does for everyone, so on GitHub and GitLab
 only people who can push to the repository may add or remove them: anyone
@@ -7,32 +7,76 @@ can comment on a public repository.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from bot.commands.types import Forget, Memories, Remember
-from bot.deploys.deploying import Forge, ForgeName
+from bot.commands.entry import Entry
+from bot.commands.grammar import UsageProblem
+from bot.commands.types import MEMORY_TYPES, MemoryType
 from bot.errors import CommandError
+from bot.forges import ForgeAccess, ForgeName, push_access, repository
 from bot.memory.memories import Memories as MemoryService
-from bot.memory.memories import Memory
-from bot.model import ChatMessage, GitHubThread, GitLabThread, Place, SlackThread
+from bot.memory.model import Memory
+from bot.model import ChatMessage, Place, SlackThread
 
 SHOWN = 25
+MEMORY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Remember:
+    type: MemoryType
+    text: str
+
+
+@dataclass(frozen=True)
+class Memories:
+    type: MemoryType | None = None
+
+
+@dataclass(frozen=True)
+class Forget:
+    memory_id: str
+
+
+def _memory_type(value: str) -> MemoryType:
+    for known in MEMORY_TYPES:
+        if value.lower() == known:
+            return known
+    raise UsageProblem(f"{value!r} is not a memory type; use one of {', '.join(MEMORY_TYPES)}")
+
+
+def parse_remember(args: list[str]) -> Remember:
+    if len(args) < 2:
+        raise UsageProblem("expected a memory type and the text to remember")
+    return Remember(type=_memory_type(args[0]), text=" ".join(args[1:]))
+
+
+def parse_memories(args: list[str]) -> Memories:
+    if len(args) > 1:
+        raise UsageProblem("takes at most one memory type")
+    return Memories(type=_memory_type(args[0]) if args else None)
+
+
+def parse_forget(args: list[str]) -> Forget:
+    if len(args) != 1 or not MEMORY_ID.match(args[0]):
+        raise UsageProblem("expected one memory id")
+    return Forget(memory_id=args[0])
 
 
 def home_scope(place: Place) -> str:
     """Where a memory taught here belongs: the repository on a forge, else the whole team."""
-    if isinstance(place, GitHubThread):
-        return f"repo:{place.repo}"
-    if isinstance(place, GitLabThread):
-        return f"repo:{place.project}"
-    return "global"
+    here = repository(place)
+    return f"repo:{here.name}" if here is not None else "global"
 
 
 def visible_scopes(place: Place) -> list[str]:
     scopes = ["global"]
     if isinstance(place, SlackThread):
         scopes.append(f"channel:{place.channel}")
-    elif isinstance(place, GitHubThread | GitLabThread):
+    elif repository(place) is not None:
         scopes.append(home_scope(place))
     return scopes
 
@@ -42,24 +86,21 @@ def line(memory: Memory) -> str:
 
 
 class MemoryCommands:
-    def __init__(self, memories: MemoryService, forges: Mapping[ForgeName, Forge]) -> None:
+    def __init__(self, memories: MemoryService, forges: Mapping[ForgeName, ForgeAccess]) -> None:
         self._memories = memories
         self._forges = forges
 
     async def _check_write_access(self, message: ChatMessage) -> None:
-        place, person = message.place, message.author
-        if isinstance(place, GitHubThread):
-            forge, repo = self._forges.get("github"), place.repo
-        elif isinstance(place, GitLabThread):
-            forge, repo = self._forges.get("gitlab"), place.project
-        else:
+        here = repository(message.place)
+        if here is None:
             return  # Slack and the console are the team's own rooms
-        try:
-            allowed = forge is not None and await forge.may_deploy(repo, person)
-        except Exception as exc:  # a check that fails denies
-            raise CommandError(f"I couldn't confirm your access to `{repo}`, so I changed nothing. ({exc})") from exc
-        if not allowed:
-            raise CommandError(f"Only people who can push to `{repo}` can change what opsbot remembers here.")
+        access = await push_access(self._forges, here.forge, here.name, message.author)
+        if access.failure is not None:
+            raise CommandError(
+                f"I couldn't confirm your access to `{here.name}`, so I changed nothing. ({access.failure})"
+            ) from access.failure
+        if not access:
+            raise CommandError(f"Only people who can push to `{here.name}` can change what opsbot remembers here.")
 
     async def learn(self, message: ChatMessage, type: str, content: str, *, source: str) -> Memory:
         """Keep a memory taught in ``message``'s thread, if its author may change memories there."""
@@ -89,3 +130,17 @@ class MemoryCommands:
         await self._check_write_access(message)
         gone = await self._memories.forget(command.memory_id, visible_scopes(message.place))
         return f"🗑️ Forgot `{gone.id}`: {gone.content}"
+
+
+# The agent keeps lessons through its own `remember` tool (bot.agent.tools), which takes content, not words.
+MEMORY_COMMANDS: tuple[Entry[MemoryCommands, Any], ...] = (
+    Entry(
+        Remember, ("remember",), "remember <type> <text>", "teach the Ops agent something", parse_remember,
+        MemoryCommands.remember,
+    ),
+    Entry(
+        Memories, ("memories",), "memories [<type>]", "list what the Ops agent remembers", parse_memories,
+        MemoryCommands.list, questions_fall_through=True,
+    ),
+    Entry(Forget, ("forget",), "forget <id>", "delete a memory", parse_forget, MemoryCommands.forget),
+)  # fmt: skip

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
 
 from bot.commands.types import MEMORY_TYPES, MemoryType
 from bot.errors import CommandError
+from bot.memory.model import Memory, new_id
+from bot.memory.ports import MemoryStore
 from bot.redaction import redact
 
 MAX_CONTENT = 500  # characters; the seed asks for short learnings
 PER_TYPE = 2_500  # memories kept per scope and category
 PER_SCOPE = 10_000  # memories kept per scope in all
-TOKENS_PER_CHAR = 0.25  # a rough count, enough for a budget
 RELEVANT = 30  # memories fetched per scope by relevance…
 NEWEST = 10  # …and by recency, for every task to review what the team knows
 STOPWORDS = frozenset(
@@ -108,52 +107,6 @@ def words(text: str) -> list[str]:
         if len(word) >= 3 and word not in STOPWORDS:
             seen.setdefault(word, None)
     return list(seen)[:40]
-
-
-@dataclass(frozen=True)
-class Memory:
-    id: str
-    scope: str
-    type: MemoryType
-    content: str
-    author: str  # handle of the person (or "opsbot" for the agent)
-    source: str  # "command", "tool", "answer", "import"
-    created_at: float
-    last_used: float
-    uses: int = 0
-
-    @property
-    def tokens(self) -> int:
-        return max(1, int(len(self.content) * TOKENS_PER_CHAR))
-
-
-class MemoryStore(Protocol):
-    async def add(self, memory: Memory, digest: str, words: Sequence[str]) -> Memory:
-        """Store ``memory``; if its digest exists in the scope, the existing one, used once more."""
-
-    async def get(self, memory_id: str) -> Memory | None: ...
-
-    async def delete(self, memory_id: str) -> Memory | None: ...
-
-    async def listing(self, scopes: Sequence[str], type: MemoryType | None, limit: int) -> list[Memory]:
-        """Newest first."""
-
-    async def count(self, scope: str, type: MemoryType | None) -> int: ...
-
-    async def least_valuable(self, scope: str, type: MemoryType | None, n: int) -> list[Memory]:
-        """The ``n`` memories to drop first: least used, then oldest."""
-
-    async def search(self, scope: str, words: Sequence[str], limit: int, newest: int = 0) -> list[tuple[Memory, float]]:
-        """Up to ``limit`` memories sharing words with the query, with a rarity-weighted score;
-        then up to ``newest`` of the newest others, scored 0."""
-
-    async def mark_used(self, memories: Sequence[Memory], at: float) -> None: ...
-
-    async def everything(self) -> list[Memory]: ...
-
-
-def new_id() -> str:
-    return "m-" + secrets.token_hex(4)
 
 
 class Memories:

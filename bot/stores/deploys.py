@@ -6,7 +6,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from bot.deploys.deploying import Deployment, InFlight
+from bot.deploys.model import Deployment, InFlight
 from bot.stores import keys
 from bot.stores.records import dumps, loads
 from bot.stores.redis import translating

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import redis.asyncio as redis
 
-from bot.incidents.incidents import Event, Incident
+from bot.incidents.model import Event, Incident
 from bot.stores import keys
 from bot.stores.redis import text, translating
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from bot.deploys.locks import Lock, LockScope
+from bot.deploys.model import Lock, LockScope
 from bot.model import Person
 from bot.stores import keys
 from bot.stores.redis import fields, text, translating

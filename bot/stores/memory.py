@@ -8,7 +8,7 @@ from typing import Any
 import redis.asyncio as redis
 
 from bot.commands.types import MemoryType
-from bot.memory.memories import Memory
+from bot.memory.model import Memory
 from bot.stores import keys
 from bot.stores.redis import fields, text, translating
 

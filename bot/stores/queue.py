@@ -24,7 +24,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from bot.jobs.kinds import Delivery, Job
-from bot.ports import QueueDepth
+from bot.jobs.ports import QueueDepth
 from bot.stores import keys
 from bot.stores.redis import text, translating
 

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from bot.ports import QueueDepth
+from bot.jobs.ports import QueueDepth
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 

@@ -20,19 +20,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.config import OpsConfig
 from bot.conversation.markers import todo_issue, todo_issues_in, todo_thread
 from bot.conversation.reporting import Reporter
-from bot.deploys.deploying import Forge, ForgeName, forge_repo
+from bot.forges import ForgeAccess, ForgeName, forge_repo, push_access, repository
 from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread, place_from_json, public_place, thread_key
 from bot.ports import IssueTracker, Marks, Mutexes
 from bot.text import channel
 from bot.todos.checklist import TodoMirror, digest
-from bot.todos.lists import Todo, TodoStore, apply_ticks, merge_agent_list, ticks_in
+from bot.todos.lists import Todo, apply_ticks, merge_agent_list, ticks_in
+from bot.todos.ports import IncidentIssue, TodoStore
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +70,11 @@ class TodoBoard:
         mirror: TodoMirror,
         reporter: Reporter,
         trackers: Mapping[ForgeName, IssueTracker],
-        forges: Mapping[ForgeName, Forge],
+        forges: Mapping[ForgeName, ForgeAccess],
         marks: Marks,
         mutexes: Mutexes,
         config: OpsConfig,
-        incident_issue: Callable[[Place], Awaitable[Place | None]] | None = None,
+        incident_issue: IncidentIssue | None = None,
     ) -> None:
         self._store = store
         self._mirror = mirror
@@ -181,10 +182,8 @@ class TodoBoard:
             await self._mirror.publish(where, before, after, announce=False)
 
     def _issue_home(self, origin: Place) -> IssueHome | None:
-        if isinstance(origin, GitHubThread):
-            return IssueHome("github", origin.repo) if "github" in self._trackers else None
-        if isinstance(origin, GitLabThread):
-            return IssueHome("gitlab", origin.project) if "gitlab" in self._trackers else None
+        if (here := repository(origin)) is not None:
+            return IssueHome(here.forge, here.name) if here.forge in self._trackers else None
         if isinstance(origin, SlackThread) and (found := forge_repo(self._config.todo_repo, self._trackers)):
             return IssueHome(*found)
         return None
@@ -260,11 +259,8 @@ class TodoBoard:
         return place_from_json(json.loads(raw)) if raw else None
 
     async def _may_change(self, where: Place, person: Person) -> bool:
-        if isinstance(where, GitHubThread) and "github" in self._forges:
-            return await self._forges["github"].may_deploy(where.repo, person)
-        if isinstance(where, GitLabThread) and "gitlab" in self._forges:
-            return await self._forges["gitlab"].may_deploy(where.project, person)
-        return False
+        here = repository(where)
+        return here is not None and bool(await push_access(self._forges, here.forge, here.name, person))
 
     async def _stale(self, name: str, at: float) -> bool:
         """True when a newer change of the same comment or issue was applied already

@@ -12,10 +12,9 @@ import html
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from bot.errors import CommandError
-from bot.model import Place
 from bot.redaction import redact
 
 Status = Literal["pending", "in_progress", "completed", "blocked"]
@@ -161,9 +160,3 @@ def from_json(data: list[dict[str, Any]]) -> list[Todo]:
     return [
         Todo(d["content"], d["status"], d.get("blocked_reason"), d.get("changed_by"), d.get("agent_said")) for d in data
     ]
-
-
-class TodoStore(Protocol):
-    async def save(self, place: Place, todos: Sequence[Todo]) -> None: ...
-
-    async def load(self, place: Place) -> list[Todo]: ...

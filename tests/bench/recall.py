@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as redis
 
-from bot.memory.memories import Memories, Memory, digest, new_id, words
+from bot.memory.memories import Memories, digest, words
+from bot.memory.model import Memory, new_id
 from bot.stores.memory import RedisMemoryStore
 from handlers.app import settle_heap
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from bot.config import OpsConfig
-from bot.deploys.deploying import forge_repo
 from bot.errors import ConfigError
 
 CONTRACT_EXAMPLE = """
@@ -69,11 +68,3 @@ def test_every_problem_is_reported_together() -> None:
 
 def test_no_file_means_an_empty_config() -> None:
     assert OpsConfig.load(None).services == {}
-
-
-def test_a_repo_setting_names_its_forge_or_takes_the_configured_one() -> None:
-    assert forge_repo("gitlab:group/ops", {"github", "gitlab"}) == ("gitlab", "group/ops")
-    assert forge_repo("github:acme/ops", {"gitlab"}) is None  # that forge isn't configured
-    assert forge_repo("acme/ops", {"github", "gitlab"}) == ("github", "acme/ops")
-    assert forge_repo("acme/ops", {"gitlab"}) == ("gitlab", "acme/ops")
-    assert forge_repo(None, {"github"}) is None

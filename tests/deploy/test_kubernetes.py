@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from bot.config import OpsConfig
-from bot.ports import QueueDepth
+from bot.jobs.ports import QueueDepth
 from bot.settings import HttpLimits, WorkerTuning
 from bot.telemetry.metrics import Metrics
 from handlers.cli import HTTP_DRAIN_SECONDS

@@ -28,7 +28,7 @@ from bot.conversation.markers import (
     todo_thread_in,
     with_reply_marker,
 )
-from bot.incidents.incidents import slug
+from bot.incidents.model import slug
 from bot.model import Place, thread_key
 from bot.text import hidden
 from bot.todos.lists import todo_id

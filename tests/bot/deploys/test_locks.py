@@ -9,7 +9,8 @@ import redis.asyncio as redis
 
 from bot.clients.slack_markup import to_mrkdwn
 from bot.config import OpsConfig
-from bot.deploys.locks import LockedBySomeoneElse, Locking, LockScope
+from bot.deploys.locks import LockedBySomeoneElse, Locking
+from bot.deploys.model import LockScope
 from bot.errors import CommandError
 from bot.model import Person
 from bot.stores.audit import RedisAuditLog

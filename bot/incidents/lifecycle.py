@@ -1,12 +1,12 @@
-"""Incidents: a channel of their own, a commander, a timeline, reminders, a tracking issue.
+"""Incidents: a channel of their own, a commander, a timeline, a tracking issue.
 
 ``/ops incident declare`` opens ``inc-YYYYMMDD-<slug>``, pins a summary there,
 opens a tracking issue in ``incidents.tracking_repo`` and says so where it was
-declared. Updates go to the channel, the timeline and the issue. When nobody
-has posted an update for a while (by severity), a reminder says so; reminders
-are delayed jobs in the queue, so they survive a worker restart. Deploys and
-rollbacks during an open incident are announced in its channel. Resolving it
-closes the issue with the timeline and posts the agent's draft review there.
+declared. Updates go to the channel, the timeline and the issue; reminders
+(:mod:`bot.incidents.reminders`) nudge when nobody posts one for a while, and
+deploys during an open incident are announced in its channel
+(:mod:`bot.incidents.news`). Resolving it closes the issue with the timeline
+and posts the agent's draft review there.
 
 Every step of a declaration is recorded as it is done, so a job that is run
 again (its worker died) picks up where the first run stopped.
@@ -14,144 +14,29 @@ again (its worker died) picks up where the first run stopped.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from bot.config import OpsConfig
 from bot.conversation.markers import incident_issue
 from bot.conversation.reporting import Reporter
-from bot.deploys.deploying import ForgeName, forge_repo
 from bot.errors import CommandError
-from bot.jobs.kinds import INCIDENT_REMINDER, Job
-from bot.model import ChatMessage, Person, Place, SlackThread, place_from_json, public_place
-from bot.ports import IssueTracker, JobQueue
+from bot.forges import ForgeName, forge_repo
+from bot.incidents.model import Event, Incident, slug, summary_text, timeline_text
+from bot.incidents.news import DeployNews
+from bot.incidents.ports import IncidentStore, Reviewer, Rooms
+from bot.incidents.reminders import Reminders, snooze_minutes
+from bot.jobs.ports import JobQueue
+from bot.model import ChatMessage, Place, SlackThread, place_from_json, public_place
+from bot.ports import IssueTracker
 from bot.text import channel, mention, mention_handle
 
 log = logging.getLogger(__name__)
 
-# Minutes without an update before a reminder, by severity (sev1 is the worst).
-REMIND_EVERY = {1: 15, 2: 30, 3: 60, 4: 120}
-DEFAULT_SNOOZE = 30  # minutes
-MAX_SNOOZE = 24 * 60
 INCIDENT_LABEL = "incident"
-SLUG_LENGTH = 40  # Slack channel names are at most 80 characters
-Status = Literal["open", "resolved"]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One line of an incident's timeline."""
-
-    ref: str  # unique per event: the request it came from, so a re-run job adds nothing twice
-    at: float
-    who: str  # a person's handle, or "opsbot"
-    kind: str  # declared, update, commander, deploy, snooze, resolved
-    text: str
-
-
-@dataclass(frozen=True)
-class Incident:
-    id: str  # the channel name: inc-20261125-checkout-is-down
-    title: str
-    severity: int
-    commander: str  # Slack user id
-    declared_by: str
-    declared_at: float
-    declared_in: dict[str, Any]  # the place it was declared, as JSON
-    status: Status = "open"
-    channel: str | None = None  # Slack channel id, once created
-    summary_ts: str | None = None
-    tracking: dict[str, Any] | None = None  # {"forge", "repo", "number"}
-    last_update_at: float = 0.0
-    snoozed_until: float = 0.0
-    resolved_at: float | None = None
-    resolved_by_request: str | None = None  # the resolve request's message id
-
-    def remind_every(self) -> float:
-        return REMIND_EVERY[self.severity] * 60.0
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, raw: str | bytes) -> Incident:
-        return cls(**json.loads(raw))
-
-
-class IncidentStore(Protocol):
-    async def save(self, incident: Incident) -> None: ...
-
-    async def get(self, incident_id: str) -> Incident | None: ...
-
-    async def by_channel(self, channel: str) -> Incident | None: ...
-
-    async def by_request(self, message_id: str) -> str | None:
-        """The incident a declare request already started (a re-run job finds it)."""
-
-    async def claim_request(self, message_id: str, incident_id: str) -> str:
-        """Record that ``message_id`` declares ``incident_id``; the id recorded first wins."""
-
-    async def open_ids(self) -> list[str]: ...
-
-    async def append(self, incident_id: str, event: Event) -> bool:
-        """Add to the timeline once per ``event.ref``; False if it was there."""
-
-    async def timeline(self, incident_id: str) -> list[Event]: ...
-
-
-class Rooms(Protocol):
-    """Slack channels opsbot opens for incidents."""
-
-    async def open_room(self, name: str) -> str | None:
-        """Create channel ``name``; its id, or None when the name is taken."""
-
-    async def invite(self, room: str, person: Person) -> None: ...
-
-    async def pin(self, room: str, message_id: str) -> None: ...
-
-
-class Reviewer(Protocol):
-    """Drafts prose from an incident's timeline (the Ops agent, when configured)."""
-
-    async def draft(self, incident: Incident, timeline: Sequence[Event], what: Literal["review", "summary"]) -> str: ...
-
-
-def slug(title: str) -> str:
-    words = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return (words[:SLUG_LENGTH].rstrip("-")) or "incident"
-
-
-def timeline_text(events: Sequence[Event]) -> str:
-    # One line per event, whatever its text holds: a line break in an update can't start a new item.
-    return "\n".join(
-        f"- {time.strftime('%H:%M', time.gmtime(e.at))} UTC · {e.kind} · {_who(e.who)}: {' '.join(e.text.split())}"
-        for e in events
-    )
-
-
-def _who(handle: str) -> str:
-    return mention_handle(handle)
-
-
-def summary_text(incident: Incident, issue_url: str | None = None) -> str:
-    state = "🔴 open" if incident.status == "open" else "✅ resolved"
-    lines = [
-        f"🚨 **{incident.title}**",
-        f"Severity: sev{incident.severity} · Commander: {_who(incident.commander)} · Status: {state}",
-        f"Declared by {_who(incident.declared_by)} at "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(incident.declared_at))}",
-    ]
-    if incident.channel:
-        lines.append(f"Channel: {channel(incident.channel)}")
-    if issue_url:
-        lines.append(f"Tracking issue: {issue_url}")
-    lines.append("Post updates with `/ops incident update <text>`; resolve with `/ops incident resolve [<summary>]`.")
-    return "\n".join(lines)
 
 
 @dataclass
@@ -169,6 +54,8 @@ class IncidentServices:
 class Incidents:
     def __init__(self, services: IncidentServices) -> None:
         self._s = services
+        self._reminders = Reminders(services.store, services.reporter, services.queue, services.clock)
+        self._news = DeployNews(services.store, services.reporter, services.clock)
 
     # -- lookups other parts of opsbot use --------------------------------------------------
 
@@ -211,12 +98,12 @@ class Incidents:
         await self._s.store.append(incident.id, declared)
         incident = await self._open_tracking_issue(incident)
         incident = await self._post_summary(incident)
-        await self._schedule_reminder(incident, incident.declared_at + incident.remind_every())
+        await self._reminders.schedule(incident, incident.declared_at + incident.remind_every())
         await self._s.reporter.announce(
             place_from_json(incident.declared_in),
             f"incident:{incident.id}:declared",
             f"🚨 Incident declared: **{incident.title}** (sev{incident.severity}) · {channel(str(incident.channel))} · "
-            f"commander {_who(incident.commander)}",
+            f"commander {mention_handle(incident.commander)}",
         )
         return f"Declared `{incident.id}`: join {channel(str(incident.channel))}."
 
@@ -238,7 +125,7 @@ class Incidents:
 
     async def snooze(self, minutes: int | None, message: ChatMessage) -> str:
         incident = await self._current(message)
-        minutes = min(minutes or DEFAULT_SNOOZE, MAX_SNOOZE)
+        minutes = snooze_minutes(minutes)
         until = self._s.clock() + minutes * 60
         await self._s.store.save(replace(incident, snoozed_until=until))
         await self._record(incident, Event(message.id, until, message.author.handle, "snooze", f"{minutes} minutes"))
@@ -278,34 +165,10 @@ class Incidents:
     # -- jobs and news ----------------------------------------------------------------------
 
     async def remind(self, incident_id: str, due: float) -> None:
-        """A reminder job came due: remind if nobody posted an update in time, then plan the next."""
-        incident = await self._s.store.get(incident_id)
-        if incident is None or incident.status != "open":
-            return
-        now = self._s.clock()
-        quiet_until = max(incident.last_update_at + incident.remind_every(), incident.snoozed_until)
-        if quiet_until > now:
-            await self._schedule_reminder(incident, quiet_until)
-            return
-        minutes = int((now - incident.last_update_at) // 60)
-        await self._s.reporter.announce(
-            SlackThread(str(incident.channel)),
-            f"incident:{incident.id}:reminder:{int(due)}",
-            f"⏰ No status update for {minutes} minutes (sev{incident.severity} expects one every "
-            f"{REMIND_EVERY[incident.severity]}). {_who(incident.commander)}, post one with "
-            "`/ops incident update <text>`, or `/ops incident snooze [minutes]`.",
-        )
-        await self._schedule_reminder(incident, now + incident.remind_every())
+        await self._reminders.remind(incident_id, due)
 
     async def deploy_news(self, key: str, text: str) -> None:
-        """A deploy or rollback started or finished: every open incident hears of it."""
-        for incident_id in await self._s.store.open_ids():
-            incident = await self._s.store.get(incident_id)
-            if incident is None or incident.channel is None:
-                continue
-            event = Event(key, self._s.clock(), "opsbot", "deploy", text)
-            if await self._s.store.append(incident.id, event):
-                await self._s.reporter.announce(SlackThread(incident.channel), f"incident:{incident.id}:{key}", text)
+        await self._news.tell(key, text)
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -332,7 +195,7 @@ class Incidents:
             await self._s.reporter.announce(SlackThread(incident.channel), key, post)
         if (tracking := self._tracking(incident)) is not None:
             tracker, repo, number = tracking
-            line = f"**{event.kind}** by {_who(event.who)}: {event.text}"
+            line = f"**{event.kind}** by {mention_handle(event.who)}: {event.text}"
             await self._s.reporter.announce(tracker.place(repo, number), f"{key}:issue", line)
 
     async def _open_channel(self, incident: Incident, message: ChatMessage) -> Incident:
@@ -382,11 +245,6 @@ class Incidents:
             text = summary_text(incident, self._issue_ref(incident))
             place = SlackThread(incident.channel)
             await self._s.reporter.update(place, f"incident:{incident.id}:summary", text, since=0.0)
-
-    async def _schedule_reminder(self, incident: Incident, due: float) -> None:
-        job = Job(INCIDENT_REMINDER, {"incident": incident.id, "due": due})
-        delay = max(0.0, due - self._s.clock())
-        await self._s.queue.enqueue(job, dedupe_key=f"incident-reminder:{incident.id}:{int(due)}", delay=delay)
 
     async def _draft(self, incident: Incident, timeline: Sequence[Event], what: Literal["review", "summary"]) -> str:
         if self._s.reviewer is not None:

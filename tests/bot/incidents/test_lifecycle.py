@@ -12,18 +12,9 @@ from hypothesis import strategies as st
 from bot.config import OpsConfig
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
-from bot.incidents.incidents import (
-    DEFAULT_SNOOZE,
-    MAX_SNOOZE,
-    REMIND_EVERY,
-    SLUG_LENGTH,
-    Event,
-    Incident,
-    Incidents,
-    IncidentServices,
-    slug,
-    timeline_text,
-)
+from bot.incidents.lifecycle import Incidents, IncidentServices
+from bot.incidents.model import REMIND_EVERY, SLUG_LENGTH, Event, Incident, slug, timeline_text
+from bot.incidents.reminders import DEFAULT_SNOOZE, MAX_SNOOZE
 from bot.jobs.kinds import Job
 from bot.model import Button, ChatMessage, Person, Place, SlackThread
 

@@ -1,0 +1,90 @@
+"""An incident and its timeline, and how they read: the channel's pinned summary, the timeline's lines.
+
+Values only; what happens to an incident is :mod:`bot.incidents.lifecycle`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from bot.text import channel, mention_handle
+
+# Minutes without an update before a reminder, by severity (sev1 is the worst).
+REMIND_EVERY = {1: 15, 2: 30, 3: 60, 4: 120}
+SLUG_LENGTH = 40  # Slack channel names are at most 80 characters
+Status = Literal["open", "resolved"]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of an incident's timeline."""
+
+    ref: str  # unique per event: the request it came from, so a re-run job adds nothing twice
+    at: float
+    who: str  # a person's handle, or "opsbot"
+    kind: str  # declared, update, commander, deploy, snooze, resolved
+    text: str
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str  # the channel name: inc-20261125-checkout-is-down
+    title: str
+    severity: int
+    commander: str  # Slack user id
+    declared_by: str
+    declared_at: float
+    declared_in: dict[str, Any]  # the place it was declared, as JSON
+    status: Status = "open"
+    channel: str | None = None  # Slack channel id, once created
+    summary_ts: str | None = None
+    tracking: dict[str, Any] | None = None  # {"forge", "repo", "number"}
+    last_update_at: float = 0.0
+    snoozed_until: float = 0.0
+    resolved_at: float | None = None
+    resolved_by_request: str | None = None  # the resolve request's message id
+
+    def remind_every(self) -> float:
+        return REMIND_EVERY[self.severity] * 60.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Incident:
+        return cls(**json.loads(raw))
+
+
+def slug(title: str) -> str:
+    words = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return (words[:SLUG_LENGTH].rstrip("-")) or "incident"
+
+
+def timeline_text(events: Sequence[Event]) -> str:
+    # One line per event, whatever its text holds: a line break in an update can't start a new item.
+    return "\n".join(
+        f"- {time.strftime('%H:%M', time.gmtime(e.at))} UTC · {e.kind} · {mention_handle(e.who)}: "
+        f"{' '.join(e.text.split())}"
+        for e in events
+    )
+
+
+def summary_text(incident: Incident, issue_url: str | None = None) -> str:
+    state = "🔴 open" if incident.status == "open" else "✅ resolved"
+    lines = [
+        f"🚨 **{incident.title}**",
+        f"Severity: sev{incident.severity} · Commander: {mention_handle(incident.commander)} · Status: {state}",
+        f"Declared by {mention_handle(incident.declared_by)} at "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(incident.declared_at))}",
+    ]
+    if incident.channel:
+        lines.append(f"Channel: {channel(incident.channel)}")
+    if issue_url:
+        lines.append(f"Tracking issue: {issue_url}")
+    lines.append("Post updates with `/ops incident update <text>`; resolve with `/ops incident resolve [<summary>]`.")
+    return "\n".join(lines)

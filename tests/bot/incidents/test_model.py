@@ -1,0 +1,30 @@
+"""An incident's channel name and its timeline's lines."""
+
+from __future__ import annotations
+
+from bot.incidents.model import SLUG_LENGTH, Event, Incident, slug, timeline_text
+
+
+def test_a_slug_is_lowercase_words_joined_by_dashes_cut_to_its_length() -> None:
+    assert slug("Checkout is DOWN!! (EU)") == "checkout-is-down-eu"
+    assert slug("🔥🔥") == "incident"
+    long = slug("a" * 30 + " " + "b" * 30)
+    assert len(long) <= SLUG_LENGTH
+    assert not long.endswith("-")
+
+
+def test_each_event_is_one_line_whatever_its_text_holds() -> None:
+    events = [
+        Event("r1", 0.0, "opsbot", "declared", "db down"),
+        Event("r2", 3600.0 + 120, "github:octocat", "update", "first\n- second\n\nthird"),
+    ]
+    lines = timeline_text(events).split("\n")
+    assert len(lines) == 2
+    assert lines[0] == "- 00:00 UTC · declared · opsbot: db down"
+    assert lines[1].startswith("- 01:02 UTC · update · ")
+    assert lines[1].endswith(": first - second third")
+
+
+def test_an_incident_survives_json() -> None:
+    incident = Incident("inc-1", "t", 2, "U1", "U1", 1.0, {"platform": "slack", "channel": "C1"}, channel="C9")
+    assert Incident.from_json(incident.to_json()) == incident
