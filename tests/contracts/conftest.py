@@ -30,17 +30,17 @@ class ManualClock:
 class Backend:
     name: str
     clock: ManualClock
-    redis: redis.Redis | None
+    server: redis.Redis | None
 
     @property
     def client(self) -> redis.Redis:
-        assert self.redis is not None, "the fake run has no Redis"
-        return self.redis
+        assert self.server is not None, "the fake run has no Redis"
+        return self.server
 
     async def later(self, seconds: float) -> None:
         """Let ``seconds`` pass: on the clock for the fake, and really for Redis, whose TTLs keep real time."""
         self.clock.now += seconds
-        if self.redis is not None:
+        if self.server is not None:
             await asyncio.sleep(seconds)
 
 

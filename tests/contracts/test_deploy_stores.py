@@ -24,22 +24,22 @@ OPS = SlackThread("C_OPS", "1.0")
 
 @pytest.fixture
 def deployments(backend: Backend) -> DeploymentStore:
-    return FakeDeploymentStore(backend.clock) if backend.redis is None else RedisDeploymentStore(backend.client)
+    return FakeDeploymentStore(backend.clock) if backend.server is None else RedisDeploymentStore(backend.client)
 
 
 @pytest.fixture
 def locks(backend: Backend) -> LockStore:
-    return FakeLockStore() if backend.redis is None else RedisLockStore(backend.client)
+    return FakeLockStore() if backend.server is None else RedisLockStore(backend.client)
 
 
 @pytest.fixture
 def approvals(backend: Backend) -> ApprovalStore:
-    return FakeApprovalStore(backend.clock) if backend.redis is None else RedisApprovalStore(backend.client)
+    return FakeApprovalStore(backend.clock) if backend.server is None else RedisApprovalStore(backend.client)
 
 
 @pytest.fixture
 def audit(backend: Backend) -> AuditLog:
-    return FakeAuditLog() if backend.redis is None else RedisAuditLog(backend.client)
+    return FakeAuditLog() if backend.server is None else RedisAuditLog(backend.client)
 
 
 def deployment(n: int, *, environment: str = "staging", at: float | None = None) -> Deployment:

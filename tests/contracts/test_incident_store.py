@@ -14,7 +14,7 @@ from tests.contracts.conftest import Backend
 
 @pytest.fixture
 def incidents(backend: Backend) -> IncidentStore:
-    return FakeIncidentStore(backend.clock) if backend.redis is None else RedisIncidentStore(backend.client)
+    return FakeIncidentStore(backend.clock) if backend.server is None else RedisIncidentStore(backend.client)
 
 
 def incident(incident_id: str = "inc-20261203-api-down", **changes: object) -> Incident:

@@ -18,11 +18,11 @@ from tests.contracts.conftest import Backend
 
 @pytest.fixture
 def marks(backend: Backend) -> Marks:
-    return FakeMarks(backend.clock) if backend.redis is None else RedisMarks(backend.client)
+    return FakeMarks(backend.clock) if backend.server is None else RedisMarks(backend.client)
 
 
 def mutexes(backend: Backend, *, hold_for: float = 30.0, wait_for: float = 0.2) -> Mutexes:
-    if backend.redis is None:
+    if backend.server is None:
         return FakeMutexes(hold_for=hold_for, wait_for=wait_for, clock=backend.clock)
     return RedisMutexes(backend.client, hold_for=hold_for, wait_for=wait_for)
 
@@ -75,7 +75,7 @@ async def test_a_holder_that_never_lets_go_loses_the_mutex(backend: Backend) -> 
 
 
 async def test_job_outcomes_are_counted_and_timed(backend: Backend) -> None:
-    stats = FakeJobStats() if backend.redis is None else RedisJobStats(backend.client)
+    stats = FakeJobStats() if backend.server is None else RedisJobStats(backend.client)
     await stats.record("chat.message", "ok", 0.25)
     await stats.record("chat.message", "ok", 0.5)
     await stats.record("chat.message", "failed", 1.0)

@@ -13,7 +13,7 @@ from tests.contracts.conftest import Backend
 
 @pytest.fixture
 def todos(backend: Backend) -> TodoStore:
-    return FakeTodoStore(backend.clock) if backend.redis is None else RedisTodoStore(backend.client)
+    return FakeTodoStore(backend.clock) if backend.server is None else RedisTodoStore(backend.client)
 
 
 LIST = [
