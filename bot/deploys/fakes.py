@@ -1,8 +1,10 @@
-"""In-memory deploy stores beside their Protocols: deployments and claims, locks, approvals, the audit trail.
+"""In-memory deploy ports beside their Protocols: deployments and claims, locks, approvals, the audit
+trail, and a forge.
 
-Each keeps its Redis twin's semantics (expiry on an injected clock, the
+Each store keeps its Redis twin's semantics (expiry on an injected clock, the
 claim's compare-and-set, lock ownership by handle, one close per approval,
 capped history and trail); ``tests/contracts`` runs both through one suite.
+The forge answers from what it was told: branches, who may push, CI results.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from bot.conversation.readers import Check
 from bot.deploys.approvals import PendingApproval
 from bot.deploys.audit import AuditEntry
-from bot.deploys.deploying import Deployment, InFlight
+from bot.deploys.deploying import Deployment, InFlight, NewDeployment
 from bot.deploys.locks import Lock, LockScope
+from bot.errors import UpstreamRejected
 from bot.fakes import Clock, Expiring, whole_seconds
 from bot.model import Person, Place, thread_key
 
@@ -139,3 +143,60 @@ class FakeAuditLog:
             return newest[:limit]
         about = [e for e in newest[:AUDIT_SCAN] if e.service in (None, service)]
         return about[:limit]
+
+
+class FakeForge:
+    """A forge holding repositories with branches; it refuses what a real one would (404s, 422s)."""
+
+    def __init__(self) -> None:
+        self.branches: dict[str, dict[str, str]] = {}  # repo -> branch -> sha; the first is the default
+        self.heads: dict[tuple[str, int], tuple[str, str]] = {}  # (repo, PR/MR) -> (branch, sha)
+        self.writers: dict[str, set[str]] = {}  # repo -> handles that may push
+        self.ci: dict[tuple[str, str], tuple[Check, ...]] = {}
+        self.created: list[NewDeployment] = []
+        self.permission_error: Exception | None = None  # raised by may_deploy, when set
+        self.refuse_next_create = False
+
+    def add_repo(self, repo: str, *, main: str = "a" * 40, writers: tuple[Person, ...] = ()) -> None:
+        self.branches[repo] = {"main": main}
+        self.writers[repo] = {person.handle for person in writers}
+
+    async def resolve(self, repo: str, ref: str | None) -> tuple[str, str]:
+        branches = self._repo(repo)
+        if ref is None:
+            return next(iter(branches.items()))
+        if ref in branches:
+            return ref, branches[ref]
+        sha = next((sha for sha in branches.values() if len(ref) >= 7 and sha.startswith(ref)), None)
+        if sha is None:
+            raise UpstreamRejected("forge", f"no ref {ref} in {repo}", status=422)
+        return ref, sha
+
+    async def change_head(self, repo: str, number: int) -> tuple[str, str]:
+        self._repo(repo)
+        if (repo, number) not in self.heads:
+            raise UpstreamRejected("forge", f"no change {number} in {repo}", status=404)
+        return self.heads[(repo, number)]
+
+    async def may_deploy(self, repo: str, person: Person) -> bool:
+        if self.permission_error is not None:
+            raise self.permission_error
+        return person.handle in self.writers.get(repo, set())
+
+    async def create(self, new: NewDeployment) -> tuple[str, str | None]:
+        self._repo(new.repo)
+        if self.refuse_next_create:
+            self.refuse_next_create = False
+            raise UpstreamRejected("forge", "the deployment was refused", status=422)
+        self.created.append(new)
+        forge_id = str(len(self.created))
+        return forge_id, f"https://forge.test/{new.repo}/deployments/{forge_id}"
+
+    async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
+        self._repo(repo)
+        return self.ci.get((repo, sha), ())
+
+    def _repo(self, repo: str) -> dict[str, str]:
+        if repo not in self.branches:
+            raise UpstreamRejected("forge", f"no repository {repo}", status=404)
+        return self.branches[repo]
