@@ -1,4 +1,4 @@
-"""In-memory stand-ins for the shared ports (``Marks``, ``Mutexes``, ``Chat``), beside their Protocols.
+"""In-memory stand-ins for the shared ports (``Marks``, ``Mutexes``, ``Chat``, ``IssueTracker``).
 
 They keep the Redis implementations' semantics (whole-second TTLs, a mutex
 held by one holder at a time and lapsing after ``hold_for``) so rule tests
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from bot.errors import Busy
-from bot.model import Button, ChatMessage, Place
+from bot.model import Button, ChatMessage, GitHubThread, Place
+from bot.ports import TrackedIssue
 
 Clock = Callable[[], float]
 K = TypeVar("K")
@@ -142,3 +143,52 @@ class RecordingChat:
     def texts(self) -> list[str]:
         """What each message says now, oldest first."""
         return [m.text for m in self.messages.values()]
+
+
+@dataclass
+class Issue:
+    title: str
+    body: str
+    labels: list[str]
+    open: bool = True
+
+
+class FakeIssueTracker:
+    """GitHub-shaped issues per repository; people's labels are kept when opsbot edits."""
+
+    def __init__(self) -> None:
+        self.issues: dict[tuple[str, int], Issue] = {}
+
+    async def find(self, repo: str, label: str, marker: str) -> TrackedIssue | None:
+        for (where, number), issue in self.issues.items():
+            if where == repo and label in issue.labels and marker in issue.body:
+                return self._tracked(number, issue)
+        return None
+
+    async def open(self, repo: str, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
+        number = 1 + sum(1 for where, _ in self.issues if where == repo)
+        self.issues[(repo, number)] = Issue(title, body, list(labels))
+        return self._tracked(number, self.issues[(repo, number)])
+
+    async def edit(
+        self,
+        repo: str,
+        number: int,
+        *,
+        title: str | None = None,
+        add_labels: Sequence[str] = (),
+        remove_labels: Sequence[str] = (),
+        open: bool | None = None,
+    ) -> None:
+        issue = self.issues[(repo, number)]
+        issue.title = title if title is not None else issue.title
+        issue.labels = [label for label in issue.labels if label not in remove_labels]
+        issue.labels += [label for label in add_labels if label not in issue.labels]
+        issue.open = open if open is not None else issue.open
+
+    def place(self, repo: str, number: int) -> Place:
+        return GitHubThread(repo, number, False)
+
+    @staticmethod
+    def _tracked(number: int, issue: Issue) -> TrackedIssue:
+        return TrackedIssue(number, issue.title, issue.open, tuple(issue.labels))

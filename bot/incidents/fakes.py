@@ -1,5 +1,9 @@
-"""An in-memory ``IncidentStore`` beside its Protocol, with the Redis store's semantics:
-a declare request claimed once, the open set, a timeline that takes each event ref once."""
+"""In-memory incident ports beside their Protocols.
+
+``FakeIncidentStore`` has the Redis store's semantics (a declare request
+claimed once, the open set, a timeline that takes each event ref once);
+``FakeRooms`` is a Slack that opens channels, refusing a name already taken.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import time
 
 from bot.fakes import Clock, Expiring
 from bot.incidents.incidents import Event, Incident
+from bot.model import Person
 
 KEEP_FOR = 400 * 24 * 3600
 
@@ -61,3 +66,24 @@ class FakeIncidentStore:
 
     async def timeline(self, incident_id: str) -> list[Event]:
         return list(self._timelines.get(incident_id) or [])
+
+
+class FakeRooms:
+    def __init__(self, taken: tuple[str, ...] = ()) -> None:
+        self.rooms: dict[str, str] = {name: f"C_TAKEN{n}" for n, name in enumerate(taken)}  # name -> channel id
+        self.members: dict[str, list[Person]] = {}
+        self.pins: dict[str, list[str]] = {}
+
+    async def open_room(self, name: str) -> str | None:
+        if name in self.rooms:
+            return None
+        self.rooms[name] = f"C_INC{len(self.rooms) + 1}"
+        return self.rooms[name]
+
+    async def invite(self, room: str, person: Person) -> None:
+        members = self.members.setdefault(room, [])
+        if person not in members:  # Slack answers already_in_channel; opsbot takes that as done
+            members.append(person)
+
+    async def pin(self, room: str, message_id: str) -> None:
+        self.pins.setdefault(room, []).append(message_id)
