@@ -14,9 +14,9 @@ from typing import Literal
 
 import yaml
 
+from bot.commands.names import is_name
 from bot.errors import ConfigError
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 PERSON = re.compile(r"^([UW][A-Z0-9_]+|github:[A-Za-z0-9-]+|gitlab:[A-Za-z0-9_.-]+)$")
 PROJECT = re.compile(r"^([A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+$|^\d+$")
 
@@ -111,7 +111,7 @@ def _environments(raw: object, source: str, problems: list[str]) -> dict[str, En
     for name, spec in raw.items():
         name = str(name)
         where = f"{source}: environments.{name}"
-        if not NAME.match(name):
+        if not is_name(name):
             problems.append(f"{where}: the name may use letters, digits, '.', '_' and '-' only")
             continue
         spec = spec or {}
@@ -137,7 +137,7 @@ def _services(
     for name, spec in raw.items():
         name = str(name)
         where = f"{source}: services.{name}"
-        if not NAME.match(name):
+        if not is_name(name):
             problems.append(f"{where}: the name may use letters, digits, '.', '_' and '-' only")
             continue
         if not isinstance(spec, dict):

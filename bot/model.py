@@ -9,13 +9,17 @@ display names can be changed by their owner and must never grant anything.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, get_args
 
+from bot import json_fields
 from bot.text import mention, strip_tokens
 
 Platform = Literal["slack", "github", "gitlab", "console"]
 Via = Literal["slash", "mention"]
+PLATFORMS: tuple[Platform, ...] = get_args(Platform)
+VIAS: tuple[Via, ...] = get_args(Via)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,13 @@ class Person:
         if self.platform in ("slack", "console"):
             return self.id
         return f"{self.platform}:{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"platform": self.platform, "id": self.id}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Person:
+        return cls(json_fields.one_of(data, "platform", PLATFORMS), json_fields.text(data, "id"))
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,8 @@ class ChatMessage:
     note id, Slack ts), used to react to it.
     """
 
+    KIND: ClassVar[str] = "chat.message"  # as a job's kind: a wire string, never renamed
+
     id: str
     author: Person
     place: Place
@@ -124,7 +137,7 @@ class ChatMessage:
         # Built by hand: dataclasses.asdict deep-copies, and this runs per event.
         return {
             "id": self.id,
-            "author": {"platform": self.author.platform, "id": self.author.id},
+            "author": self.author.to_json(),
             "place": dict(vars(self.place)),
             "text": self.text,
             "via": self.via,
@@ -132,14 +145,14 @@ class ChatMessage:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ChatMessage:
+    def from_json(cls, data: Mapping[str, Any]) -> ChatMessage:
         return cls(
-            id=data["id"],
-            author=Person(**data["author"]),
-            place=place_from_json(data["place"]),
-            text=data["text"],
-            via=data["via"],
-            source_id=data.get("source_id"),
+            id=json_fields.text(data, "id"),
+            author=Person.from_json(json_fields.mapping(data, "author")),
+            place=place_from_json(dict(json_fields.mapping(data, "place"))),
+            text=json_fields.text(data, "text"),
+            via=json_fields.one_of(data, "via", VIAS),
+            source_id=json_fields.optional_text(data, "source_id"),
         )
 
 
@@ -161,4 +174,4 @@ def place_from_json(data: dict[str, Any]) -> Place:
         "gitlab": GitLabThread,
         "console": ConsoleThread,
     }
-    return kinds[data["platform"]](**data)
+    return kinds[json_fields.one_of(data, "platform", PLATFORMS)](**data)

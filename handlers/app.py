@@ -32,7 +32,8 @@ from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.gitlab_issues import GitLabIssues
 from bot.clients.slack import SlackChat
 from bot.clients.slack_rooms import SlackRooms
-from bot.commands.runner import CommandRunner
+from bot.commands.entry import Section
+from bot.commands.table import CommandTable
 from bot.config import OpsConfig
 from bot.conversation.assistant import Assistant, UnconfiguredAssistant
 from bot.conversation.chatops import ChatOps
@@ -40,14 +41,16 @@ from bot.conversation.following import Following
 from bot.conversation.readers import ConversationReader
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
-from bot.deploys.commands import DeployCommands
+from bot.deploys.commands import DEPLOY_COMMANDS, DeployCommands
 from bot.deploys.deploying import Deploys, Forge, ForgeName
+from bot.deploys.lock_commands import LOCK_COMMANDS, LockCommands
 from bot.deploys.locks import Locking
+from bot.incidents.commands import INCIDENT_COMMANDS
 from bot.incidents.incidents import Incidents, IncidentServices, Rooms
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.intake import Intake
 from bot.jobs.worker import Worker
-from bot.memory.commands import MemoryCommands
+from bot.memory.commands import MEMORY_COMMANDS, MemoryCommands
 from bot.memory.memories import Memories
 from bot.model import Platform
 from bot.ports import Chat, IssueTracker
@@ -67,6 +70,7 @@ from bot.stores.todos import RedisTodoStore
 from bot.telemetry.metrics import Metrics
 from bot.todos.board import TodoBoard
 from bot.todos.checklist import TodoMirror
+from bot.todos.commands import TODO_COMMANDS, TodoCommands
 from handlers.github import GitHubWebhook
 from handlers.gitlab import GitLabWebhook
 from handlers.health import Health
@@ -85,7 +89,7 @@ class Runtime:
     queue: RedisJobQueue
     stats: RedisJobStats
     metrics: Metrics
-    commands: CommandRunner
+    commands: CommandTable
     chatops: ChatOps
     dispatcher: Dispatcher
     intake: Intake
@@ -192,7 +196,15 @@ def build_runtime(
     )
     memories = MemoryCommands(Memories(RedisMemoryStore(client), time.time), forges)
     todos = RedisTodoStore(client)
-    commands = CommandRunner(settings.bot_name, locking, audit, deploying, memories, todos, incidents)
+    # The one command table: each feature's entries, bound to the service that carries them out.
+    commands = CommandTable(
+        settings.bot_name,
+        Section(deploying, DEPLOY_COMMANDS),
+        Section(LockCommands(locking, audit, deploying), LOCK_COMMANDS),
+        Section(incidents, INCIDENT_COMMANDS),
+        Section(memories, MEMORY_COMMANDS),
+        Section(TodoCommands(todos), TODO_COMMANDS),
+    )
     board = TodoBoard(
         todos,
         TodoMirror(reporter, marks),

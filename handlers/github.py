@@ -20,17 +20,17 @@ from bot.conversation.addressed import (
     Ignored,
     addressed_to_bot,
     checklist_edit,
-    checklist_job,
     event_time,
     is_bot_name,
     todo_issue_change,
-    todo_issue_job,
 )
+from bot.deploys.status_report import DeployStatusReport
 from bot.jobs.intake import Intake
-from bot.jobs.kinds import CHAT_MESSAGE, DEPLOY_STATUS, Job
+from bot.jobs.kinds import Job
 from bot.model import GitHubThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
+from bot.todos.changes import ChecklistEdited, TodoIssueChanged
 from handlers.github_events import (
     BOT_USER_TYPE,
     DeploymentStatusEvent,
@@ -87,7 +87,7 @@ def deployment_status_job(event: DeploymentStatusEvent) -> Job | Ignored:
         return Ignored("deployment not created by opsbot")
     key = f"github:{event.repository.full_name}:{deployment.id}"
     url = status.log_url or status.target_url or status.environment_url
-    return Job(DEPLOY_STATUS, {"key": key, "status": status.state, "url": url})
+    return Job.of(DeployStatusReport(key, status.state, url))
 
 
 def when(stamp: str | None, name: str) -> float:
@@ -112,7 +112,7 @@ def checklist_change_job(event: IssueCommentEvent, bot_name: str) -> Job | None:
     if not checklist_edit(body, previous, person, by_bot, bot_name, written_by_bot):
         return None
     place = GitHubThread(event.repository.full_name, event.issue.number, is_pull_request(event.issue))
-    return checklist_job(place, body, previous, person, when(comment.updated_at, "comment.updated_at"))
+    return Job.of(ChecklistEdited(place, body, previous, person, when(comment.updated_at, "comment.updated_at")))
 
 
 def todo_issue_event_job(event: IssuesEvent, bot_name: str) -> Job | Ignored:
@@ -123,7 +123,8 @@ def todo_issue_event_job(event: IssuesEvent, bot_name: str) -> Job | Ignored:
         return Ignored("issues is not handled")
     at = when(event.issue.updated_at, "issue.updated_at")
     closed = event.action == "closed"
-    return todo_issue_job("github", event.repository.full_name, event.issue.number, description, closed, person, at)
+    change = TodoIssueChanged("github", event.repository.full_name, event.issue.number, description, closed, person, at)
+    return Job.of(change)
 
 
 class GitHubWebhook:
@@ -169,4 +170,4 @@ class GitHubWebhook:
         if not isinstance(parsed, (IssueCommentEvent, ReviewCommentEvent)):
             return Ignored("event not handled", f"{event} is not handled")
         decision = addressed_to_bot(comment_from(parsed), self._bot_name)
-        return decision if isinstance(decision, Ignored) else Job(CHAT_MESSAGE, decision.to_json())
+        return decision if isinstance(decision, Ignored) else Job.of(decision)

@@ -17,16 +17,16 @@ from bot.conversation.addressed import (
     Ignored,
     addressed_to_bot,
     checklist_edit,
-    checklist_job,
     event_time,
     todo_issue_change,
-    todo_issue_job,
 )
+from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.jobs.intake import Intake
-from bot.jobs.kinds import CHAT_MESSAGE, DEPLOY_STATUS, Job
+from bot.jobs.kinds import Job
 from bot.model import GitLabThread, Person
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
+from bot.todos.changes import ChecklistEdited, TodoIssueChanged
 from handlers.gitlab_events import (
     NOTE_CREATED,
     NOTE_UPDATED,
@@ -82,21 +82,16 @@ def pipeline_job(hook: PipelineHook) -> tuple[str, Job] | Ignored:
     status = PIPELINE_STATUS.get(pipeline.status, pipeline.status)
     key = f"gitlab:{hook.project.path_with_namespace}:{pipeline.id}"
     # Each status of a pipeline is its own event; a redelivery of one is not.
-    return f"{key}:{status}", Job(DEPLOY_STATUS, {"key": key, "status": status, "url": pipeline.url})
+    return f"{key}:{status}", Job.of(DeployStatusReport(key, status, pipeline.url))
 
 
 def deployment_job(hook: DeploymentHook) -> tuple[str, Job]:
     """A GitLab deployment's status; the worker finds whether it is one of opsbot's."""
     status = PIPELINE_STATUS.get(hook.status, hook.status)
-    commit = {
-        "forge": "gitlab",
-        "repo": hook.project.path_with_namespace,
-        "environment": hook.environment,
-        "sha_prefix": hook.short_sha,
-    }
+    commit = DeployedCommit("gitlab", hook.project.path_with_namespace, hook.environment, hook.short_sha)
     url = hook.environment_external_url or hook.deployable_url
-    event_key = f"gitlab:deployment:{commit['repo']}:{hook.deployment_id}:{status}"
-    return event_key, Job(DEPLOY_STATUS, {"commit": commit, "status": status, "url": url})
+    event_key = f"gitlab:deployment:{commit.repo}:{hook.deployment_id}:{status}"
+    return event_key, Job.of(DeployStatusReport(commit, status, url))
 
 
 def when(stamp: str | None, name: str) -> float:
@@ -117,7 +112,7 @@ def note_edit_job(hook: NoteHook, bot_name: str) -> tuple[str, Job] | None:
     # hook names only who edited it.
     if comment is None or not checklist_edit(comment.body, None, person, bool(hook.user.bot), bot_name, True):
         return None
-    job = checklist_job(comment.place, comment.body, None, person, at)
+    job = Job.of(ChecklistEdited(comment.place, comment.body, None, person, at))
     return f"gitlab:note-edit:{hook.object_attributes.id}:{at}", job
 
 
@@ -130,7 +125,7 @@ def todo_issue_event_job(hook: IssueHook, bot_name: str) -> tuple[str, Job] | No
         return None
     at = when(attributes.updated_at, "object_attributes.updated_at")
     closed = attributes.action == "close"
-    job = todo_issue_job("gitlab", project, attributes.iid, description, closed, person, at)
+    job = Job.of(TodoIssueChanged("gitlab", project, attributes.iid, description, closed, person, at))
     return f"gitlab:issue:{project}:{attributes.iid}:{attributes.action}:{at}", job
 
 
@@ -178,4 +173,4 @@ class GitLabWebhook:
         decision = addressed_to_bot(comment, self._bot_name)
         if isinstance(decision, Ignored):
             return decision
-        return decision.id, Job(CHAT_MESSAGE, decision.to_json())
+        return decision.id, Job.of(decision)

@@ -24,13 +24,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.clients.slack import code_span, to_mrkdwn
-from bot.commands.registry import is_help
-from bot.commands.runner import CommandRunner
+from bot.commands.table import CommandTable
 from bot.conversation.following import Following
 from bot.deploys.commands import APPROVE_ACTION
 from bot.errors import StoreUnavailable
 from bot.jobs.intake import Accepted, Intake
-from bot.jobs.kinds import CHAT_MESSAGE, Job
+from bot.jobs.kinds import Job
 from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
@@ -135,7 +134,7 @@ class SlackEvents:
         api_url: str,
         intake: Intake,
         metrics: Metrics,
-        commands: CommandRunner,
+        commands: CommandTable,
         following: Following,
     ) -> None:
         self._door = Door(SOURCE, intake, metrics)
@@ -198,11 +197,11 @@ class SlackEvents:
             text=text,
             via="slash",
         )
-        if is_help(text):
+        if self._commands.is_help(text):
             # Answered in the acknowledgement: no queue, well within 3 s.
             await ack(response_type="ephemeral", text=to_mrkdwn(self._commands.help(message)))
             return
-        job = Job(CHAT_MESSAGE, message.to_json(), trace={"trigger_id": str(command.get("trigger_id") or "")})
+        job = Job.of(message, trace={"trigger_id": str(command.get("trigger_id") or "")})
         accepted = await self._door.admit(message.id, job)
         if accepted is None:
             await ack(
@@ -223,7 +222,7 @@ class SlackEvents:
             return
         message = mention_from(event)
         event_id = str(body.get("event_id") or message.id)
-        job = Job(CHAT_MESSAGE, message.to_json(), trace={"event_id": event_id})
+        job = Job.of(message, trace={"event_id": event_id})
         if await self._door.admit(f"slack:{event_id}", job) is None:
             # Not acknowledged: Slack redelivers the event a few times.
             raise StoreUnavailableForSlack(event_id)
@@ -269,7 +268,7 @@ class SlackEvents:
             text=f"approve {action.get('value') or ''}".strip(),
             via="slash",
         )
-        await self._door.admit(message.id, Job(CHAT_MESSAGE, message.to_json(), trace={"action": APPROVE_ACTION}))
+        await self._door.admit(message.id, Job.of(message, trace={"action": APPROVE_ACTION}))
 
     async def _on_other(self, ack: AsyncAck) -> None:
         self._door.ignore("not handled")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
@@ -24,9 +23,10 @@ from bot.agent.prompt import instructions
 from bot.agent.toolbox import AgentServices, TaskRecord, Toolbox
 from bot.agent.tools import tool_specs
 from bot.agent.untrusted import Fence
-from bot.commands.types import Status
+from bot.commands.names import NAME_WORD
 from bot.config import OpsConfig
 from bot.conversation.readers import Conversation, ConversationReader
+from bot.deploys.grammar import Status
 from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
 from bot.failures import explain, new_error_id
 from bot.incidents.incidents import summary_text, timeline_text
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 MEMORY_BUDGET = 1_500  # tokens of memories in the first message
 MAX_SERVICES = 3  # services whose state is put in the first message
 ANSWER_MEMORY = 24 * 3600.0  # a re-run job posts the answer already worked out
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 class ModelStats(Protocol):
@@ -84,7 +83,7 @@ class OpsAgent:
         self._clock = clock
         self._sleep = sleep
         # Built once: byte for byte the same in every request, so the cache serves it.
-        self.prefix = Prefix(instructions(bot_name), tool_specs())
+        self.prefix = Prefix(instructions(bot_name), tool_specs(services.commands.grammar))
 
     async def answer(self, message: ChatMessage) -> Answer | str:
         key = f"agent-answer:{message.id}"
@@ -210,7 +209,7 @@ class OpsAgent:
         chosen = [
             name for name, s in self._config.services.items() if repo is not None and repo in (s.github, s.gitlab)
         ]
-        words = {word.lower() for word in _WORD.findall(message.text)}
+        words = {word.lower() for word in NAME_WORD.findall(message.text)}
         chosen += [name for name in self._config.services if name.lower() in words and name not in chosen]
         return chosen[:MAX_SERVICES]
 

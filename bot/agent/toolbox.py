@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.agent.language import ToolCall, ToolResult
-from bot.agent.tools import COMMAND_TOOLS, CommandTool
 from bot.agent.untrusted import Fence
-from bot.commands.registry import UsageProblem
-from bot.commands.runner import CommandRunner
+from bot.commands.entry import AgentTool, Entry
+from bot.commands.grammar import UsageProblem
+from bot.commands.table import CommandTable
 from bot.conversation.following import Following
 from bot.deploys.commands import status_text
 from bot.deploys.deploying import Deploys
@@ -56,7 +56,7 @@ class TaskRecord:
 class AgentServices:
     """The core services tools reach; one set, shared by every task."""
 
-    commands: CommandRunner
+    commands: CommandTable
     deploys: Deploys
     memories: MemoryCommands
     todos: TodoBoard
@@ -82,7 +82,11 @@ class Toolbox:
             "remember": self._remember,
             "update_todos": self._update_todos,
         }
-        self._commands = {tool.name: tool for tool in COMMAND_TOOLS}
+        self._commands: dict[str, tuple[Entry[Any, Any], AgentTool]] = {
+            tool.name: (entry, tool)
+            for entry in services.commands.grammar.agent_callable()
+            if (tool := entry.tool) is not None
+        }
 
     async def run(self, call: ToolCall) -> ToolResult:
         try:
@@ -97,34 +101,34 @@ class Toolbox:
     async def _dispatch(self, call: ToolCall) -> str:
         if call.name in self._own:
             return await self._own[call.name](call.input)
-        tool = self._commands.get(call.name)
-        if tool is None:
+        found = self._commands.get(call.name)
+        if found is None:
             raise CommandError(f"there is no tool called {call.name!r}")
+        entry, tool = found
         if tool.kind == "action":
             try:
-                return await self._act_once(tool, call.input)
+                return await self._act_once(entry, tool, call.input)
             except CommandError as refusal:
                 self.record.actions.append(f"✋ `{call.name}` was refused: {refusal}")
                 raise
-        answer = await self._run_command(tool, call.input)
+        answer = await self._run_command(entry, tool, call.input)
         return answer.text if isinstance(answer, Answer) else answer
 
-    async def _run_command(self, tool: CommandTool, given: dict[str, Any]) -> Answer | str:
-        entry = tool.entry
+    async def _run_command(self, entry: Entry[Any, Any], tool: AgentTool, given: dict[str, Any]) -> Answer | str:
         try:
             command = entry.parse(tool.args(given))
         except UsageProblem as problem:
             raise CommandError(f"`{entry.usage}`: {problem}") from problem
         return await self._services.commands.run(command, self._message)
 
-    async def _act_once(self, tool: CommandTool, given: dict[str, Any]) -> str:
+    async def _act_once(self, entry: Entry[Any, Any], tool: AgentTool, given: dict[str, Any]) -> str:
         canonical = json.dumps([tool.name, given], sort_keys=True)
         key = f"agent-action:{self._message.id}:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
         done = await self._services.marks.get(key)
         if done is not None:
             answer = Answer.from_json(done)
         else:
-            result = await self._run_command(tool, given)
+            result = await self._run_command(entry, tool, given)
             answer = result if isinstance(result, Answer) else Answer(result)
             await self._services.marks.set(key, ACTION_MEMORY, answer.to_json())
         self.record.actions.append(answer.text)

@@ -1,8 +1,8 @@
-"""The agent's tools, derived from the command registry.
+"""The agent's tools: the command table's agent-callable entries, and the agent's own.
 
 A command tool turns its input into the words of a chat command and parses
-them with the registry's own parser: the same name and ref checks, the same
-command value, run by the same :class:`bot.commands.runner.CommandRunner` on
+them with the entry's own parser: the same name and ref checks, the same
+command value, run by the same :class:`bot.commands.table.CommandTable` on
 behalf of the person who asked. Nothing the model sends can reach further
 than that person could by typing the command.
 
@@ -12,49 +12,24 @@ prompt prefix.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from bot.agent.language import ToolSpec
-from bot.commands.registry import REGISTRY, Entry
+from bot.commands.entry import ENVIRONMENT_INPUT, REF_INPUT, SERVICE_INPUT, Entry, ToolKind
+from bot.commands.table import Grammar
 from bot.commands.types import MEMORY_TYPES
 from bot.todos.lists import STATUSES
 
-Kind = Literal["read", "record", "action"]
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
-REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$"
 
-_SERVICE = {"type": "string", "pattern": NAME_PATTERN, "description": "a service name from ops.yaml"}
-_ENVIRONMENT = {"type": "string", "pattern": NAME_PATTERN, "description": "an environment name, e.g. staging"}
-_REF = {"type": "string", "pattern": REF_PATTERN, "description": "a branch, tag or commit"}
-
-
-def _entry(*words: str) -> Entry:
-    return next(entry for entry in REGISTRY if entry.words == words)
-
-
-@dataclass(frozen=True)
-class CommandTool:
-    """A tool that runs a registry command as the asker."""
-
-    name: str
-    words: tuple[str, ...]
-    kind: Kind
-    properties: dict[str, Any]
-    required: tuple[str, ...]
-    args: Callable[[dict[str, Any]], list[str]]  # tool input -> the command's words after its name
-    note: str = ""
-
-    @property
-    def entry(self) -> Entry:
-        return _entry(*self.words)
-
-    def spec(self) -> ToolSpec:
-        entry = self.entry
-        acting = " It acts as the person who asked, with their permissions." if self.kind == "action" else ""
-        description = f"{entry.summary[0].upper()}{entry.summary[1:]}. The chat command `{entry.usage}`.{acting}"
-        return ToolSpec(self.name, f"{description} {self.note}".strip(), _schema(self.properties, self.required))
+def command_spec(entry: Entry[Any, Any]) -> ToolSpec:
+    """The tool of an agent-callable entry, described by the entry's own summary and usage."""
+    tool = entry.tool
+    if tool is None:
+        raise ValueError(f"`{entry.usage}` is not for the agent")
+    acting = " It acts as the person who asked, with their permissions." if tool.kind == "action" else ""
+    description = f"{entry.summary[0].upper()}{entry.summary[1:]}. The chat command `{entry.usage}`.{acting}"
+    return ToolSpec(tool.name, f"{description} {tool.note}".strip(), _schema(tool.properties, tool.required))
 
 
 @dataclass(frozen=True)
@@ -62,7 +37,7 @@ class OwnTool:
     """A tool with no chat command behind it (or a richer form of one)."""
 
     name: str
-    kind: Kind
+    kind: ToolKind
     description: str
     properties: dict[str, Any]
     required: tuple[str, ...] = ()
@@ -75,60 +50,16 @@ def _schema(properties: dict[str, Any], required: tuple[str, ...]) -> dict[str, 
     return {"type": "object", "properties": properties, "required": list(required), "additionalProperties": False}
 
 
-def _optional(value: Any) -> list[str]:
-    return [str(value)] if value else []
-
-
-def _deploy_args(given: dict[str, Any]) -> list[str]:
-    service = given.get("service")
-    if not service:
-        return ["to", str(given.get("environment", ""))]
-    ref = given.get("ref")
-    return [f"{service}@{ref}" if ref else str(service), "to", str(given.get("environment", ""))]
-
-
-def _lock_args(given: dict[str, Any]) -> list[str]:
-    reason = str(given.get("reason") or "").split()
-    return [
-        str(given.get("environment", "")),
-        *_optional(given.get("service")),
-        *(["--reason", *reason] if reason else []),
-    ]
-
-
-COMMAND_TOOLS: tuple[CommandTool, ...] = (
-    CommandTool(
-        "status", ("status",), "read", {"service": _SERVICE}, (), lambda g: _optional(g.get("service")),
-        "Without a service: every service.",
-    ),
-    CommandTool("locks", ("locks",), "read", {}, (), lambda g: []),
-    CommandTool(
-        "deploy", ("deploy",), "action", {"service": _SERVICE, "environment": _ENVIRONMENT, "ref": _REF},
-        ("environment",), _deploy_args,
-        "Leave out service and ref on a pull/merge request to deploy its head. Protected environments "
-        "(production) are not deployed at once: a request for approval by another person is posted.",
-    ),
-    CommandTool(
-        "rollback", ("rollback",), "action", {"service": _SERVICE, "environment": _ENVIRONMENT},
-        ("service", "environment"), lambda g: [str(g.get("service", "")), str(g.get("environment", ""))],
-    ),
-    CommandTool(
-        "lock", ("lock",), "action",
-        {"environment": _ENVIRONMENT, "service": _SERVICE, "reason": {"type": "string", "maxLength": 200}},
-        ("environment",), _lock_args,
-    ),
-    CommandTool(
-        "unlock", ("unlock",), "action", {"environment": _ENVIRONMENT, "service": _SERVICE}, ("environment",),
-        lambda g: [str(g.get("environment", "")), *_optional(g.get("service"))],
-    ),
-)  # fmt: skip
-
 OWN_TOOLS: tuple[OwnTool, ...] = (
     OwnTool(
         "deployments",
         "read",
         "Recent deployments of a service, newest first: environment, ref, commit, state, who asked.",
-        {"service": _SERVICE, "environment": _ENVIRONMENT, "limit": {"type": "integer", "minimum": 1, "maximum": 20}},
+        {
+            "service": SERVICE_INPUT,
+            "environment": ENVIRONMENT_INPUT,
+            "limit": {"type": "integer", "minimum": 1, "maximum": 20},
+        },
         ("service",),
     ),
     OwnTool(
@@ -136,7 +67,7 @@ OWN_TOOLS: tuple[OwnTool, ...] = (
         "read",
         "CI and check results of a commit. Without arguments on a pull/merge request: its head commit. "
         "Otherwise name the service, and a ref (default: the default branch).",
-        {"service": _SERVICE, "ref": _REF},
+        {"service": SERVICE_INPUT, "ref": REF_INPUT},
     ),
     OwnTool(
         "recall_memories",
@@ -178,12 +109,21 @@ OWN_TOOLS: tuple[OwnTool, ...] = (
     ),
 )
 
-ALL_TOOLS: tuple[CommandTool | OwnTool, ...] = (*COMMAND_TOOLS, *OWN_TOOLS)
-KINDS: dict[str, Kind] = {tool.name: tool.kind for tool in ALL_TOOLS}
+_ORDER: dict[ToolKind, int] = {"read": 0, "record": 1, "action": 2}
 
 
-def tool_specs() -> tuple[ToolSpec, ...]:
+def kinds(grammar: Grammar) -> dict[str, ToolKind]:
+    """Each tool's name and whether it reads, records or acts."""
+    found = {entry.tool.name: entry.tool.kind for entry in grammar.agent_callable() if entry.tool is not None}
+    for tool in OWN_TOOLS:
+        if tool.name in found:
+            raise ValueError(f"the agent's own tool {tool.name!r} has the name of a command's")
+        found[tool.name] = tool.kind
+    return found
+
+
+def tool_specs(grammar: Grammar) -> tuple[ToolSpec, ...]:
     """Every tool, read-only ones first, in an order that never changes."""
-    order: dict[Kind, int] = {"read": 0, "record": 1, "action": 2}
-    tools: list[CommandTool | OwnTool] = sorted(ALL_TOOLS, key=lambda tool: order[tool.kind])
-    return tuple(tool.spec() for tool in tools)
+    kind_of = kinds(grammar)
+    specs = [*(command_spec(entry) for entry in grammar.agent_callable()), *(tool.spec() for tool in OWN_TOOLS)]
+    return tuple(sorted(specs, key=lambda spec: _ORDER[kind_of[spec.name]]))

@@ -53,7 +53,9 @@ def to_mrkdwn(text: str) -> str:
     out: list[str] = []
     for segment in segments(text):
         if isinstance(segment, str):
-            out.append(_plain(segment))
+            # Bold is Markdown's **…** in plain runs only: inside code it is literal text.
+            plain_run = _plain(segment)
+            out.append(_BOLD.sub(r"*\1*", plain_run) if "**" in plain_run else plain_run)
         elif isinstance(segment, Mention):
             live = segment.platform == "slack" and SLACK_USER.match(segment.id)
             out.append(f"<@{segment.id}>" if live else escape(segment.handle))
@@ -65,8 +67,7 @@ def to_mrkdwn(text: str) -> str:
             out.append(f"`{escape(segment.text)}`")
         elif isinstance(segment, Hidden):
             continue  # Slack carries opsbot's markers as message metadata
-    rendered = "".join(out)
-    return _BOLD.sub(r"*\1*", rendered) if "**" in rendered else rendered
+    return "".join(out)
 
 
 def code_span(text: str) -> str:

@@ -1,4 +1,9 @@
-"""Commands as data: one frozen dataclass per sentence of the chat grammar."""
+"""What parsing a message gives: a command, free text for the agent, or a malformed command.
+
+A command is the value its entry's parser returns; each feature declares its
+own (``bot.deploys.grammar``, ``bot.memory.commands``, …). ``help`` is the
+table's own sentence.
+"""
 
 from __future__ import annotations
 
@@ -26,115 +31,6 @@ class Help:
 
 
 @dataclass(frozen=True)
-class Deploy:
-    service: str | None  # None on a PR/MR: the repository's own service
-    ref: str | None  # None: the default branch, or the PR/MR head
-    environment: str
-
-
-@dataclass(frozen=True)
-class Rollback:
-    service: str
-    environment: str
-
-
-@dataclass(frozen=True)
-class Approve:
-    approval_id: str | None = None  # None: the pending approval in this thread
-
-
-@dataclass(frozen=True)
-class Status:
-    service: str | None = None
-
-
-@dataclass(frozen=True)
-class Lock:
-    environment: str
-    service: str | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class Unlock:
-    environment: str
-    service: str | None = None
-
-
-@dataclass(frozen=True)
-class Locks:
-    pass
-
-
-@dataclass(frozen=True)
-class IncidentDeclare:
-    title: str
-    severity: int = 3
-
-
-@dataclass(frozen=True)
-class IncidentUpdate:
-    text: str
-
-
-@dataclass(frozen=True)
-class IncidentCommander:
-    user: str  # Slack user id
-
-
-@dataclass(frozen=True)
-class IncidentSnooze:
-    minutes: int | None = None
-
-
-@dataclass(frozen=True)
-class IncidentResolve:
-    summary: str | None = None
-
-
-@dataclass(frozen=True)
-class Remember:
-    type: MemoryType
-    text: str
-
-
-@dataclass(frozen=True)
-class Memories:
-    type: MemoryType | None = None
-
-
-@dataclass(frozen=True)
-class Forget:
-    memory_id: str
-
-
-@dataclass(frozen=True)
-class Todos:
-    pass
-
-
-Command = (
-    Help
-    | Deploy
-    | Rollback
-    | Approve
-    | Status
-    | Lock
-    | Unlock
-    | Locks
-    | IncidentDeclare
-    | IncidentUpdate
-    | IncidentCommander
-    | IncidentSnooze
-    | IncidentResolve
-    | Remember
-    | Memories
-    | Forget
-    | Todos
-)
-
-
-@dataclass(frozen=True)
 class FreeText:
     """Not a command: the words go to the Ops agent."""
 
@@ -149,4 +45,4 @@ class Malformed:
     usage: str
 
 
-Parsed = Command | FreeText | Malformed
+Parsed = object  # a command value, FreeText or Malformed

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 
 from bot.conversation.markers import ANY_MARKER, TODO_ISSUE_MARKER, TRACKING_MARKER
 from bot.conversation.mentions import find_mention
-from bot.jobs.kinds import TODO_CHANGE, Job
-from bot.model import ChatMessage, GitHubThread, GitLabThread, Person, public_place
+from bot.model import ChatMessage, GitHubThread, GitLabThread, Person
 
 # GitLab's project and group access tokens act as users named like this.
 GITLAB_TOKEN_BOT = re.compile(r"^(project|group)_\d+_bot(_[0-9a-f]+)?$")
@@ -86,35 +85,3 @@ def checklist_edit(
 def todo_issue_change(description: str, actor: Person, actor_is_bot: bool, bot_name: str) -> bool:
     """A person (not opsbot keeping it in step) closed or reopened an issue mirroring a todo."""
     return TODO_ISSUE_MARKER in description and not actor_is_bot and not is_bot_name(actor.id, bot_name)
-
-
-def checklist_job(
-    place: GitHubThread | GitLabThread, body: str, previous: str | None, editor: Person, at: float
-) -> Job:
-    return Job(
-        TODO_CHANGE,
-        {
-            "what": "checklist",
-            "place": public_place(place),
-            "body": body,
-            "previous": previous,
-            "person": {"platform": editor.platform, "id": editor.id},
-            "at": at,
-        },
-    )
-
-
-def todo_issue_job(forge: str, repo: str, number: int, description: str, closed: bool, actor: Person, at: float) -> Job:
-    return Job(
-        TODO_CHANGE,
-        {
-            "what": "issue",
-            "forge": forge,
-            "repo": repo,
-            "number": number,
-            "description": description,
-            "closed": closed,
-            "person": {"platform": actor.platform, "id": actor.id},
-            "at": at,
-        },
-    )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.commands.registry import parse
-from bot.commands.runner import CommandRunner, command_prefix
+from bot.commands.table import CommandTable, command_prefix
 from bot.commands.types import FreeText, Malformed
 from bot.conversation.assistant import Assistant
 from bot.conversation.replies import Replies
@@ -26,7 +25,7 @@ class ChatOps:
         self,
         chats: Mapping[Platform, Chat],
         replies: Replies,
-        commands: CommandRunner,
+        commands: CommandTable,
         assistant: Assistant,
         bot_name: str,
     ) -> None:
@@ -44,7 +43,7 @@ class ChatOps:
 
     async def respond(self, message: ChatMessage) -> Answer | str:
         """The answer to ``message``, without posting it."""
-        parsed = parse(message.text)
+        parsed = self._commands.parse(message.text)
         if isinstance(parsed, Malformed):
             prefix = command_prefix(message, self._bot_name)
             return f"{parsed.problem}. Usage: `{prefix}{parsed.usage}`"

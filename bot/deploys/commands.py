@@ -1,16 +1,18 @@
-"""The deploy, rollback and approve commands, and deploy status as people see it."""
+"""The deploy, rollback and approve commands, their table entries, and deploy status as people see it."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from bot.commands.types import Approve, Deploy, Rollback
+from bot.commands.entry import ENVIRONMENT_INPUT, REF_INPUT, SERVICE_INPUT, AgentTool, Entry
 from bot.config import OpsConfig
 from bot.conversation.reporting import Reporter
 from bot.deploys.approvals import APPROVAL_WINDOW, ApprovalStore, PendingApproval
 from bot.deploys.audit import AuditLog
 from bot.deploys.deploying import TERMINAL, Deployment, Deploys, ForgeName, Plan, Target
+from bot.deploys.grammar import Approve, Deploy, Rollback, parse_approve, parse_deploy, parse_rollback
 from bot.errors import CommandError, UpstreamError
 from bot.model import Answer, Button, ChatMessage, Person
 from bot.text import link, mention_handle
@@ -212,3 +214,38 @@ class DeployCommands:
 
 def _ref(handle: str) -> str:
     return mention_handle(handle)
+
+
+def _deploy_args(given: dict[str, Any]) -> list[str]:
+    service = given.get("service")
+    if not service:
+        return ["to", str(given.get("environment", ""))]
+    ref = given.get("ref")
+    return [f"{service}@{ref}" if ref else str(service), "to", str(given.get("environment", ""))]
+
+
+DEPLOY_COMMANDS: tuple[Entry[DeployCommands, Any], ...] = (
+    Entry(
+        Deploy, ("deploy",), "deploy <service>[@<ref>] to <env>",
+        "deploy a service (on a PR/MR: `deploy to <env>` deploys its head commit)", parse_deploy, DeployCommands.deploy,
+        AgentTool(
+            "deploy", "action", {"service": SERVICE_INPUT, "environment": ENVIRONMENT_INPUT, "ref": REF_INPUT},
+            ("environment",), _deploy_args,
+            "Leave out service and ref on a pull/merge request to deploy its head. Protected environments "
+            "(production) are not deployed at once: a request for approval by another person is posted.",
+        ),
+    ),
+    Entry(
+        Rollback, ("rollback",), "rollback <service> <env>", "redeploy the previous successful ref", parse_rollback,
+        DeployCommands.rollback,
+        AgentTool(
+            "rollback", "action", {"service": SERVICE_INPUT, "environment": ENVIRONMENT_INPUT},
+            ("service", "environment"), lambda g: [str(g.get("service", "")), str(g.get("environment", ""))],
+        ),
+    ),
+    # Approving is a second person's own act: the agent can't do it for them.
+    Entry(
+        Approve, ("approve",), "approve [<id>]", "approve a pending deploy to a protected environment (not your own)",
+        parse_approve, DeployCommands.approve,
+    ),
+)  # fmt: skip

@@ -26,7 +26,8 @@ from bot.config import OpsConfig
 from bot.conversation.reporting import Reporter
 from bot.deploys.deploying import ForgeName, forge_repo
 from bot.errors import CommandError
-from bot.jobs.kinds import INCIDENT_REMINDER, Job
+from bot.incidents.reminder_due import ReminderDue
+from bot.jobs.kinds import Job
 from bot.model import ChatMessage, Person, Place, SlackThread, place_from_json, public_place
 from bot.ports import IssueTracker, JobQueue
 from bot.text import channel, hidden, mention, mention_handle
@@ -383,7 +384,7 @@ class Incidents:
             await self._s.reporter.update(place, f"incident:{incident.id}:summary", text, since=0.0)
 
     async def _schedule_reminder(self, incident: Incident, due: float) -> None:
-        job = Job(INCIDENT_REMINDER, {"incident": incident.id, "due": due})
+        job = Job.of(ReminderDue(incident.id, due))
         delay = max(0.0, due - self._s.clock())
         await self._s.queue.enqueue(job, dedupe_key=f"incident-reminder:{incident.id}:{int(due)}", delay=delay)
 

@@ -1,72 +1,145 @@
-"""Route each job kind to the core service that carries it out."""
+"""Route each job kind to the core service that carries it out.
+
+The table below is every kind opsbot runs: each entry reads its payload into
+its type once, so a handler only ever sees a typed value, and a payload that
+doesn't read is a :class:`MalformedJob` (not retried; dead-lettered with the
+reason) rather than a ``KeyError`` half-way through the work.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
-from bot.conversation.chatops import ChatOps
-from bot.deploys.commands import DeployCommands
-from bot.incidents.incidents import Incidents
-from bot.jobs.kinds import CHAT_MESSAGE, DEPLOY_STATUS, INCIDENT_REMINDER, TODO_CHANGE, Delivery
-from bot.model import ChatMessage, Person, place_from_json
-from bot.todos.board import TodoBoard
+from bot.deploys.deploying import ForgeName
+from bot.deploys.status_report import DeployStatusReport
+from bot.incidents.reminder_due import ReminderDue
+from bot.jobs.kinds import Delivery, Job, MalformedJob, UnknownJob
+from bot.model import ChatMessage, Person, Place
+from bot.todos.changes import TODO_CHANGE, ChecklistEdited, TodoChange, todo_change_from_json
 
 log = logging.getLogger(__name__)
 
+P = TypeVar("P")
 
-class UnknownJob(Exception):
-    """A job kind this version of opsbot does not know (e.g. from a newer one)."""
+
+@dataclass(frozen=True)
+class Route(Generic[P]):
+    """One job kind: how its payload reads, what carries it out, and who hears when it fails."""
+
+    parse: Callable[[Mapping[str, Any]], P]
+    run: Callable[[P, Delivery], Awaitable[None]]
+    report: Callable[[P, Delivery, str], Awaitable[None]] | None = None  # None: nobody to tell
+
+
+# What the dispatcher needs of each service, no more: the services themselves
+# are built by the composition root.
+
+
+class Conversation(Protocol):
+    async def handle(self, message: ChatMessage, *, redelivered: bool, asked_at: float) -> None: ...
+
+    async def report_failure(self, message: ChatMessage, text: str, *, asked_at: float) -> None: ...
+
+
+class DeployStatuses(Protocol):
+    async def key_for_commit(self, forge: ForgeName, repo: str, environment: str, sha_prefix: str) -> str | None: ...
+
+    async def status_changed(self, key: str, status: str, url: str | None) -> None: ...
+
+
+class TodoChanges(Protocol):
+    async def checklist_edited(
+        self, where: Place, person: Person, body: str, previous: str | None, at: float
+    ) -> str: ...
+
+    async def issue_state_changed(
+        self, forge: ForgeName, repo: str, number: int, description: str, person: Person, closed: bool, at: float
+    ) -> str: ...
+
+
+class IncidentReminders(Protocol):
+    async def remind(self, incident_id: str, due: float) -> None: ...
 
 
 class Dispatcher:
-    def __init__(self, chatops: ChatOps, deploying: DeployCommands, todos: TodoBoard, incidents: Incidents) -> None:
+    def __init__(
+        self, chatops: Conversation, deploying: DeployStatuses, todos: TodoChanges, incidents: IncidentReminders
+    ) -> None:
         self._chatops = chatops
         self._deploying = deploying
         self._todos = todos
         self._incidents = incidents
+        self._routes: dict[str, Route[Any]] = {
+            ChatMessage.KIND: Route(ChatMessage.from_json, self._chat_message, self._chat_failed),
+            DeployStatusReport.KIND: Route(DeployStatusReport.from_json, self._deploy_status),
+            TODO_CHANGE: Route(todo_change_from_json, self._todo_change),
+            ReminderDue.KIND: Route(ReminderDue.from_json, self._incident_reminder),
+        }
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._routes)
 
     async def run(self, delivery: Delivery) -> None:
-        job = delivery.job
-        if job.kind == CHAT_MESSAGE:
-            await self._chatops.handle(
-                ChatMessage.from_json(job.payload), redelivered=delivery.redelivered, asked_at=job.enqueued_at
-            )
-            return
-        if job.kind == DEPLOY_STATUS:
-            payload = job.payload
-            key = payload.get("key") or await self._deploying.key_for_commit(**payload["commit"])
-            if key is not None:
-                await self._deploying.status_changed(key, payload["status"], payload.get("url"))
-            return
-        if job.kind == INCIDENT_REMINDER:
-            await self._incidents.remind(str(job.payload["incident"]), float(job.payload["due"]))
-            return
-        if job.kind == TODO_CHANGE:
-            await self._todo_change(job.payload)
-            return
-        raise UnknownJob(job.kind)
-
-    async def _todo_change(self, payload: dict[str, Any]) -> None:
-        person = Person(**payload["person"])
-        if payload["what"] == "checklist":
-            outcome = await self._todos.checklist_edited(
-                place_from_json(payload["place"]), person, payload["body"], payload.get("previous"), payload["at"]
-            )
-        else:
-            outcome = await self._todos.issue_state_changed(
-                payload["forge"],
-                payload["repo"],
-                int(payload["number"]),
-                payload["description"],
-                person,
-                bool(payload["closed"]),
-                payload["at"],
-            )
-        log.info("todo change", extra={"outcome": outcome, "person": person.handle, "what": payload["what"]})
+        route = self._route(delivery.job)
+        await route.run(self._parse(route, delivery.job), delivery)
 
     async def report(self, delivery: Delivery, text: str) -> None:
-        """Tell the person who asked that their request failed."""
-        job = delivery.job
-        if job.kind == CHAT_MESSAGE:
-            await self._chatops.report_failure(ChatMessage.from_json(job.payload), text, asked_at=job.enqueued_at)
+        """Tell the person who asked that their request failed, when a person asked."""
+        try:
+            route = self._route(delivery.job)
+            payload = self._parse(route, delivery.job)
+        except (UnknownJob, MalformedJob):
+            return  # nobody can be named from a payload that doesn't read
+        if route.report is not None:
+            await route.report(payload, delivery, text)
+
+    def _route(self, job: Job) -> Route[Any]:
+        route = self._routes.get(job.kind)
+        if route is None:
+            raise UnknownJob(job.kind)
+        return route
+
+    @staticmethod
+    def _parse(route: Route[P], job: Job) -> P:
+        if not isinstance(job.payload, Mapping):
+            raise MalformedJob(f"{job.kind} payload is not an object")
+        try:
+            return route.parse(job.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            reason = f"{exc.args[0]!r} is missing" if isinstance(exc, KeyError) and exc.args else str(exc)
+            raise MalformedJob(f"{job.kind} payload: {reason}") from exc
+
+    async def _chat_message(self, message: ChatMessage, delivery: Delivery) -> None:
+        await self._chatops.handle(message, redelivered=delivery.redelivered, asked_at=delivery.job.enqueued_at)
+
+    async def _chat_failed(self, message: ChatMessage, delivery: Delivery, text: str) -> None:
+        await self._chatops.report_failure(message, text, asked_at=delivery.job.enqueued_at)
+
+    async def _deploy_status(self, report: DeployStatusReport, _: Delivery) -> None:
+        named = report.deployment
+        if isinstance(named, str):
+            key: str | None = named
+        else:
+            key = await self._deploying.key_for_commit(named.forge, named.repo, named.environment, named.sha_prefix)
+        if key is not None:
+            await self._deploying.status_changed(key, report.status, report.url)
+
+    async def _incident_reminder(self, reminder: ReminderDue, _: Delivery) -> None:
+        await self._incidents.remind(reminder.incident, reminder.due)
+
+    async def _todo_change(self, change: TodoChange, _: Delivery) -> None:
+        if isinstance(change, ChecklistEdited):
+            outcome = await self._todos.checklist_edited(
+                change.place, change.person, change.body, change.previous, change.at
+            )
+            what = "checklist"
+        else:
+            outcome = await self._todos.issue_state_changed(
+                change.forge, change.repo, change.number, change.description, change.person, change.closed, change.at
+            )
+            what = "issue"
+        log.info("todo change", extra={"outcome": outcome, "person": change.person.handle, "what": what})

@@ -1,8 +1,17 @@
 """Jobs: the unit of work the web process hands to the workers.
 
-A job is a kind plus a JSON payload of core values. Kinds are wire strings
-(they sit in Redis across deploys of opsbot), so they are constants here and
-never renamed.
+A job is an envelope (kind, id, attempt, times, trace) around one typed core
+value, its payload, which names its own kind and turns into plain JSON and
+back. Each payload type lives beside the feature it belongs to:
+
+    chat.message       bot.model.ChatMessage                   a message addressed to opsbot
+    deploy.status      bot.deploys.status_report.DeployStatusReport   a forge reported a deploy's progress
+    todo.change        bot.todos.changes.ChecklistEdited | TodoIssueChanged   a person ticked a box or closed an issue
+    incident.reminder  bot.incidents.reminder_due.ReminderDue   an incident's update is due
+
+Kinds and payload fields are wire strings: jobs sit in Redis across deploys of
+opsbot, so a release must read what the previous one queued, and none of them
+is ever renamed.
 """
 
 from __future__ import annotations
@@ -10,28 +19,40 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import orjson
 
-CHAT_MESSAGE = "chat.message"
-# payload: status, url, and either key (forge:repo:id) or commit {forge, repo, environment, sha_prefix}
-DEPLOY_STATUS = "deploy.status"
-# payload: person, at, and either {what: checklist, place, body, previous} (a tracking comment was
-# edited) or {what: issue, forge, repo, number, description, closed} (a todo's issue closed/reopened)
-TODO_CHANGE = "todo.change"
-# payload: incident (id), due (epoch seconds): remind the incident channel if no update came in time
-INCIDENT_REMINDER = "incident.reminder"
+
+class Payload(Protocol):
+    """What a job carries: a core value that knows its kind and its JSON form."""
+
+    KIND: ClassVar[str]
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class MalformedJob(ValueError):
+    """A job whose payload doesn't read as its kind's type: running it again would not help."""
+
+
+class UnknownJob(ValueError):
+    """A job kind this version of opsbot does not know (e.g. from a newer one)."""
 
 
 @dataclass(frozen=True)
 class Job:
     kind: str
-    payload: dict[str, Any]
+    payload: dict[str, Any]  # the payload's JSON form, as it sits in the queue
     id: str = field(default_factory=lambda: os.urandom(16).hex())
     attempt: int = 1
     enqueued_at: float = field(default_factory=time.time)
     trace: dict[str, str] = field(default_factory=dict)  # delivery/event ids for the logs
+
+    @classmethod
+    def of(cls, payload: Payload, *, trace: dict[str, str] | None = None) -> Job:
+        """The job that carries ``payload``: the one way edges and features make a job."""
+        return cls(payload.KIND, payload.to_json(), trace=dict(trace or {}))
 
     def encode(self) -> bytes:
         return orjson.dumps(

@@ -1,4 +1,4 @@
-"""The remember, memories and forget commands.
+"""The remember, memories and forget commands: their sentences, parsers, handlers and table entries.
 
 Memories shape what the Ops agent does for everyone, so on GitHub and GitLab
 only people who can push to the repository may add or remove them: anyone
@@ -7,9 +7,14 @@ can comment on a public repository.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from bot.commands.types import Forget, Memories, Remember
+from bot.commands.entry import Entry
+from bot.commands.grammar import UsageProblem
+from bot.commands.types import MEMORY_TYPES, MemoryType
 from bot.deploys.deploying import Forge, ForgeName
 from bot.errors import CommandError
 from bot.memory.memories import Memories as MemoryService
@@ -17,6 +22,48 @@ from bot.memory.memories import Memory
 from bot.model import ChatMessage, GitHubThread, GitLabThread, Place, SlackThread
 
 SHOWN = 25
+MEMORY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Remember:
+    type: MemoryType
+    text: str
+
+
+@dataclass(frozen=True)
+class Memories:
+    type: MemoryType | None = None
+
+
+@dataclass(frozen=True)
+class Forget:
+    memory_id: str
+
+
+def _memory_type(value: str) -> MemoryType:
+    for known in MEMORY_TYPES:
+        if value.lower() == known:
+            return known
+    raise UsageProblem(f"{value!r} is not a memory type; use one of {', '.join(MEMORY_TYPES)}")
+
+
+def parse_remember(args: list[str]) -> Remember:
+    if len(args) < 2:
+        raise UsageProblem("expected a memory type and the text to remember")
+    return Remember(type=_memory_type(args[0]), text=" ".join(args[1:]))
+
+
+def parse_memories(args: list[str]) -> Memories:
+    if len(args) > 1:
+        raise UsageProblem("takes at most one memory type")
+    return Memories(type=_memory_type(args[0]) if args else None)
+
+
+def parse_forget(args: list[str]) -> Forget:
+    if len(args) != 1 or not MEMORY_ID.match(args[0]):
+        raise UsageProblem("expected one memory id")
+    return Forget(memory_id=args[0])
 
 
 def home_scope(place: Place) -> str:
@@ -89,3 +136,17 @@ class MemoryCommands:
         await self._check_write_access(message)
         gone = await self._memories.forget(command.memory_id, visible_scopes(message.place))
         return f"🗑️ Forgot `{gone.id}`: {gone.content}"
+
+
+# The agent keeps lessons through its own `remember` tool (bot.agent.tools), which takes content, not words.
+MEMORY_COMMANDS: tuple[Entry[MemoryCommands, Any], ...] = (
+    Entry(
+        Remember, ("remember",), "remember <type> <text>", "teach the Ops agent something", parse_remember,
+        MemoryCommands.remember,
+    ),
+    Entry(
+        Memories, ("memories",), "memories [<type>]", "list what the Ops agent remembers", parse_memories,
+        MemoryCommands.list, questions_fall_through=True,
+    ),
+    Entry(Forget, ("forget",), "forget <id>", "delete a memory", parse_forget, MemoryCommands.forget),
+)  # fmt: skip

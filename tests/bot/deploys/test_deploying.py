@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import redis.asyncio as redis
 
-from bot.commands.types import Approve, Deploy
 from bot.config import OpsConfig
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
 from bot.deploys.commands import DeployCommands
 from bot.deploys.deploying import IN_FLIGHT_TIMEOUT, Deploys
+from bot.deploys.grammar import Approve, Deploy
 from bot.deploys.locks import Locking
 from bot.errors import CommandError, StoreUnavailable, UpstreamRejected
 from bot.model import Answer, ChatMessage, Person, SlackThread

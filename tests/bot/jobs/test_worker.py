@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.jobs.kinds import Job
 from bot.stores import keys
 from tests.harness import BotUnderTest, Emulators
 from tests.test_end_to_end import REPO, by_bot, posted, setup_github
@@ -64,3 +65,17 @@ async def test_a_permanent_refusal_is_reported_without_retrying(bot: BotUnderTes
     [report] = by_bot(emulators.github.comments(REPO, number))
     assert "GitHub refused the request: the token or App lacks a permission" in report["body"]
     assert len(emulators.github.requests_to("POST", COMMENTS)) == 2  # the failed answer, then the report
+
+
+async def test_a_job_whose_payload_does_not_read_is_dead_lettered_with_the_reason_at_once(bot: BotUnderTest) -> None:
+    # As a newer release or a bug might queue it: no status, so there is nothing to relay.
+    await bot.runtime.queue.enqueue(Job("deploy.status", {"key": "github:acme/api:42", "url": None}))
+    await bot.run_jobs()
+    stats = await bot.runtime.stats.snapshot()
+    assert stats["count|deploy.status|failed"] == 1
+    assert "count|deploy.status|retried" not in stats
+    entries: Any = await bot.runtime.redis.xrange(keys.JOBS_DEAD)
+    [(_, dead)] = entries
+    assert re.fullmatch(
+        r"E-[0-9A-F]{8}: MalformedJob: deploy.status payload: 'status' is missing", dead[b"reason"].decode()
+    )

@@ -1,0 +1,145 @@
+"""The one command table: every sentence of the chat grammar, and who carries it out.
+
+Slack slash commands, Slack mentions, GitHub and GitLab comments, the console
+and the agent's tools all parse text through :meth:`Grammar.parse`, so a
+sentence means the same thing wherever it is typed. Each entry carries its
+usage line and a one-line summary, which is all ``help`` needs, and whether
+the agent may call it. The features declare their entries; the composition
+root hands them in, so this package imports no feature.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+from typing import Any
+
+from bot.commands.entry import Entry, Section
+from bot.commands.grammar import UsageProblem, no_args
+from bot.commands.types import FreeText, Help, Malformed, Parsed
+from bot.model import Answer, ChatMessage
+from bot.text import code
+
+
+def command_prefix(message: ChatMessage, bot_name: str) -> str:
+    """How the person invokes opsbot where they are: ``/ops `` or ``@opsbot ``."""
+    if message.platform_uses_slash():
+        return "/ops "
+    return f"@{bot_name} "
+
+
+def _repeated(values: Iterable[object]) -> list[object]:
+    return [value for value, count in Counter(values).items() if count > 1]
+
+
+class Grammar:
+    """The entries, in the order ``help`` lists them, ``help`` first."""
+
+    def __init__(self, entries: Iterable[Entry[Any, Any]]) -> None:
+        self.entries: tuple[Entry[Any, Any], ...] = (HELP, *entries)
+        tools = [entry.tool.name for entry in self.entries if entry.tool is not None]
+        for what, repeated in (
+            ("command words", _repeated(entry.words for entry in self.entries)),
+            ("command values", _repeated(entry.command for entry in self.entries)),
+            ("tool names", _repeated(tools)),
+        ):
+            if repeated:
+                raise ValueError(f"two entries share their {what}: {repeated}")
+        self._longest_first = sorted(self.entries, key=lambda entry: -len(entry.words))
+        # "incident" alone selects nothing: it needs one of the words that follow it.
+        self._groups: dict[str, list[Entry[Any, Any]]] = {}
+        for entry in self.entries:
+            if len(entry.words) > 1:
+                self._groups.setdefault(entry.words[0], []).append(entry)
+
+    def parse(self, text: str) -> Parsed:
+        """Turn a message (without the ``/ops`` or ``@opsbot`` prefix) into a command.
+
+        Text that starts with no command word is free text for the agent.
+        """
+        stripped = text.strip()
+        if not stripped:
+            return Help()
+        try:
+            words = shlex.split(stripped)
+        except ValueError:
+            words = stripped.split()  # an unbalanced quote: still find the command word
+            quoted_ok = False
+        else:
+            quoted_ok = True
+        lowered = [w.lower() for w in words]
+        for entry in self._longest_first:
+            if tuple(lowered[: len(entry.words)]) != entry.words:
+                continue
+            try:
+                if entry.prose:
+                    return entry.parse(stripped.split()[len(entry.words) :])
+                if not quoted_ok:
+                    raise UsageProblem("has an unbalanced quote")
+                return entry.parse(words[len(entry.words) :])
+            except UsageProblem as problem:
+                if entry.questions_fall_through:
+                    return FreeText(stripped)
+                return Malformed(problem=f"`{' '.join(entry.words)}` {problem}", usage=entry.usage)
+        if lowered and (group := self._groups.get(lowered[0])):
+            *others, last = [entry.words[1] for entry in group]
+            needs = f"{', '.join(others)} or {last}" if others else last
+            # The first sentence of the group in its shortest form shows the shape.
+            return Malformed(problem=f"`{lowered[0]}` needs {needs}", usage=group[0].usage.split(" [")[0])
+        return FreeText(stripped)
+
+    def is_help(self, text: str) -> bool:
+        """Whether :meth:`parse` would return Help, without tokenising (a hot path)."""
+        stripped = text.strip().lower()
+        if "'" in stripped or '"' in stripped:  # quoting rules are the tokeniser's business
+            return isinstance(self.parse(text), Help)
+        return stripped in ("", "help")
+
+    def help_lines(self, prefix: str) -> list[str]:
+        """One line per command, in the order of the table."""
+        return [f"{code(prefix + entry.usage)} — {entry.summary}" for entry in self.entries] + [
+            f"{code(prefix + '<anything else>')} — ask the Ops agent"
+        ]
+
+    def agent_callable(self) -> tuple[Entry[Any, Any], ...]:
+        """The entries the Ops agent may call, in the order of the table."""
+        return tuple(entry for entry in self.entries if entry.tool is not None)
+
+
+class CommandTable:
+    """The grammar with each entry's handler bound to the feature service that carries it out."""
+
+    def __init__(self, bot_name: str, *sections: Section[Any]) -> None:
+        self._bot_name = bot_name
+        self.grammar = Grammar(entry for section in sections for entry in section.entries)
+        self._handlers: dict[type[Any], Callable[[Any, ChatMessage], Awaitable[Answer | str]]] = {
+            HELP.command: partial(HELP.handle, self)
+        }
+        for section in sections:
+            for entry in section.entries:
+                self._handlers[entry.command] = partial(entry.handle, section.service)
+
+    def parse(self, text: str) -> Parsed:
+        return self.grammar.parse(text)
+
+    def is_help(self, text: str) -> bool:
+        return self.grammar.is_help(text)
+
+    async def run(self, command: object, message: ChatMessage) -> Answer | str:
+        """Carry out ``command`` (a value the grammar parsed) for the person who sent ``message``."""
+        return await self._handlers[type(command)](command, message)
+
+    def help(self, message: ChatMessage) -> str:
+        prefix = command_prefix(message, self._bot_name)
+        return "\n".join(["**opsbot** understands:", *(f"• {line}" for line in self.grammar.help_lines(prefix))])
+
+    async def _help(self, command: Help, message: ChatMessage) -> str:
+        return self.help(message)
+
+
+HELP: Entry[CommandTable, Help] = Entry(
+    Help, ("help",), "help", "list what opsbot understands", no_args(Help()), CommandTable._help,
+    questions_fall_through=True,
+)  # fmt: skip

@@ -1,0 +1,41 @@
+"""Hypothesis strategies for every job payload type, shared by the jobs tests."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from bot.deploys.status_report import DeployedCommit, DeployStatusReport
+from bot.incidents.reminder_due import ReminderDue
+from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Person, SlackThread
+from bot.todos.changes import ChecklistEdited, TodoIssueChanged
+
+# What JSON can carry: no lone surrogates (not UTF-8), no NaN or infinities (not JSON).
+texts = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+times = st.floats(min_value=0, max_value=4e9, allow_nan=False, allow_infinity=False)
+ids = st.integers(min_value=0, max_value=2**63 - 1)
+forges = st.sampled_from(("github", "gitlab"))
+
+people = st.builds(Person, st.sampled_from(("slack", "github", "gitlab", "console")), texts)
+github_threads = st.builds(GitHubThread, texts, ids, st.booleans())
+gitlab_threads = st.builds(GitLabThread, texts, ids, st.sampled_from(("merge_request", "issue")))
+places = st.one_of(
+    st.builds(SlackThread, texts, st.none() | texts, st.none() | texts),
+    github_threads,
+    gitlab_threads,
+    st.builds(ConsoleThread, texts),
+)
+
+chat_messages = st.builds(
+    ChatMessage, texts, people, places, texts, st.sampled_from(("slash", "mention")), st.none() | texts
+)
+deploy_status_reports = st.builds(
+    DeployStatusReport,
+    texts.filter(bool) | st.builds(DeployedCommit, forges, texts, texts, texts),
+    texts,
+    st.none() | texts,
+)
+checklist_edits = st.builds(ChecklistEdited, github_threads | gitlab_threads, texts, st.none() | texts, people, times)
+todo_issue_changes = st.builds(TodoIssueChanged, forges, texts, ids, texts, st.booleans(), people, times)
+reminders = st.builds(ReminderDue, texts, times)
+
+payloads = st.one_of(chat_messages, deploy_status_reports, checklist_edits, todo_issue_changes, reminders)
