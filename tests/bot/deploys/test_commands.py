@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.types import Approve, Deploy, Rollback
 from bot.config import OpsConfig
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
@@ -15,6 +14,7 @@ from bot.deploys.approvals import APPROVAL_WINDOW
 from bot.deploys.commands import DeployCommands
 from bot.deploys.deploying import IN_FLIGHT_TIMEOUT, Deploys
 from bot.deploys.fakes import FakeApprovalStore, FakeAuditLog, FakeDeploymentStore, FakeForge, FakeLockStore
+from bot.deploys.grammar import Approve, Deploy, Rollback
 from bot.deploys.locks import Locking, LockScope
 from bot.errors import CommandError, UpstreamRejected
 from bot.fakes import FakeMarks, RecordingChat

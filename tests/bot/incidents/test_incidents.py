@@ -15,8 +15,8 @@ from bot.errors import CommandError
 from bot.fakes import FakeIssueTracker, FakeMarks, RecordingChat
 from bot.incidents.fakes import FakeIncidentStore, FakeRooms
 from bot.incidents.incidents import Event, Incident, Incidents, IncidentServices, timeline_text
+from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.fakes import FakeJobQueue
-from bot.jobs.kinds import INCIDENT_REMINDER
 from bot.model import ChatMessage, GitHubThread, Person, SlackThread
 
 DECLARED_AT = 1_800_000_000.0  # 2027-01-15 08:00 UTC
@@ -54,8 +54,9 @@ class Room:
         """Run every reminder job whose time has come, as the worker would."""
         await self.queue.promote_due()
         for delivery in await self.queue.take("worker", count=100, wait=0):
-            assert delivery.job.kind == INCIDENT_REMINDER
-            await self.incidents.remind(delivery.job.payload["incident"], delivery.job.payload["due"])
+            due = ReminderDue.from_json(delivery.job.payload)
+            assert delivery.job.kind == ReminderDue.KIND
+            await self.incidents.remind(due.incident, due.due)
             await self.queue.complete(delivery)
 
 
