@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 from bot.errors import Busy
 from bot.model import Button, ChatMessage, GitHubThread, Place
 from bot.ports import TrackedIssue
+from bot.text import Hidden, hidden, plain, segments
 
 Clock = Callable[[], float]
 K = TypeVar("K")
@@ -153,21 +154,29 @@ class Issue:
     open: bool = True
 
 
+def as_forge_shows(text: str) -> str:
+    """``text`` as a forge shows it back: hidden markers are HTML comments, the rest plain."""
+    for marker in {s.marker for s in segments(text) if isinstance(s, Hidden)}:
+        text = text.replace(hidden(marker), f"<!-- {marker} -->")
+    return plain(text)
+
+
 class FakeIssueTracker:
-    """GitHub-shaped issues per repository; people's labels are kept when opsbot edits."""
+    """GitHub-shaped issues per repository; people's labels are kept when opsbot edits.
+    Descriptions are kept as the forge shows them, hidden markers as HTML comments."""
 
     def __init__(self) -> None:
         self.issues: dict[tuple[str, int], Issue] = {}
 
     async def find(self, repo: str, label: str, marker: str) -> TrackedIssue | None:
         for (where, number), issue in self.issues.items():
-            if where == repo and label in issue.labels and marker in issue.body:
+            if where == repo and label in issue.labels and as_forge_shows(marker) in issue.body:
                 return self._tracked(number, issue)
         return None
 
     async def open(self, repo: str, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
         number = 1 + sum(1 for where, _ in self.issues if where == repo)
-        self.issues[(repo, number)] = Issue(title, body, list(labels))
+        self.issues[(repo, number)] = Issue(plain(title), as_forge_shows(body), list(labels))
         return self._tracked(number, self.issues[(repo, number)])
 
     async def edit(
@@ -181,7 +190,7 @@ class FakeIssueTracker:
         open: bool | None = None,
     ) -> None:
         issue = self.issues[(repo, number)]
-        issue.title = title if title is not None else issue.title
+        issue.title = plain(title) if title is not None else issue.title
         issue.labels = [label for label in issue.labels if label not in remove_labels]
         issue.labels += [label for label in add_labels if label not in issue.labels]
         issue.open = open if open is not None else issue.open
