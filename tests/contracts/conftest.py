@@ -4,6 +4,9 @@ A test here asks for ``backend``; it runs twice, once with the fake and once
 with the store on the suite's real redis-server (not the embedded store:
 that would check the fake against another fake). Only the Redis run needs
 the server, so ``make unit`` runs the fake half alone.
+
+The suites sit here, not under ``tests/bot/stores``, because each describes
+a port (a Protocol in a feature package) rather than one implementation of it.
 """
 
 from __future__ import annotations
