@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.run-$(DEPS_HASH)
 TEST_STAMP := $(VENV)/.test-$(DEPS_HASH)
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: run test lint typecheck imports pytest bench redis-server clean
+.PHONY: run test unit lint typecheck imports pytest bench redis-server clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: $(RUN_STAMP)
 ## make test: lints, then the whole suite against a redis-server it starts itself
 test: $(TEST_STAMP) redis-server lint
 	@$(BIN)/pytest
+
+## make unit: the unit layer alone (rules on in-memory fakes): no redis-server, no emulators, no ASGI app
+unit: $(TEST_STAMP)
+	@$(BIN)/pytest -m unit tests/bot tests/contracts
 
 lint: $(TEST_STAMP)
 	@$(BIN)/ruff check bot handlers tests

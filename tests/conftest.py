@@ -48,3 +48,29 @@ async def bot(redis_url: str, redis_client: redis.Redis, emulators: Emulators) -
     async with BotUnderTest(bot_env(redis_url, emulators)) as running:
         yield running
     assert not emulators.errors, "an emulator failed"
+
+
+# The unit layer (`make unit`): the core's rules on fakes, no redis-server, no emulator, no ASGI app.
+# A test is in it when it lives where the core's tests live and asks for no server. The adapters'
+# own tests (bot/stores, bot/clients) check the vendor side and the Redis half of the contract
+# suites needs the server, so they run with the rest in `make test`.
+UNIT_DIRECTORIES = ("tests/bot/", "tests/contracts/")
+NOT_UNIT_DIRECTORIES = ("tests/bot/stores/", "tests/bot/clients/")
+SERVER_FIXTURES = frozenset({"redis_url", "emulator_servers"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "unit: needs no redis-server, emulator or ASGI app (`make unit`)")
+    config.addinivalue_line("markers", "needs_redis: runs against the suite's redis-server")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(config.rootpath).as_posix()
+        if (
+            where.startswith(UNIT_DIRECTORIES)
+            and not where.startswith(NOT_UNIT_DIRECTORIES)
+            and not SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            and item.get_closest_marker("needs_redis") is None
+        ):
+            item.add_marker(pytest.mark.unit)

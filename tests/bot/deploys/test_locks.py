@@ -1,4 +1,4 @@
-"""Locks on a real redis-server: owners, reasons, refusals, breaking, races."""
+"""Locks: owners, reasons, refusals and breaking on the fakes; races on a real redis-server."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import redis.asyncio as redis
 
 from bot.clients.slack_markup import to_mrkdwn
 from bot.config import OpsConfig
+from bot.deploys.fakes import FakeAuditLog, FakeLockStore
 from bot.deploys.locks import LockedBySomeoneElse, Locking
 from bot.deploys.model import LockScope
 from bot.errors import CommandError
@@ -23,8 +24,13 @@ PROD_API = LockScope("production", "api")
 
 
 @pytest.fixture
-def locking(redis_client: redis.Redis) -> Locking:
-    return Locking(RedisLockStore(redis_client), RedisAuditLog(redis_client), OpsConfig.load(OPS_CONFIG), lambda: 1e9)
+def audit() -> FakeAuditLog:
+    return FakeAuditLog()
+
+
+@pytest.fixture
+def locking(audit: FakeAuditLog) -> Locking:
+    return Locking(FakeLockStore(), audit, OpsConfig.load(OPS_CONFIG), lambda: 1e9)
 
 
 async def test_a_lock_blocks_others_and_names_holder_and_reason(locking: Locking) -> None:
@@ -102,12 +108,12 @@ async def test_of_many_simultaneous_lockers_exactly_one_wins(redis_url: str, red
     )
 
 
-async def test_every_lock_action_is_audited(locking: Locking, redis_client: redis.Redis) -> None:
+async def test_every_lock_action_is_audited(locking: Locking, audit: FakeAuditLog) -> None:
     await locking.lock(ALICE, PROD_API, "migration")
     with pytest.raises(CommandError):
         await locking.lock(BOB, PROD_API, None)
     await locking.unlock(CAROL, PROD_API)
-    entries = await RedisAuditLog(redis_client).recent(10, service="api")
+    entries = await audit.recent(10, service="api")
     assert [(e.action, e.actor.id) for e in entries] == [
         ("unlock.forced", "U_CAROL"),
         ("lock.refused", "U_BOB"),

@@ -1,210 +1,211 @@
-"""Incident reminders: when one is due, what snoozing does, and the values they're made of."""
+"""Incident lifecycle, timeline and reminders on fakes: no redis-server, no Slack, no forge."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass
+from typing import Literal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from bot.config import OpsConfig
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
+from bot.errors import CommandError
+from bot.fakes import FakeIssueTracker, FakeMarks, RecordingChat
+from bot.incidents.fakes import FakeIncidentStore, FakeRooms
 from bot.incidents.lifecycle import Incidents, IncidentServices
-from bot.incidents.model import REMIND_EVERY, SLUG_LENGTH, Event, Incident, slug, timeline_text
-from bot.incidents.reminders import DEFAULT_SNOOZE, MAX_SNOOZE
-from bot.jobs.kinds import Job
-from bot.model import Button, ChatMessage, Person, Place, SlackThread
+from bot.incidents.model import Event, Incident, timeline_text
+from bot.incidents.reminder_due import ReminderDue
+from bot.jobs.fakes import FakeJobQueue
+from bot.model import ChatMessage, GitHubThread, Person, SlackThread
 
-NOW = 1_800_000_000.0
-SEVERITIES = sorted(REMIND_EVERY)
+DECLARED_AT = 1_800_000_000.0  # 2027-01-15 08:00 UTC
+ALICE, BOB = Person("slack", "U_ALICE"), Person("slack", "U_BOB")
+OPS = SlackThread("C_OPS")
 
 
-class _Marks:
+class Clock:
     def __init__(self) -> None:
-        self.held: dict[str, str] = {}
+        self.now = DECLARED_AT
 
-    async def get(self, key: str) -> str | None:
-        return self.held.get(key)
-
-    async def set(self, key: str, ttl: float, value: str = "1") -> None:
-        self.held[key] = value
+    def __call__(self) -> float:
+        return self.now
 
 
-class _Slack:
-    """The Chat port as the list of texts posted."""
-
-    def __init__(self) -> None:
-        self.posted: list[str] = []
-
-    async def acknowledge(self, message: ChatMessage) -> None:
-        pass
-
-    async def post(self, place: Place, text: str, *, reply_key: str, buttons: Sequence[Button] = ()) -> str:
-        self.posted.append(text)
-        return str(len(self.posted))
-
-    async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
-        return None
-
-    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
-        pass
+class BrokenReviewer:
+    async def draft(self, incident: Incident, timeline: Sequence[Event], what: Literal["review", "summary"]) -> str:
+        raise TimeoutError("the agent took too long")
 
 
-class _Store:
-    """The parts of the IncidentStore port reminders and snoozing use."""
+@dataclass
+class Room:
+    incidents: Incidents
+    store: FakeIncidentStore
+    rooms: FakeRooms
+    chat: RecordingChat
+    tracker: FakeIssueTracker
+    queue: FakeJobQueue
+    clock: Clock
 
-    def __init__(self, incident: Incident) -> None:
-        self.incidents = {incident.id: incident}
-        self.events: list[Event] = []
+    def said_in(self, channel: str) -> list[str]:
+        return [m.text for m in self.chat.messages.values() if m.place == SlackThread(channel)]
 
-    async def save(self, incident: Incident) -> None:
-        self.incidents[incident.id] = incident
-
-    async def get(self, incident_id: str) -> Incident | None:
-        return self.incidents.get(incident_id)
-
-    async def by_channel(self, channel: str) -> Incident | None:
-        return next((i for i in self.incidents.values() if i.channel == channel), None)
-
-    async def open_ids(self) -> list[str]:
-        return [i.id for i in self.incidents.values() if i.status == "open"]
-
-    async def append(self, incident_id: str, event: Event) -> bool:
-        self.events.append(event)
-        return True
-
-
-class _Queue:
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def enqueue(self, job: Job, *, dedupe_key: str | None = None, delay: float = 0.0) -> bool:
-        self.delays.append(delay)
-        return True
+    async def due_reminders(self) -> None:
+        """Run every reminder job whose time has come, as the worker would."""
+        await self.queue.promote_due()
+        for delivery in await self.queue.take("worker", count=100, wait=0):
+            due = ReminderDue.from_json(delivery.job.payload)
+            assert delivery.job.kind == ReminderDue.KIND
+            await self.incidents.remind(due.incident, due.due)
+            await self.queue.complete(delivery)
 
 
-def incident(severity: int = 2, **changes: object) -> Incident:
-    base = Incident(
-        id="inc-20270115-checkout-is-down",
-        title="checkout is down",
-        severity=severity,
-        commander="U_ALICE",
-        declared_by="U_ALICE",
-        declared_at=NOW - 3600,
-        declared_in={"platform": "slack", "channel": "C_OPS", "thread_ts": None},
-        channel="C_INC",
-        last_update_at=NOW - 3600,
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
-
-
-def wired(found: Incident) -> tuple[Incidents, _Store, _Queue, _Slack]:
-    store, queue, slack, marks = _Store(found), _Queue(), _Slack(), _Marks()
-    reporter = Reporter({"slack": slack}, Replies(marks), marks, clock=lambda: NOW)
+def open_room(*, taken: tuple[str, ...] = (), tracking: bool = True) -> Room:
+    clock, chat, tracker = Clock(), RecordingChat(), FakeIssueTracker()
+    store, rooms, queue, marks = FakeIncidentStore(clock), FakeRooms(taken), FakeJobQueue(clock), FakeMarks(clock)
+    config = OpsConfig(incident_repo="acme/ops" if tracking else None)
+    reporter = Reporter({"slack": chat, "github": chat}, Replies(marks), marks, clock)
     services = IncidentServices(
-        store=store,  # type: ignore[arg-type]
-        rooms=None,
-        reporter=reporter,
-        trackers={},
-        queue=queue,  # type: ignore[arg-type]
-        config=OpsConfig(),
-        clock=lambda: NOW,
+        store, rooms, reporter, {"github": tracker}, queue, config, clock, reviewer=BrokenReviewer()
     )
-    return Incidents(services), store, queue, slack
+    return Room(Incidents(services), store, rooms, chat, tracker, queue, clock)
 
 
-def asked(text: str = "snooze") -> ChatMessage:
-    return ChatMessage(
-        id="slack:C_INC:1.1", author=Person("slack", "U_BOB"), place=SlackThread("C_INC"), text=text, via="slash"
+@pytest.fixture
+def room() -> Room:
+    return open_room()
+
+
+def said(text: str, *, by: Person = ALICE, place: SlackThread = OPS, n: int = 1) -> ChatMessage:
+    return ChatMessage(f"m-{n}", by, place, text, "slash")
+
+
+async def declare(room: Room, title: str = "Checkout is down", severity: int = 2) -> Incident:
+    answer = await room.incidents.declare(title, severity, said(f"incident declare {title}"))
+    assert answer.startswith("Declared `inc-20270115-")
+    [incident_id] = await room.store.open_ids()
+    incident = await room.store.get(incident_id)
+    assert incident is not None
+    return incident
+
+
+async def test_declaring_opens_a_channel_an_issue_and_plans_a_reminder(room: Room) -> None:
+    incident = await declare(room)
+    assert incident.id == "inc-20270115-checkout-is-down"
+    assert room.rooms.members[str(incident.channel)] == [ALICE]
+    assert room.rooms.pins[str(incident.channel)] == [incident.summary_ts]
+    [issue] = room.tracker.issues.values()
+    assert (issue.title, issue.labels) == ("[Incident] sev2: Checkout is down", ["incident", "sev2"])
+    assert incident.tracking == {"forge": "github", "repo": "acme/ops", "number": 1}
+    [announced] = [m.text for m in room.chat.messages.values() if m.place == OPS]
+    assert announced.startswith("🚨 Incident declared: **Checkout is down** (sev2)")
+    assert (await room.queue.depth()).delayed == 1
+    assert [e.kind for e in await room.store.timeline(incident.id)] == ["declared"]
+
+
+async def test_declaring_again_from_the_same_request_opens_nothing_new(room: Room) -> None:
+    first = await declare(room)
+    again = await declare(room)  # the job ran twice: its worker died after the first run
+    assert again == first
+    assert len(room.rooms.rooms) == 1
+    assert len(room.tracker.issues) == 1
+    assert len(await room.store.timeline(first.id)) == 1
+    assert len([m for m in room.chat.messages.values() if m.place == OPS]) == 1
+
+
+async def test_a_taken_channel_name_gets_a_number() -> None:
+    room = open_room(taken=("inc-20270115-checkout-is-down",))
+    incident = await declare(room)
+    assert incident.id == "inc-20270115-checkout-is-down-2"
+
+
+async def test_incidents_are_declared_in_slack_only(room: Room) -> None:
+    forge_message = ChatMessage("m-9", Person("github", "octocat"), GitHubThread("acme/api", 1, False), "", "mention")
+    with pytest.raises(CommandError, match="declared in Slack"):
+        await room.incidents.declare("api broken", 2, forge_message)
+
+
+async def test_a_quiet_incident_is_reminded_by_severity_and_again_later(room: Room) -> None:
+    incident = await declare(room, severity=2)  # sev2: every 30 minutes
+    channel = str(incident.channel)
+    room.clock.now += 29 * 60
+    await room.due_reminders()
+    assert not any("No status update" in t for t in room.said_in(channel))
+    room.clock.now += 2 * 60
+    await room.due_reminders()
+    [reminder] = [t for t in room.said_in(channel) if "No status update" in t]
+    assert "No status update for 31 minutes (sev2 expects one every 30)" in reminder
+    room.clock.now += 30 * 60
+    await room.due_reminders()
+    assert len([t for t in room.said_in(channel) if "No status update" in t]) == 2
+
+
+async def test_an_update_or_a_snooze_puts_the_reminder_off(room: Room) -> None:
+    incident = await declare(room, severity=2)
+    in_channel = SlackThread(str(incident.channel))
+    room.clock.now += 20 * 60
+    await room.incidents.update("rolled back web", said("update", place=in_channel, n=2))
+    room.clock.now += 15 * 60  # 35 minutes after declaring, 15 after the update
+    await room.due_reminders()
+    assert not any("No status update" in t for t in room.said_in(in_channel.channel))
+    await room.incidents.snooze(60, said("snooze", place=in_channel, n=3))
+    room.clock.now += 45 * 60  # the update's 30 minutes are over, the snooze's 60 are not
+    await room.due_reminders()
+    assert not any("No status update" in t for t in room.said_in(in_channel.channel))
+    room.clock.now += 20 * 60
+    await room.due_reminders()
+    assert any("No status update" in t for t in room.said_in(in_channel.channel))
+
+
+async def test_a_reminder_run_twice_reminds_once_and_a_resolved_incident_never(room: Room) -> None:
+    incident = await declare(room, severity=1)
+    room.clock.now += 16 * 60
+    due = DECLARED_AT + 15 * 60
+    await room.incidents.remind(incident.id, due)
+    room.clock.now += 5  # its worker died after posting; the job runs again a little later
+    await room.incidents.remind(incident.id, due)
+    assert len([t for t in room.said_in(str(incident.channel)) if "No status update" in t]) == 1
+    await room.incidents.resolve("fixed", said("resolve", place=SlackThread(str(incident.channel)), n=5))
+    room.clock.now += 60 * 60
+    await room.due_reminders()
+    assert len([t for t in room.said_in(str(incident.channel)) if "No status update" in t]) == 1
+
+
+async def test_the_timeline_has_each_step_once_and_goes_to_the_issue_on_resolve(room: Room) -> None:
+    incident = await declare(room)
+    in_channel = SlackThread(str(incident.channel))
+    room.clock.now += 60
+    update = said("update", place=in_channel, n=2)
+    await room.incidents.update("rolled back web", update)
+    await room.incidents.update("rolled back web", update)  # the same request, run again
+    await room.incidents.set_commander("U_BOB", said("commander", by=BOB, place=in_channel, n=3))
+    await room.incidents.deploy_news("github:acme/web:4:created", "Rollback of `web` to `production`")
+    await room.incidents.deploy_news("github:acme/web:4:created", "Rollback of `web` to `production`")
+    room.clock.now += 60
+    assert await room.incidents.resolve("cache purged", said("resolve", place=in_channel, n=4)) == (
+        f"`{incident.id}` is resolved."
+    )
+    timeline = await room.store.timeline(incident.id)
+    assert [e.kind for e in timeline] == ["declared", "update", "commander", "deploy", "resolved"]
+    assert timeline_text(timeline).splitlines()[1] == f"- 08:01 UTC · update · {ALICE.ref}: rolled back web"
+    issue_place = GitHubThread("acme/ops", 1, False)
+    on_issue = [m.text for m in room.chat.messages.values() if m.place == issue_place]
+    assert any(t.startswith("**Resolved.** Timeline:\n") and "cache purged" in t for t in on_issue)
+    # The agent could not draft a review; the template stands in, and the incident still resolves.
+    assert any(t.startswith("**Post-incident review (template)**") for t in on_issue)
+    assert room.tracker.issues[("acme/ops", 1)].open is False
+    assert await room.store.open_ids() == []
+    assert await room.incidents.resolve("again", said("resolve", place=in_channel, n=6)) == (
+        f"`{incident.id}` was already resolved."
     )
 
 
-def test_worse_incidents_expect_updates_more_often() -> None:
-    minutes = [REMIND_EVERY[s] for s in SEVERITIES]
-    assert minutes == sorted(minutes)
-    assert len(set(minutes)) == len(minutes)
-    assert incident(1).remind_every() == REMIND_EVERY[1] * 60.0
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.sampled_from(SEVERITIES), st.data())
-async def test_an_incident_updated_in_time_is_not_reminded_but_looked_at_again(
-    severity: int, data: st.DataObject
-) -> None:
-    every = REMIND_EVERY[severity] * 60.0
-    fresh = incident(severity, last_update_at=NOW - data.draw(st.integers(0, int(every) - 1)))
-    incidents, _, queue, slack = wired(fresh)
-    await incidents.remind(fresh.id, NOW)
-    assert slack.posted == []
-    assert queue.delays == [pytest.approx(fresh.last_update_at + every - NOW)]
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.sampled_from(SEVERITIES), st.integers(0, 24 * 3600))
-async def test_an_overdue_incident_is_reminded_once_and_again_a_period_later(severity: int, late: int) -> None:
-    every = REMIND_EVERY[severity] * 60.0
-    stale = incident(severity, last_update_at=NOW - every - late)
-    incidents, _, queue, slack = wired(stale)
-    await incidents.remind(stale.id, NOW)
-    await incidents.remind(stale.id, NOW)  # the same reminder job, run twice
-    [reminder] = slack.posted
-    assert f"No status update for {int((every + late) // 60)} minutes" in reminder
-    assert queue.delays == [every, every]
-
-
-async def test_a_snoozed_incident_waits_for_the_snooze_to_end() -> None:
-    snoozed = incident(1, last_update_at=NOW - 3600, snoozed_until=NOW + 600)
-    incidents, _, queue, slack = wired(snoozed)
-    await incidents.remind(snoozed.id, NOW)
-    assert slack.posted == []
-    assert queue.delays == [600]
-
-
-async def test_a_resolved_incident_is_not_reminded_and_not_looked_at_again() -> None:
-    done = incident(1, status="resolved", resolved_at=NOW - 60)
-    incidents, _, queue, slack = wired(done)
-    await incidents.remind(done.id, NOW)
-    assert (slack.posted, queue.delays) == ([], [])
-
-
-@pytest.mark.parametrize(
-    ("asked_for", "minutes"),
-    [(None, DEFAULT_SNOOZE), (0, DEFAULT_SNOOZE), (5, 5), (MAX_SNOOZE, MAX_SNOOZE), (MAX_SNOOZE + 1, MAX_SNOOZE)],
-)
-async def test_a_snooze_lasts_what_was_asked_within_a_day(asked_for: int | None, minutes: int) -> None:
-    open_ = incident(2)
-    incidents, store, _, _ = wired(open_)
-    answer = await incidents.snooze(asked_for, asked())
-    assert answer == f"Reminders for `{open_.id}` are snoozed for {minutes} minutes."
-    assert store.incidents[open_.id].snoozed_until == NOW + minutes * 60
-    assert [(e.kind, e.text) for e in store.events] == [("snooze", f"{minutes} minutes")]
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text())
-def test_a_slug_is_a_short_channel_name_part(title: str) -> None:
-    made = slug(title)
-    assert made
-    assert len(made) <= SLUG_LENGTH
-    assert set(made) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
-    assert not made.startswith("-")
-    assert not made.endswith("-")
-    assert "--" not in made
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(), max_size=5))
-def test_a_timeline_has_one_line_per_event_whatever_its_text(texts: list[str]) -> None:
-    events = [Event(f"r{i}", NOW + i, "U_ALICE", "update", text) for i, text in enumerate(texts)]
-    shown = timeline_text(events)
-    assert len(shown.splitlines()) == len(events) if events else shown == ""
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.sampled_from(SEVERITIES), st.text(), st.floats(0, 2e9))
-def test_an_incident_reads_back_as_it_was_saved(severity: int, title: str, at: float) -> None:
-    saved = incident(severity, title=title, last_update_at=at, snoozed_until=at)
-    assert Incident.from_json(saved.to_json()) == saved
+async def test_outside_its_channel_a_command_takes_the_only_open_incident(room: Room) -> None:
+    with pytest.raises(CommandError, match="no open incident"):
+        await room.incidents.update("hello", said("update", n=2))
+    await declare(room, "Search is down")
+    await room.incidents.update("still down", said("update", n=3))
+    await room.incidents.declare("Emails delayed", 3, said("declare", n=4))
+    with pytest.raises(CommandError, match="Run this in the incident's channel"):
+        await room.incidents.update("which one?", said("update", n=5))

@@ -1,13 +1,13 @@
-"""Memory on a real redis-server (and the embedded store): dedupe, bounds, recall, redaction."""
+"""Memory rules on the fake store: dedupe, scopes, bounds, recall, redaction (and once on the embedded store)."""
 
 from __future__ import annotations
 
 import fakeredis
 import pytest
-import redis.asyncio as redis
 
 from bot.errors import CommandError
 from bot.memory import memories as memory_module
+from bot.memory.fakes import FakeMemoryStore
 from bot.memory.memories import Memories, digest
 from bot.stores.memory import RedisMemoryStore
 
@@ -22,8 +22,8 @@ class Clock:
 
 
 @pytest.fixture
-def memories(redis_client: redis.Redis) -> Memories:
-    return Memories(RedisMemoryStore(redis_client), Clock())
+def memories() -> Memories:
+    return Memories(FakeMemoryStore(), Clock())
 
 
 async def test_the_same_learning_is_stored_once(memories: Memories) -> None:
@@ -105,7 +105,7 @@ async def test_forget_only_in_visible_scopes(memories: Memories) -> None:
     assert await memories.recall(["repo:acme/api"], "api port", budget=100) == []
 
 
-async def test_export_and_import_round_trip(memories: Memories, redis_client: redis.Redis) -> None:
+async def test_export_and_import_round_trip(memories: Memories) -> None:
     await memories.remember(
         "global", "strategy", "Canary 5% for an hour before full rollout", author="U1", source="command"
     )
@@ -113,11 +113,11 @@ async def test_export_and_import_round_trip(memories: Memories, redis_client: re
         "service:api", "performance", "api p99 doubled after enabling gzip", author="U2", source="tool"
     )
     backup = await memories.export()
-    await redis_client.flushall()
-    assert await memories.export() == []
-    assert await memories.import_(backup) == 2
-    assert await memories.import_(backup) == 0  # duplicates are skipped
-    assert sorted(m.content for m in await memories.export()) == sorted(m.content for m in backup)
+    restored = Memories(FakeMemoryStore(), Clock())
+    assert await restored.export() == []
+    assert await restored.import_(backup) == 2
+    assert await restored.import_(backup) == 0  # duplicates are skipped
+    assert sorted(m.content for m in await restored.export()) == sorted(m.content for m in backup)
 
 
 async def test_the_embedded_store_keeps_memories_the_same_way() -> None:
