@@ -88,9 +88,11 @@ _KEYWORD = rf"(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[_-])*(?:{_KEYWORDS})(?:[_-][A-Za-z
 _QUOTED_OR_BARE = r"\"[^\"\n]+\"|'[^'\n]+'|[^\s\"',;]+"
 # keyword = value, keyword: value, "keyword": "value": any value is a secret.
 ASSIGNED = re.compile(rf"(?i)({_KEYWORD}[\"']?\s*(?:=>|:=|=|:)\s*)({_QUOTED_OR_BARE})")
-# keyword value, keyword is value, keyword for prod is value: only a value that looks secret.
+# keyword value, keyword is value, keyword for prod is value: only a value that looks secret. The
+# keyword starts a word: one inside a URL's path or a file name ("…/apikey 0a1b2c3") is not someone
+# saying what a key is.
 SAID = re.compile(
-    rf"(?i)({_KEYWORD}(?:\s+(?:for|of|on|in|to)\s+[\w.-]+)?\s+(?:(?:is|was|=|now|are|set\s+to)\s+)?)([^\s\"',;]+)"
+    rf"(?i)((?<![^\s\"'(\[{{<]){_KEYWORD}(?:\s+(?:for|of|on|in|to)\s+[\w.-]+)?\s+(?:(?:is|was|=|now|are|set\s+to)\s+)?)([^\s\"',;]+)"
 )
 _REDACTED = "[REDACTED"
 _TRAILING_PUNCTUATION = ".,;:!?)]}"
