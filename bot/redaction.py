@@ -133,12 +133,22 @@ def looks_secret(value: str) -> bool:
     return len(value) >= ENTROPY_LENGTH and _ENTROPY.calculate_shannon_entropy(value) > ENTROPY_LIMIT
 
 
-def _said(match: re.Match[str]) -> str:
-    lead, value = match.group(1), match.group(2)
-    kept = value.rstrip(_TRAILING_PUNCTUATION)
-    if value.startswith(_REDACTED) or not looks_secret(kept):
-        return match.group(0)
-    return f"{lead}[REDACTED password]{value[len(kept) :]}"
+def _redact_said(text: str) -> str:
+    """Each "keyword value" whose value looks secret, redacted. A value that doesn't may itself be
+    the keyword of the next one ("token password is hunter2…"), so the search resumes at it."""
+    out: list[str] = []
+    at = 0
+    while (match := SAID.search(text, at)) is not None:
+        value = match.group(2)
+        kept = value.rstrip(_TRAILING_PUNCTUATION)
+        out.append(text[at : match.start(2)])
+        if value.startswith(_REDACTED) or not looks_secret(kept):
+            at = match.start(2)  # after the keyword and its spacing, so always forward
+            continue
+        out.append(f"[REDACTED password]{value[len(kept) :]}")
+        at = match.end()
+    out.append(text[at:])
+    return "".join(out)
 
 
 def _assigned(match: re.Match[str]) -> str:
@@ -176,4 +186,4 @@ def redact(text: str) -> str:
     for kind, detector in DETECTORS:
         text = _redact_detected(text, kind, detector)
     text = ASSIGNED.sub(_assigned, text)
-    return SAID.sub(_said, text)
+    return _redact_said(text)

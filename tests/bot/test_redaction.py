@@ -200,6 +200,8 @@ SECRET_TEXT = st.text(string.ascii_letters + string.digits + "-_+*#$%&/~^", min_
 
 @settings(max_examples=200, deadline=None)
 @given(before=ORDINARY, keyword=KEYWORDS, separator=SEPARATORS, secret=SECRET_TEXT, after=ORDINARY)
+@example(before="https://a.example.com/token", keyword="password", separator=" is ", secret="0000000A", after="")
+@example(before="token", keyword="password", separator=" is ", secret="0000000A", after="")
 def test_a_secret_after_a_keyword_is_always_removed(
     before: str, keyword: str, separator: str, secret: str, after: str
 ) -> None:
