@@ -97,7 +97,9 @@ for _, combo in ipairs(combos) do
 end
 -- Then the newest memories not already chosen, scored 0: every task reviews
 -- what the team knows, even when nothing matches its words.
-for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)) do
+-- (ZREVRANGE 0 -1 would be the whole set, so asking for none adds none.)
+local newest = tonumber(ARGV[3]) > 0 and redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1) or {}
+for _, id in ipairs(newest) do
   if idscores[id] == nil then
     table.insert(ids, id)
     idscores[id] = 0

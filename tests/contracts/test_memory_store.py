@@ -127,3 +127,10 @@ async def test_everything_is_every_scope_oldest_first(store: MemoryStore) -> Non
     await remember(store, memory(2, "second learning", scope="channel:C1"))
     await remember(store, memory(4, "fourth learning"))
     assert [m.id for m in await store.everything()] == ["m-02", "m-01", "m-04", "m-03"]
+
+
+async def test_asking_for_no_newest_memories_adds_none(store: MemoryStore) -> None:
+    for n, content in enumerate(["redis is slow on mondays", "grafana lives in ops", "kafka lags"], start=1):
+        await remember(store, memory(n, content))
+    assert [m.id for m, _ in await store.search("global", ["redis"], 10, newest=0)] == ["m-01"]
+    assert await store.search("global", ["nothing"], 10, newest=0) == []
