@@ -32,7 +32,8 @@ test: $(TEST_STAMP) redis-server lint
 
 ## make unit: the unit layer alone (rules on in-memory fakes): no redis-server, no emulators, no ASGI app
 unit: $(TEST_STAMP)
-	@$(BIN)/pytest -m unit tests/bot tests/contracts
+	@# The adapters' tests hold no unit test (tests/conftest.py); not even collecting them spares their imports.
+	@$(BIN)/pytest -n auto -m unit tests/bot tests/contracts --ignore=tests/bot/stores --ignore=tests/bot/clients
 
 lint: $(TEST_STAMP)
 	@$(BIN)/ruff check bot handlers tests

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import redis.asyncio as redis
 
-from tests.emulators import AnthropicEmulator, GitHubEmulator, GitLabEmulator, SlackEmulator
-from tests.harness import BotUnderTest, Emulators, bot_env
 from tests.redis_server import redis_server
+
+if TYPE_CHECKING:
+    # The harness brings the whole app and every vendor SDK with it; imported where a fixture is
+    # used, so the unit layer (`make unit`) doesn't pay for it.
+    from tests.harness import BotUnderTest, Emulators
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +32,9 @@ async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
 
 @pytest.fixture(scope="session")
 def emulator_servers() -> Iterator[Emulators]:
+    from tests.emulators import AnthropicEmulator, GitHubEmulator, GitLabEmulator, SlackEmulator
+    from tests.harness import Emulators
+
     with (
         SlackEmulator() as slack,
         GitHubEmulator() as github,
@@ -45,6 +52,8 @@ def emulators(emulator_servers: Emulators) -> Emulators:
 
 @pytest.fixture
 async def bot(redis_url: str, redis_client: redis.Redis, emulators: Emulators) -> AsyncIterator[BotUnderTest]:
+    from tests.harness import BotUnderTest, bot_env
+
     async with BotUnderTest(bot_env(redis_url, emulators)) as running:
         yield running
     assert not emulators.errors, "an emulator failed"

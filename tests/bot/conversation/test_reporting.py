@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import redis.asyncio as redis
 
@@ -11,13 +12,17 @@ from bot.conversation.reporting import Reporter
 from bot.model import Button, ChatMessage, GitHubThread, Place, SlackThread
 from bot.settings import Settings
 from bot.stores.marks import RedisMarks
-from handlers.app import build_integrations
-from tests.harness import Emulators, bot_env
+
+if TYPE_CHECKING:
+    from tests.harness import Emulators
 
 
 async def test_a_status_is_posted_when_the_history_cannot_be_read(
     redis_url: str, redis_client: redis.Redis, emulators: Emulators
 ) -> None:
+    from handlers.app import build_integrations
+    from tests.harness import bot_env
+
     chats = build_integrations(Settings.from_env(bot_env(redis_url, emulators))).chats
     marks = RedisMarks(redis_client)
     reporter = Reporter(chats, Replies(marks), marks)

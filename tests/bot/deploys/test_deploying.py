@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import redis.asyncio as redis
 
@@ -21,9 +23,10 @@ from bot.stores.audit import RedisAuditLog
 from bot.stores.deploys import RedisDeploymentStore
 from bot.stores.locks import RedisLockStore
 from bot.stores.marks import RedisMarks
-from handlers.app import build_integrations
-from tests.harness import OPS_CONFIG, Emulators, bot_env
 from tests.redis_server import free_port
+
+if TYPE_CHECKING:
+    from tests.harness import Emulators
 
 API = "acme/api"
 
@@ -37,6 +40,9 @@ class Clock:
 
 
 def commands(client: redis.Redis, emulators: Emulators, clock: Clock, redis_url: str) -> DeployCommands:
+    from handlers.app import build_integrations
+    from tests.harness import OPS_CONFIG, bot_env
+
     config = OpsConfig.load(OPS_CONFIG)
     integrations = build_integrations(Settings.from_env(bot_env(redis_url, emulators)))
     chats, forges = integrations.chats, integrations.forges

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 import redis.asyncio as redis
@@ -16,7 +17,8 @@ from bot.errors import CommandError
 from bot.model import Person
 from bot.stores.audit import RedisAuditLog
 from bot.stores.locks import RedisLockStore
-from tests.harness import OPS_CONFIG
+
+OPS_CONFIG = Path(__file__).parents[2] / "ops.test.yaml"
 
 ALICE, BOB, CAROL, EVE = (Person("slack", u) for u in ("U_ALICE", "U_BOB", "U_CAROL", "U_EVE"))
 OCTOCAT = Person("github", "octocat")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fakeredis
 import pytest
 
 from bot.errors import CommandError
@@ -121,6 +120,8 @@ async def test_export_and_import_round_trip(memories: Memories) -> None:
 
 
 async def test_the_embedded_store_keeps_memories_the_same_way() -> None:
+    import fakeredis  # only here: the rest of this module needs no store library
+
     store = Memories(RedisMemoryStore(fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())), Clock())
     await store.remember(
         "global", "pattern", "Use blue-green deploys for the api service", author="U1", source="command"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from bot.jobs.kinds import Job
 from bot.stores import keys
-from tests.harness import BotUnderTest, Emulators
 from tests.test_end_to_end import REPO, by_bot, posted, setup_github
+
+if TYPE_CHECKING:
+    from tests.harness import BotUnderTest, Emulators
 
 COMMENTS = r"/issues/\d+/comments$"
 
