@@ -131,7 +131,8 @@ class Toolbox:
             result = await self._run_command(entry, tool, given)
             answer = result if isinstance(result, Answer) else Answer(result)
             await self._services.marks.set(key, ACTION_MEMORY, answer.to_json())
-        self.record.actions.append(answer.text)
+        if answer.text not in self.record.actions:  # called again in this task: it was done once
+            self.record.actions.append(answer.text)
         self.record.buttons.extend(b for b in answer.buttons if b not in self.record.buttons)
         return answer.text
 
