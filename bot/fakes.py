@@ -59,6 +59,19 @@ class Expiring(Generic[K, V]):
         return iter([key for key in list(self._values) if self.get(key) is not None])
 
 
+class ManualClock:
+    """A clock that moves only when a test moves it (``now`` is settable); ``step`` > 0 makes every
+    reading a ``step`` later than the one before, for code that must see time pass between calls."""
+
+    def __init__(self, now: float = 1_800_000_000.0, step: float = 0.0) -> None:
+        self.now = now
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
 def whole_seconds(ttl: float) -> int:
     """Redis's ``EX`` takes whole seconds, at least one."""
     return max(1, int(ttl))

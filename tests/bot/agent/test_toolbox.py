@@ -28,7 +28,7 @@ from bot.deploys.fakes import FakeApprovalStore, FakeAuditLog, FakeDeploymentSto
 from bot.deploys.lock_commands import LOCK_COMMANDS, LockCommands
 from bot.deploys.locks import Locking
 from bot.deploys.model import LockScope
-from bot.fakes import FakeIssueTracker, FakeMarks, FakeMutexes, RecordingChat
+from bot.fakes import FakeIssueTracker, FakeMarks, FakeMutexes, ManualClock, RecordingChat
 from bot.incidents.commands import INCIDENT_COMMANDS
 from bot.incidents.fakes import FakeIncidentStore, FakeRooms
 from bot.incidents.lifecycle import Incidents, IncidentServices
@@ -53,18 +53,10 @@ NONCE = "0a1b2c3d4e5f"
 FENCE_CLOSE = f"</untrusted-{NONCE}>"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class WatchedMarks(FakeMarks):
     """Marks that also keep every key written, so a test sees a tool that wrote one."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         super().__init__(clock)
         self.written: list[str] = []
 
@@ -109,7 +101,7 @@ class Ops:
 
 @pytest.fixture
 def ops() -> Ops:
-    clock, config = Clock(), OpsConfig.load(OPS_CONFIG)
+    clock, config = ManualClock(), OpsConfig.load(OPS_CONFIG)
     forge, audit, chat, tracker = FakeForge(), FakeAuditLog(), RecordingChat(), FakeIssueTracker()
     marks = WatchedMarks(clock)
     forge.add_repo(API, main=MAIN, writers=(OCTOCAT,))

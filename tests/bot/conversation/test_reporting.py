@@ -9,6 +9,7 @@ import redis.asyncio as redis
 
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
+from bot.fakes import FakeMarks
 from bot.model import Button, ChatMessage, GitHubThread, Place, SlackThread
 from bot.settings import Settings
 from bot.stores.marks import RedisMarks
@@ -39,17 +40,6 @@ async def test_a_status_is_posted_when_the_history_cannot_be_read(
     assert status["text"] == "Deployed api to staging."
 
 
-class _Marks:
-    def __init__(self) -> None:
-        self.held: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.held.get(key)
-
-    async def set(self, key: str, ttl: float, value: str = "1") -> None:
-        self.held[key] = value
-
-
 class _Chat:
     """The Chat port over a list of (id, reply key, text), as a forge thread keeps them."""
 
@@ -71,7 +61,7 @@ class _Chat:
 
 
 async def test_a_status_posted_under_a_former_key_is_edited_and_takes_the_new_key() -> None:
-    chat, marks = _Chat(), _Marks()
+    chat, marks = _Chat(), FakeMarks()
     reporter = Reporter({"github": chat}, Replies(marks), marks, clock=lambda: 1000.0)
     place = GitHubThread("acme/api", 7, is_pull_request=True)
     chat.messages.append(["1", "todos:acme/api:7:True:github", "old list"])  # posted by an earlier release
@@ -85,7 +75,7 @@ async def test_a_status_posted_under_a_former_key_is_edited_and_takes_the_new_ke
 
 
 async def test_without_a_former_key_a_status_under_another_key_is_left_alone() -> None:
-    chat, marks = _Chat(), _Marks()
+    chat, marks = _Chat(), FakeMarks()
     reporter = Reporter({"github": chat}, Replies(marks), marks, clock=lambda: 1000.0)
     chat.messages.append(["1", "deploy:1:status", "Deploying…"])
     await reporter.update(GitHubThread("acme/api", 7, is_pull_request=True), "deploy:2:status", "Deploying web…")

@@ -19,7 +19,7 @@ from bot.deploys.in_flight import IN_FLIGHT_TIMEOUT
 from bot.deploys.locks import Locking
 from bot.deploys.model import LockScope
 from bot.errors import CommandError, UpstreamRejected
-from bot.fakes import FakeMarks, RecordingChat
+from bot.fakes import FakeMarks, ManualClock, RecordingChat
 from bot.model import Answer, ChatMessage, GitHubThread, Person, SlackThread
 
 OPS_CONFIG = Path(__file__).parents[2] / "ops.test.yaml"
@@ -29,14 +29,6 @@ OCTOCAT, STRANGER = Person("github", "octocat"), Person("github", "stranger")
 OPS = SlackThread("C_OPS")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @dataclass
 class Desk:
     commands: DeployCommands
@@ -44,7 +36,7 @@ class Desk:
     audit: FakeAuditLog
     locking: Locking
     chat: RecordingChat
-    clock: Clock
+    clock: ManualClock
     news: list[tuple[str, str]]
 
     async def actions(self) -> list[str]:
@@ -54,7 +46,7 @@ class Desk:
 
 @pytest.fixture
 def desk() -> Desk:
-    config, clock = OpsConfig.load(OPS_CONFIG), Clock()
+    config, clock = OpsConfig.load(OPS_CONFIG), ManualClock()
     forge, audit, chat, marks = FakeForge(), FakeAuditLog(), RecordingChat(), FakeMarks(clock)
     forge.add_repo(API, writers=(OCTOCAT,))
     locking = Locking(FakeLockStore(), audit, config, clock)

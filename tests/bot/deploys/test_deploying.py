@@ -16,6 +16,7 @@ from bot.deploys.grammar import Approve, Deploy
 from bot.deploys.in_flight import IN_FLIGHT_TIMEOUT
 from bot.deploys.locks import Locking
 from bot.errors import CommandError, StoreUnavailable, UpstreamRejected
+from bot.fakes import ManualClock
 from bot.model import Answer, ChatMessage, Person, SlackThread
 from bot.settings import Settings
 from bot.stores.approvals import RedisApprovalStore
@@ -31,15 +32,7 @@ if TYPE_CHECKING:
 API = "acme/api"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def commands(client: redis.Redis, emulators: Emulators, clock: Clock, redis_url: str) -> DeployCommands:
+def commands(client: redis.Redis, emulators: Emulators, clock: ManualClock, redis_url: str) -> DeployCommands:
     from handlers.app import build_integrations
     from tests.harness import OPS_CONFIG, bot_env
 
@@ -63,7 +56,7 @@ async def test_an_expired_approval_deploys_nothing(
     redis_url: str, redis_client: redis.Redis, emulators: Emulators
 ) -> None:
     emulators.github.add_repo(API)
-    clock = Clock()
+    clock = ManualClock()
     deploying = commands(redis_client, emulators, clock, redis_url)
     asked = await deploying.deploy(Deploy("api", None, "production"), said("U_ALICE", "deploy"))
     assert isinstance(asked, Answer)
@@ -77,7 +70,7 @@ async def test_an_expired_approval_deploys_nothing(
 async def test_with_redis_unreachable_nothing_is_deployed(redis_url: str, emulators: Emulators) -> None:
     emulators.github.add_repo(API)
     unreachable = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
-    deploying = commands(unreachable, emulators, Clock(), redis_url)
+    deploying = commands(unreachable, emulators, ManualClock(), redis_url)
     with pytest.raises(StoreUnavailable):
         await deploying.deploy(Deploy("api", None, "staging"), said("U_ALICE", "deploy"))
     assert emulators.github.deployments(API) == []
@@ -88,7 +81,7 @@ async def test_a_deploy_without_any_status_stops_being_in_flight_after_the_timeo
     redis_url: str, redis_client: redis.Redis, emulators: Emulators
 ) -> None:
     emulators.github.add_repo(API)
-    clock = Clock()
+    clock = ManualClock()
     deploying = commands(redis_client, emulators, clock, redis_url)
     await deploying.deploy(Deploy("api", None, "staging"), said("U_ALICE", "deploy"))
     clock.now += IN_FLIGHT_TIMEOUT - 60
@@ -109,7 +102,7 @@ async def test_a_deploy_the_forge_refused_is_not_left_in_flight(
     redis_url: str, redis_client: redis.Redis, emulators: Emulators
 ) -> None:
     emulators.github.add_repo(API)
-    deploying = commands(redis_client, emulators, Clock(), redis_url)
+    deploying = commands(redis_client, emulators, ManualClock(), redis_url)
     emulators.github.fail_next("POST", r"/repos/acme/api/deployments$", 422)
     with pytest.raises(UpstreamRejected):
         await deploying.deploy(Deploy("api", None, "staging"), said("U_ALICE", "deploy"))

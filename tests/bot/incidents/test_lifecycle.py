@@ -12,7 +12,7 @@ from bot.config import OpsConfig
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
 from bot.errors import CommandError
-from bot.fakes import FakeIssueTracker, FakeMarks, RecordingChat
+from bot.fakes import FakeIssueTracker, FakeMarks, ManualClock, RecordingChat
 from bot.incidents.fakes import FakeIncidentStore, FakeRooms
 from bot.incidents.lifecycle import Incidents, IncidentServices
 from bot.incidents.model import Event, Incident, timeline_text
@@ -23,14 +23,6 @@ from bot.model import ChatMessage, GitHubThread, Person, SlackThread
 DECLARED_AT = 1_800_000_000.0  # 2027-01-15 08:00 UTC
 ALICE, BOB = Person("slack", "U_ALICE"), Person("slack", "U_BOB")
 OPS = SlackThread("C_OPS")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = DECLARED_AT
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class BrokenReviewer:
@@ -46,7 +38,7 @@ class Room:
     chat: RecordingChat
     tracker: FakeIssueTracker
     queue: FakeJobQueue
-    clock: Clock
+    clock: ManualClock
 
     def said_in(self, channel: str) -> list[str]:
         return [m.text for m in self.chat.messages.values() if m.place == SlackThread(channel)]
@@ -62,7 +54,7 @@ class Room:
 
 
 def open_room(*, taken: tuple[str, ...] = (), tracking: bool = True) -> Room:
-    clock, chat, tracker = Clock(), RecordingChat(), FakeIssueTracker()
+    clock, chat, tracker = ManualClock(DECLARED_AT), RecordingChat(), FakeIssueTracker()
     store, rooms, queue, marks = FakeIncidentStore(clock), FakeRooms(taken), FakeJobQueue(clock), FakeMarks(clock)
     config = OpsConfig(incident_repo="acme/ops" if tracking else None)
     reporter = Reporter({"slack": chat, "github": chat}, Replies(marks), marks, clock)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.config import OpsConfig
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
+from bot.fakes import FakeMarks
 from bot.incidents.lifecycle import Incidents, IncidentServices
 from bot.incidents.model import REMIND_EVERY, SLUG_LENGTH, Event, Incident, slug, timeline_text
 from bot.incidents.reminders import DEFAULT_SNOOZE, MAX_SNOOZE
@@ -20,17 +21,6 @@ from bot.model import Button, ChatMessage, Person, Place, SlackThread
 
 NOW = 1_800_000_000.0
 SEVERITIES = sorted(REMIND_EVERY)
-
-
-class _Marks:
-    def __init__(self) -> None:
-        self.held: dict[str, str] = {}
-
-    async def get(self, key: str) -> str | None:
-        return self.held.get(key)
-
-    async def set(self, key: str, ttl: float, value: str = "1") -> None:
-        self.held[key] = value
 
 
 class _Slack:
@@ -102,7 +92,7 @@ def incident(severity: int = 2, **changes: object) -> Incident:
 
 
 def wired(found: Incident) -> tuple[Incidents, _Store, _Queue, _Slack]:
-    store, queue, slack, marks = _Store(found), _Queue(), _Slack(), _Marks()
+    store, queue, slack, marks = _Store(found), _Queue(), _Slack(), FakeMarks()
     reporter = Reporter({"slack": slack}, Replies(marks), marks, clock=lambda: NOW)
     services = IncidentServices(
         store=store,  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 
 from bot.deploys.fakes import FakeForge
 from bot.errors import CommandError
+from bot.fakes import ManualClock
 from bot.memory.commands import Forget, MemoryCommands, Remember, home_scope, visible_scopes
 from bot.memory.commands import Memories as ListMemories
 from bot.memory.fakes import FakeMemoryStore
@@ -19,15 +20,6 @@ PULL = GitHubThread(API, 7, True)
 OCTOCAT, STRANGER, ALICE = Person("github", "octocat"), Person("github", "stranger"), Person("slack", "U_ALICE")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        self.now += 1
-        return self.now
-
-
 @pytest.fixture
 def forge() -> FakeForge:
     forge = FakeForge()
@@ -37,7 +29,7 @@ def forge() -> FakeForge:
 
 @pytest.fixture
 def commands(forge: FakeForge) -> MemoryCommands:
-    return MemoryCommands(Memories(FakeMemoryStore(), Clock()), {"github": forge})
+    return MemoryCommands(Memories(FakeMemoryStore(), ManualClock(step=1.0)), {"github": forge})
 
 
 def said(by: Person, place: Place, n: int = 1) -> ChatMessage:

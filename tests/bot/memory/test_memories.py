@@ -5,24 +5,16 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import CommandError
+from bot.fakes import ManualClock
 from bot.memory import memories as memory_module
 from bot.memory.fakes import FakeMemoryStore
 from bot.memory.memories import Memories, digest
 from bot.stores.memory import RedisMemoryStore
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        self.now += 1
-        return self.now
-
-
 @pytest.fixture
 def memories() -> Memories:
-    return Memories(FakeMemoryStore(), Clock())
+    return Memories(FakeMemoryStore(), ManualClock(step=1.0))
 
 
 async def test_the_same_learning_is_stored_once(memories: Memories) -> None:
@@ -112,7 +104,7 @@ async def test_export_and_import_round_trip(memories: Memories) -> None:
         "service:api", "performance", "api p99 doubled after enabling gzip", author="U2", source="tool"
     )
     backup = await memories.export()
-    restored = Memories(FakeMemoryStore(), Clock())
+    restored = Memories(FakeMemoryStore(), ManualClock(step=1.0))
     assert await restored.export() == []
     assert await restored.import_(backup) == 2
     assert await restored.import_(backup) == 0  # duplicates are skipped
@@ -122,7 +114,7 @@ async def test_export_and_import_round_trip(memories: Memories) -> None:
 async def test_the_embedded_store_keeps_memories_the_same_way() -> None:
     import fakeredis  # only here: the rest of this module needs no store library
 
-    store = Memories(RedisMemoryStore(fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())), Clock())
+    store = Memories(RedisMemoryStore(fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())), ManualClock(step=1.0))
     await store.remember(
         "global", "pattern", "Use blue-green deploys for the api service", author="U1", source="command"
     )
