@@ -154,7 +154,7 @@ class DeployCommands:
         )
         if pending is None:
             raise CommandError("There is no pending approval here (it may have expired or been approved already).")
-        if approver == pending.requester:
+        if approver.handle == pending.requester.handle:  # ops.yaml names people by handle
             raise CommandError("You can't approve your own deploy: someone else has to.")
         environment = self._config.environments.get(pending.environment)
         if environment is None or approver.handle not in environment.approvers:
