@@ -219,10 +219,8 @@ class Deploys:
 
     async def latest(self, service: str | None) -> list[Deployment]:
         """The newest deployment of each service (or of ``service``) to each of its environments."""
-        if service is None:
-            services = list(self._config.services.values())
-        else:
-            services = [self._config.services[service]] if service in self._config.services else []
+        # An unknown name is an error naming the known ones, not "none yet".
+        services = list(self._config.services.values()) if service is None else [self.named_service(service)]
         found: list[Deployment] = []
         for each in services:
             for environment in each.environments:

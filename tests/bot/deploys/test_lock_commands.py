@@ -229,3 +229,10 @@ async def test_status_shows_the_latest_deploys_the_locks_and_the_newest_activity
     everything = await desk.commands.status(Status(None), said(EVE, "status"))
     assert everything.startswith("**Status**\n")
     assert "about web" in everything
+
+
+async def test_status_of_a_service_that_does_not_exist_is_an_error_naming_the_known_ones(desk: Desk) -> None:
+    with pytest.raises(CommandError) as refused:
+        await desk.commands.status(Status("frontend"), said(EVE, "status frontend"))
+    assert "no service called `frontend`" in str(refused.value)
+    assert "known: api" in str(refused.value)
