@@ -360,7 +360,9 @@ async def test_the_time_limit_stops_a_task_that_hangs(
         held = emulators.anthropic.hold("POST", r"^/v1/messages$")  # Claude never answers
         await bot.run_jobs()
     held.release()
-    assert answers(emulators)[-1].startswith("Done.\n\n⏱️ I stopped before finishing: this task reached its time limit")
+    assert answers(emulators)[-1].startswith(
+        "I have no answer to give yet.\n\n⏱️ I stopped before finishing: this task reached its time limit"
+    )
     emulators.anthropic.reset_state()
 
 
@@ -477,3 +479,24 @@ async def test_a_gitlab_tracking_note_is_edited_in_place(agent: BotUnderTest, em
     assert len(tracking) == 1
     assert "- [ ] [Ops] Renew certificate (BLOCKED - CA approval pending)" in tracking[0]
     assert any(body.startswith("⛔ Blocked: [Ops] Renew certificate") for body in mine)
+
+
+async def test_an_empty_answer_or_a_full_context_window_is_said_plainly(
+    agent: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.anthropic.script([text("")])
+    await ask(agent, "what is going on with the api?")
+    assert answers(emulators)[-1].startswith("Claude sent an empty answer, so there is nothing to report.")
+    emulators.anthropic.script([text("**Summary**: The api", stop_reason="model_context_window_exceeded")])
+    await ask(agent, "and with the web frontend?")
+    assert answers(emulators)[-1].endswith("this task no longer fits in Claude's context window.)_")
+    assert "Done." not in "".join(answers(emulators))
+
+
+async def test_an_empty_remember_section_is_not_shown(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.anthropic.script([text(ANSWER)])
+    await ask(agent, "anything wrong with the api?")
+    shown = answers(emulators)[-1]
+    assert shown.startswith("*Summary*: Looked.")
+    assert "Remember" not in shown
+    assert "null" not in shown

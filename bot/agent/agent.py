@@ -137,6 +137,8 @@ class OpsAgent:
             return "Claude declined to answer this request."
         if reply.stop_reason == "max_tokens":
             return reply.text + "\n\n_(The answer was cut off at its length limit.)_"
+        if reply.stop_reason == "model_context_window_exceeded":
+            return reply.text + "\n\n_(The answer stops here: this task no longer fits in Claude's context window.)_"
         return reply.text
 
     async def _ask(self, turns: list[Turn], max_tokens: int, deadline: float) -> Reply:
@@ -222,7 +224,7 @@ class OpsAgent:
                     )
                 except CommandError as refusal:
                     not_kept = str(refusal)
-        parts = [shown.strip() or "Done."]
+        parts = [shown.strip() or _nothing_said(record, stopped)]
         if stopped:
             parts.append(f"⏱️ I stopped before finishing: this task reached {stopped}.")
         if record.actions:
@@ -233,6 +235,15 @@ class OpsAgent:
         if not_kept:
             parts.append(f"🧠 Lessons in this answer were not kept: {not_kept}")
         return Answer("\n\n".join(parts), tuple(record.buttons))
+
+
+def _nothing_said(record: TaskRecord, stopped: str | None) -> str:
+    """What people read when Claude wrote no answer: never a bare "Done." that claims success."""
+    if stopped:
+        return "I have no answer to give yet."
+    if record.actions:
+        return "Claude wrote no answer this time; what it did is below."
+    return "Claude sent an empty answer, so there is nothing to report. Ask again, or say more about what you need."
 
 
 def _remembered(memory: Memory) -> str:

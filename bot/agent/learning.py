@@ -2,7 +2,8 @@
 
 ``# Add To Memory:`` blocks are bookkeeping, so they are taken out of the
 answer people read (opsbot lists what it remembered instead). The Remember
-section is part of the answer's shape and stays.
+section is part of the answer's shape and stays, unless it says nothing
+(``**Remember**: null``, ``none``, ``[]``): that line is for opsbot, not people.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ _EMPTY_FENCE = re.compile(r"^[ \t]*(```|~~~)[a-z]*[ \t]*\n\s*\1[ \t]*$\n?", re.M
 _REMEMBER = re.compile(
     r"^[ \t>*_-]*(?:Remember[*_ \t]*:[*_ \t]*(?P<rest>.*)|#+[ \t]*[*_]*Remember[*_]*[ \t]*)$",
     re.IGNORECASE | re.MULTILINE,
+)
+_NOTHING_TO_REMEMBER = re.compile(
+    r"^[ \t>*_-]*Remember[*_ \t]*:[*_` \t]*(?:null|none|\[[ \t]*\])[*_.` \t]*$\n?", re.IGNORECASE | re.MULTILINE
 )
 _BULLET = re.compile(r"^[ \t]*[-*•][ \t]+(?P<item>.+)$")
 _SECTION = re.compile(r"^[ \t>*#_-]*(Summary|Approach)\b", re.IGNORECASE)
@@ -95,8 +99,9 @@ def _remember_items(text: str) -> list[str]:
 
 
 def lessons(answer: str) -> tuple[list[Lesson], str]:
-    """(the lessons in ``answer``, the answer without its ``# Add To Memory:`` blocks)."""
+    """(the lessons in ``answer``, the answer without its ``# Add To Memory:`` blocks or an empty Remember line)."""
     found = [lesson for m in _BLOCK.finditer(answer) if (lesson := _from_block(m["body"])) is not None]
     shown = re.sub(r"\n{3,}", "\n\n", _EMPTY_FENCE.sub("", _BLOCK.sub("", answer))).strip()
     found += [lesson for item in _remember_items(shown) if (lesson := _typed(item)) is not None]
+    shown = re.sub(r"\n{3,}", "\n\n", _NOTHING_TO_REMEMBER.sub("", shown)).strip()
     return found[:MAX_LESSONS], shown

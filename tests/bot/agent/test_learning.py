@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.agent.learning import Lesson, lessons
 
 
@@ -12,7 +14,21 @@ def test_add_to_memory_blocks_are_kept_and_taken_out_of_the_answer() -> None:
     )
     found, shown = lessons(answer)
     assert found == [Lesson("performance", "Caching the api config halved p99", "block")]
-    assert shown == "**Summary**: Done.\n\n**Remember**: null"
+    assert shown == "**Summary**: Done."
+
+
+@pytest.mark.parametrize(
+    "empty", ["**Remember**: null", "Remember: None.", "**Remember:** []", "- **Remember**: `null`"]
+)
+def test_a_remember_section_that_says_nothing_is_not_shown(empty: str) -> None:
+    found, shown = lessons(f"**Summary**: api is healthy.\n\n**Approach**: read the metrics.\n\n{empty}\n")
+    assert found == []
+    assert shown == "**Summary**: api is healthy.\n\n**Approach**: read the metrics."
+
+
+def test_a_remember_section_with_lessons_stays() -> None:
+    answer = '**Summary**: x\n\n**Remember**: ["context: prod runs on EKS 1.31"]'
+    assert lessons(answer)[1] == answer
 
 
 def test_a_block_with_an_unknown_type_is_not_a_lesson() -> None:
