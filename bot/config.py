@@ -21,6 +21,7 @@ PERSON = re.compile(r"^([UW][A-Z0-9_]+|github:[A-Za-z0-9-]+|gitlab:[A-Za-z0-9_.-
 PROJECT = re.compile(r"^([A-Za-z0-9_.-]+/)+[A-Za-z0-9_.-]+$|^\d+$")
 
 TodoMirror = Literal["checklist", "issues"]
+AgentAllow = Literal["collaborators", "anyone"] | tuple[str, ...]
 # Repositories that may name their forge ("gitlab:group/ops"); bare, GitHub is used if configured.
 ONE_OF_EITHER_FORGE = ("todos.repo", "incidents.tracking_repo")
 
@@ -48,6 +49,9 @@ class OpsConfig:
     todo_mirror: TodoMirror = "checklist"
     todo_repo: str | None = None
     incident_repo: str | None = None
+    # Who may start Ops agent tasks on the forges: "collaborators" (write on GitHub, Developer or
+    # more on GitLab), "anyone", or a list of github:login / gitlab:user.
+    agent_allow: AgentAllow = "collaborators"
 
     @classmethod
     def load(cls, path: Path | None) -> OpsConfig:
@@ -81,6 +85,7 @@ class OpsConfig:
             source,
             problems,
         )
+        agent_allow = _agent_allow(raw.get("agent") or {}, source, problems)
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -89,7 +94,25 @@ class OpsConfig:
             todo_mirror=todo_mirror,
             todo_repo=todo_repo,
             incident_repo=incident_repo,
+            agent_allow=agent_allow,
         )
+
+
+def _agent_allow(raw: object, source: str, problems: list[str]) -> AgentAllow:
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: agent must be a mapping")
+        return "collaborators"
+    allow = raw.get("allow", "collaborators")
+    if allow in ("collaborators", "anyone"):
+        return "anyone" if allow == "anyone" else "collaborators"
+    if isinstance(allow, list):
+        people = _people(allow, f"{source}: agent.allow", problems)
+        for person in people:
+            if not person.startswith(("github:", "gitlab:")):
+                problems.append(f"{source}: agent.allow: {person!r} is not github:LOGIN or gitlab:USERNAME")
+        return people
+    problems.append(f"{source}: agent.allow must be 'collaborators', 'anyone' or a list of people, got {allow!r}")
+    return "collaborators"
 
 
 def _people(value: object, where: str, problems: list[str]) -> tuple[str, ...]:

@@ -223,7 +223,7 @@ def build_runtime(
     following = Following(marks)
     assistant: Assistant = UnconfiguredAssistant()
     if model is not None:
-        agent_services = AgentServices(commands, deploys, memories, board, following, marks, incidents)
+        agent_services = AgentServices(commands, deploys, memories, board, following, marks, incidents, forges)
         assistant = OpsAgent(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
         )

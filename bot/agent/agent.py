@@ -29,7 +29,7 @@ from bot.conversation.readers import Conversation, ConversationReader
 from bot.deploys.grammar import Status
 from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
 from bot.failures import explain, new_error_id
-from bot.forges import repository
+from bot.forges import push_access, repository
 from bot.incidents.model import summary_text, timeline_text
 from bot.jobs.backoff import backoff
 from bot.memory.model import Memory
@@ -90,11 +90,36 @@ class OpsAgent:
         key = f"agent-answer:{message.id}"
         if (saved := await self._services.marks.get(key)) is not None:
             return Answer.from_json(saved)
+        refusal = await self._not_allowed(message)
+        if refusal is not None:
+            return refusal  # one short answer, and no Claude request
         answer = await self._work(message)
         await self._services.marks.set(key, ANSWER_MEMORY, answer.to_json())
         # Replies in this Slack thread now reach the agent without a new mention.
         await self._services.following.follow(message.place)
         return answer
+
+    async def _not_allowed(self, message: ChatMessage) -> str | None:
+        """Why ``message``'s author may not start an agent task where they asked, or None.
+
+        Anyone can comment on a public repository, and every task spends Claude tokens on
+        what they wrote, so on the forges only the people ops.yaml's agent.allow names may
+        start one (by default those who can push; a failed check denies). Slack and the
+        console are the team's own."""
+        repo = repository(message.place)
+        allow = self._config.agent_allow
+        if repo is None or allow == "anyone":
+            return None
+        if allow == "collaborators":
+            if await push_access(self._services.forges, repo.forge, repo.name, message.author):
+                return None
+            return (
+                f"Only people who can push to `{repo.name}` can ask the Ops agent here. "
+                "Commands such as `status` still work."
+            )
+        if message.author.handle in allow:
+            return None
+        return "The Ops agent answers only the people ops.yaml's `agent.allow` lists here."
 
     # -- one task ------------------------------------------------------------------------
     async def _work(self, message: ChatMessage) -> Answer:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,7 @@ from bot.conversation.following import Following
 from bot.deploys.commands import status_text
 from bot.deploys.deploying import Deploys
 from bot.errors import CommandError, UpstreamError
+from bot.forges import ForgeAccess, ForgeName
 from bot.incidents.lifecycle import Incidents
 from bot.memory.commands import MemoryCommands, line
 from bot.memory.model import Memory
@@ -63,6 +64,8 @@ class AgentServices:
     following: Following
     marks: Marks
     incidents: Incidents | None = None
+    # Push access on each forge: who may start agent tasks there (ops.yaml agent.allow).
+    forges: Mapping[ForgeName, ForgeAccess] = field(default_factory=dict)
 
 
 def _text(value: Any, default: str = "") -> str:

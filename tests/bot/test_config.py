@@ -68,3 +68,13 @@ def test_every_problem_is_reported_together() -> None:
 
 def test_no_file_means_an_empty_config() -> None:
     assert OpsConfig.load(None).services == {}
+
+
+def test_who_may_ask_the_agent_on_the_forges() -> None:
+    assert OpsConfig.parse({}).agent_allow == "collaborators"
+    assert OpsConfig.parse({"agent": {"allow": "anyone"}}).agent_allow == "anyone"
+    listed = OpsConfig.parse({"agent": {"allow": ["github:octocat", "gitlab:alice"]}}).agent_allow
+    assert listed == ("github:octocat", "gitlab:alice")
+    for wrong in ("everyone", ["U_ALICE"], ["octocat"], 3):
+        with pytest.raises(ConfigError, match=r"agent\.allow"):
+            OpsConfig.parse({"agent": {"allow": wrong}})
