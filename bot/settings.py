@@ -53,6 +53,7 @@ class WorkerTuning:
     """How a worker takes and retries jobs; the defaults suit production."""
 
     concurrency: int = 16
+    take_wait: float = 1.0  # seconds one take may block for jobs; bounds how fast a stop is noticed
     reclaim_after: float = 60.0  # seconds a job may go without a heartbeat before another worker takes it
     max_attempts: int = 5
     retry_base_delay: float = 2.0

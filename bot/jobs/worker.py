@@ -27,8 +27,6 @@ from bot.settings import WorkerTuning
 
 log = logging.getLogger(__name__)
 
-TAKE_WAIT = 1.0  # seconds a take() may block; bounds how fast a stop is noticed
-
 
 def consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{random.randrange(16**4):04x}"  # noqa: S311 - a name, not a secret
@@ -60,7 +58,7 @@ class Worker:
                     await asyncio.sleep(0.05)
                     continue
                 try:
-                    deliveries = await self._queue.take(self.name, count=free, wait=TAKE_WAIT)
+                    deliveries = await self._queue.take(self.name, count=free, wait=self._tuning.take_wait)
                 except StoreUnavailable:
                     log.warning("store unavailable; retrying shortly", extra={"worker": self.name})
                     await asyncio.sleep(1.0)

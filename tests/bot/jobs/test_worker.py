@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
-from unittest.mock import patch
+from dataclasses import dataclass, field, replace
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import Busy, CommandError, StoreUnavailable, UpstreamRejected, UpstreamUnavailable
 from bot.forges import ForgeName
-from bot.jobs import worker as worker_module
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.fakes import FakeJobQueue, FakeJobStats
 from bot.jobs.kinds import Job
@@ -83,21 +81,21 @@ class Rig:
 
     def worker(self) -> Worker:
         s = self.services
-        return Worker(self.queue, Dispatcher(s, s, s, s), self.stats, self.tuning, name="w-1")
+        # A short wait for jobs lets the worker notice a stop at once.
+        tuning = replace(self.tuning, take_wait=0.002)
+        return Worker(self.queue, Dispatcher(s, s, s, s), self.stats, tuning, name="w-1")
 
     async def stint(self) -> None:
         """Run a worker until nothing is ready or being worked on, then stop it."""
         await self.queue.promote_due()  # what has come due on the clock is there from the start
         stop = asyncio.Event()
-        # A short wait for jobs lets the worker notice the stop at once.
-        with patch.object(worker_module, "TAKE_WAIT", 0.002):
-            running = asyncio.create_task(self.worker().run(stop))
-            async with asyncio.timeout(2):
-                await asyncio.sleep(0)
-                while (depth := await self.queue.depth()).ready or depth.in_flight:
-                    await asyncio.sleep(0.001)
-            stop.set()
-            await running
+        running = asyncio.create_task(self.worker().run(stop))
+        async with asyncio.timeout(2):
+            await asyncio.sleep(0)
+            while (depth := await self.queue.depth()).ready or depth.in_flight:
+                await asyncio.sleep(0.001)
+        stop.set()
+        await running
 
     def outcomes(self) -> list[str]:
         return [outcome for _, outcome, _ in self.stats.recorded]
@@ -243,11 +241,10 @@ async def test_a_job_whose_worker_went_silent_is_taken_over_and_marked_redeliver
     await rig.queue.take("w-gone", count=1, wait=0)  # taken by a worker that then died
     rig.clock.now += rig.tuning.reclaim_after - 1
     stop = asyncio.Event()
-    with patch.object(worker_module, "TAKE_WAIT", 0.002):
-        running = asyncio.create_task(rig.worker().run(stop))
-        await asyncio.sleep(0.02)
-        stop.set()
-        await running
+    running = asyncio.create_task(rig.worker().run(stop))
+    await asyncio.sleep(0.02)
+    stop.set()
+    await running
     assert rig.services.handled == []  # still within its worker's heartbeat allowance
     rig.clock.now += 1
     await rig.stint()
@@ -260,13 +257,12 @@ async def test_a_job_still_running_at_a_stop_is_handed_back_and_marked_redeliver
     rig.services.hold = asyncio.Event()
     await rig.queue.enqueue(Job.of(MESSAGE))
     stop = asyncio.Event()
-    with patch.object(worker_module, "TAKE_WAIT", 0.002):
-        running = asyncio.create_task(rig.worker().run(stop))
-        async with asyncio.timeout(2):
-            while not rig.services.handled:
-                await asyncio.sleep(0.001)
-        stop.set()
-        await running  # stop_grace passes with the job still running
+    running = asyncio.create_task(rig.worker().run(stop))
+    async with asyncio.timeout(2):
+        while not rig.services.handled:
+            await asyncio.sleep(0.001)
+    stop.set()
+    await running  # stop_grace passes with the job still running
     assert (await rig.queue.depth()).ready == 1
     rig.services.hold = None
     await rig.stint()
