@@ -115,6 +115,11 @@ class FakeMemoryStore:
             scores.setdefault(memory.id, 0.0)
         return [(self._memories[memory_id], score) for memory_id, score in scores.items()]
 
+    async def search_scopes(
+        self, scopes: Sequence[str], words: Sequence[str], limit: int, newest: int = 0
+    ) -> list[tuple[Memory, float]]:
+        return [found for scope in scopes for found in await self.search(scope, words, limit, newest)]
+
     async def mark_used(self, memories: Sequence[Memory], at: float) -> None:
         for memory in memories:
             found = self._memories.get(memory.id)

@@ -152,11 +152,11 @@ class Memories:
         """
         query_words = words(query)
         ranked: dict[str, tuple[float, float, Memory]] = {}
-        for scope in scopes:
-            for memory, score in await self._store.search(scope, query_words, RELEVANT, newest=NEWEST):
-                # Relevance first; among equals, what proved useful, then what is recent.
-                weight = score * (1.0 + 0.1 * min(memory.uses, 10))
-                ranked[memory.id] = (weight, memory.created_at, memory)
+        # Every scope in one store call: a task recalls from up to four (team, service, repo, channel).
+        for memory, score in await self._store.search_scopes(scopes, query_words, RELEVANT, newest=NEWEST):
+            # Relevance first; among equals, what proved useful, then what is recent.
+            weight = score * (1.0 + 0.1 * min(memory.uses, 10))
+            ranked[memory.id] = (weight, memory.created_at, memory)
         chosen: list[Memory] = []
         spent = 0
         for _, _, memory in sorted(ranked.values(), key=lambda entry: (-entry[0], -entry[1])):

@@ -29,6 +29,12 @@ class MemoryStore(Protocol):
         """Up to ``limit`` memories sharing words with the query, with a rarity-weighted score;
         then up to ``newest`` of the newest others, scored 0."""
 
+    async def search_scopes(
+        self, scopes: Sequence[str], words: Sequence[str], limit: int, newest: int = 0
+    ) -> list[tuple[Memory, float]]:
+        """``search`` of each scope in turn, in one call: each scope ranked on its own
+        (its own limit, newest and word rarity), the results one after the other."""
+
     async def mark_used(self, memories: Sequence[Memory], at: float) -> None: ...
 
     async def everything(self) -> list[Memory]: ...

@@ -52,65 +52,76 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return fields
 """
 
-# KEYS: all (of the scope). ARGV: limit, memory key prefix, how many newest to add, word key…
-# The three rarest query words make at most seven combinations. Taken in
-# order of their summed weight, SINTER (done in C, returning only the
-# overlap) finds the best matches first: a memory first appears under
-# exactly the words it has, so the order is exact and the search stops as
-# soon as it has enough, usually before touching a whole word's set.
+# KEYS: all (of each scope). ARGV: limit, memory key prefix, how many newest to add,
+# then one word-index prefix per scope, then the query words.
+# One call for every scope: a task recalls from up to four, and each call is
+# a round trip. Per scope, the three rarest query words make at most seven
+# combinations. Taken in order of their summed weight, SINTER (done in C,
+# returning only the overlap) finds the best matches first: a memory first
+# appears under exactly the words it has, so the order is exact and the
+# search stops as soon as it has enough, usually before touching a whole
+# word's set. Only the fields a Memory needs come back, values without names.
 SEARCH = """
 local unpack_ = table.unpack or unpack  -- Redis runs Lua 5.1; the embedded store a later Lua
-local total = redis.call('ZCARD', KEYS[1])
-if total == 0 then return {} end
-local limit = tonumber(ARGV[1])
-local words, ids, idscores = {}, {}, {}
-for i = 4, #ARGV do
-  local found = redis.call('SCARD', ARGV[i])
-  if found > 0 and (found <= total * 0.6 or total < 5) then
-    table.insert(words, {ARGV[i], math.log((total + 1) / found) + 0.1})
-  end
-end
-table.sort(words, function(a, b) return a[2] > b[2] end)
-local n = math.min(#words, 3)
-local combos = {}
-for mask = 1, 2 ^ n - 1 do
-  local keys, weight, rest = {}, 0, mask
-  for i = n, 1, -1 do
-    if rest >= 2 ^ (i - 1) then
-      table.insert(keys, words[i][1])
-      weight = weight + words[i][2]
-      rest = rest - 2 ^ (i - 1)
-    end
-  end
-  table.insert(combos, {keys, weight})
-end
-table.sort(combos, function(a, b) return a[2] > b[2] end)
-for _, combo in ipairs(combos) do
-  if #ids >= limit then break end
-  for _, id in ipairs(redis.call('SINTER', unpack_(combo[1]))) do
-    if idscores[id] == nil then
-      idscores[id] = combo[2]
-      table.insert(ids, id)
-      if #ids >= limit then break end
-    end
-  end
-end
--- Then the newest memories not already chosen, scored 0: every task reviews
--- what the team knows, even when nothing matches its words.
--- (ZREVRANGE 0 -1 would be the whole set, so asking for none adds none.)
-local newest = tonumber(ARGV[3]) > 0 and redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1) or {}
-for _, id in ipairs(newest) do
-  if idscores[id] == nil then
-    table.insert(ids, id)
-    idscores[id] = 0
-  end
-end
+local limit, prefix, newest = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local scopes = #KEYS
+local first_word = 4 + scopes
 local best = {}
-for _, id in ipairs(ids) do
-  table.insert(best, id)
-  table.insert(best, tostring(idscores[id]))
-  table.insert(best, redis.call('HGETALL', ARGV[2] .. id))
+
+local function search(all, word_prefix)
+  local total = redis.call('ZCARD', all)
+  if total == 0 then return end
+  local words, ids, idscores = {}, {}, {}
+  for i = first_word, #ARGV do
+    local key = word_prefix .. ARGV[i]
+    local found = redis.call('SCARD', key)
+    if found > 0 and (found <= total * 0.6 or total < 5) then
+      table.insert(words, {key, math.log((total + 1) / found) + 0.1})
+    end
+  end
+  table.sort(words, function(a, b) return a[2] > b[2] end)
+  local n = math.min(#words, 3)
+  local combos = {}
+  for mask = 1, 2 ^ n - 1 do
+    local keys, weight, rest = {}, 0, mask
+    for i = n, 1, -1 do
+      if rest >= 2 ^ (i - 1) then
+        table.insert(keys, words[i][1])
+        weight = weight + words[i][2]
+        rest = rest - 2 ^ (i - 1)
+      end
+    end
+    table.insert(combos, {keys, weight})
+  end
+  table.sort(combos, function(a, b) return a[2] > b[2] end)
+  for _, combo in ipairs(combos) do
+    if #ids >= limit then break end
+    for _, id in ipairs(redis.call('SINTER', unpack_(combo[1]))) do
+      if idscores[id] == nil then
+        idscores[id] = combo[2]
+        table.insert(ids, id)
+        if #ids >= limit then break end
+      end
+    end
+  end
+  -- Then the newest memories not already chosen, scored 0: every task reviews
+  -- what the team knows, even when nothing matches its words.
+  -- (ZREVRANGE 0 -1 would be the whole set, so asking for none adds none.)
+  if newest > 0 then
+    for _, id in ipairs(redis.call('ZREVRANGE', all, 0, newest - 1)) do
+      if idscores[id] == nil then
+        table.insert(ids, id)
+        idscores[id] = 0
+      end
+    end
+  end
+  for _, id in ipairs(ids) do
+    table.insert(best, {id, tostring(idscores[id]), redis.call('HMGET', prefix .. id,
+      'scope', 'type', 'content', 'author', 'source', 'created_at', 'last_used', 'uses')})
+  end
 end
+
+for s = 1, scopes do search(KEYS[s], ARGV[3 + s]) end
 return best
 """
 
@@ -139,6 +150,24 @@ def _memory(memory_id: str, flat: Any) -> Memory | None:
         created_at=float(found["created_at"]),
         last_used=float(found["last_used"]),
         uses=int(found["uses"]),
+    )
+
+
+def _recalled(memory_id: str, values: Sequence[Any]) -> Memory | None:
+    """A memory from SEARCH's values, in its HMGET order (float and int read bytes as they are)."""
+    scope, kind, content, author, source, created_at, last_used, uses = values
+    if scope is None or kind is None or content is None or created_at is None or last_used is None:
+        return None
+    return Memory(
+        id=memory_id,
+        scope=text(scope),
+        type=text(kind),  # type: ignore[arg-type]
+        content=text(content),
+        author=text(author or ""),
+        source=text(source or ""),
+        created_at=float(created_at),
+        last_used=float(last_used),
+        uses=int(uses or 0),
     )
 
 
@@ -207,15 +236,24 @@ class RedisMemoryStore:
         everything = await self._fetch(ids)
         return sorted(everything, key=lambda m: (m.uses, m.last_used, m.created_at))[:n]
 
-    @translating
     async def search(self, scope: str, words: Sequence[str], limit: int, newest: int = 0) -> list[tuple[Memory, float]]:
-        word_keys = [keys.memory_words(scope) + word for word in words]
-        found = await self._search(keys=[keys.MEMORIES + scope], args=[limit, keys.MEMORY, newest, *word_keys])
+        return await self.search_scopes([scope], words, limit, newest)
+
+    @translating
+    async def search_scopes(
+        self, scopes: Sequence[str], words: Sequence[str], limit: int, newest: int = 0
+    ) -> list[tuple[Memory, float]]:
+        if not scopes:
+            return []
+        found = await self._search(
+            keys=[keys.MEMORIES + scope for scope in scopes],
+            args=[limit, keys.MEMORY, newest, *(keys.memory_words(scope) for scope in scopes), *words],
+        )
         ranked: list[tuple[Memory, float]] = []
-        for i in range(0, len(found), 3):
-            memory = _memory(text(found[i]), found[i + 2])
-            if memory is not None:
-                ranked.append((memory, float(found[i + 1])))
+        for memory_id, score, values in found:
+            memory = _recalled(text(memory_id), values)
+            if memory is not None:  # deleted between its index and its hash
+                ranked.append((memory, float(score)))
         return ranked
 
     @translating

@@ -134,3 +134,20 @@ async def test_asking_for_no_newest_memories_adds_none(store: MemoryStore) -> No
         await remember(store, memory(n, content))
     assert [m.id for m, _ in await store.search("global", ["redis"], 10, newest=0)] == ["m-01"]
     assert await store.search("global", ["nothing"], 10, newest=0) == []
+
+
+async def test_searching_several_scopes_ranks_each_on_its_own_in_one_call(store: MemoryStore) -> None:
+    await remember(store, memory(1, "redis failover takes a minute", scope="service:api"))
+    await remember(store, memory(2, "redis lives beside kafka", scope="global"))
+    await remember(store, memory(3, "kafka needs three brokers", scope="global"))
+    await remember(store, memory(4, "redis eviction is allkeys-lru", scope="channel:C1"))  # a scope not asked
+    await remember(store, memory(5, "grafana is on the ops cluster", scope="service:api"))
+    query = ["redis", "kafka"]
+    together = await store.search_scopes(["global", "service:api"], query, 10, newest=1)
+    one_by_one = [*await store.search("global", query, 10, newest=1), *await store.search("service:api", query, 10, 1)]
+    assert [(m.id, m.scope, m.content) for m, _ in together] == [(m.id, m.scope, m.content) for m, _ in one_by_one]
+    assert [score for _, score in together] == pytest.approx([score for _, score in one_by_one])
+    assert {m.id for m, _ in together} == {"m-01", "m-02", "m-03", "m-05"}
+    assert dict((m.id, score) for m, score in together)["m-05"] == 0  # service:api's newest, not matched
+    assert await store.search_scopes([], query, 10, newest=5) == []
+    assert await store.search_scopes(["nowhere", "elsewhere"], query, 10, newest=5) == []
