@@ -175,6 +175,28 @@ async def test_the_cached_prefix_is_identical_across_requests(agent: BotUnderTes
     assert 'opsbot_agent_requests_total{outcome="ok"} 3.0' in metrics
 
 
+async def test_the_estate_is_in_the_first_cached_system_block(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.anthropic.script([tool_use("status", {"service": "web"}), text(ANSWER), text(ANSWER)])
+    await ask(agent, "can you deploy the frontend to staging?", user="U_ALICE")
+    await ask(agent, "who can approve a production deploy?", user="U_BOB")
+
+    bodies = emulators.anthropic.bodies()
+    assert len(bodies) == 3  # two tasks: three requests
+    first_blocks = {json.dumps(b["system"][0], sort_keys=False) for b in bodies}
+    assert len(first_blocks) == 1  # byte for byte the same: the cache serves it
+    block = bodies[0]["system"][0]
+    assert block["cache_control"] == {"type": "ephemeral"}  # the breakpoint still closes the instructions
+    estate = block["text"][block["text"].index("# The estate") :]
+    assert "- `api`: GitHub `acme/api`; environments `staging`, `production`" in estate
+    assert "- `web`: GitLab `acme/web`; environments `staging`, `production`" in estate
+    assert "- `production`: protected: a deploy waits for one of the approvers `U_CAROL`, `github:hubot`" in estate
+    assert "- `staging`: not protected" in estate
+    # What varies stays out of it: the request and the asker are in the messages.
+    assert "frontend to staging" not in json.dumps(bodies[0]["system"])
+    assert "U_ALICE" in estate  # a deployer, from ops.yaml, not the person asking
+    assert "can you deploy the frontend to staging?" in first_text(bodies[0])
+
+
 async def test_the_turn_limit_stops_a_runaway_loop(agent: BotUnderTest, emulators: Emulators) -> None:
     emulators.anthropic.script([tool_use("locks", {}) for _ in range(10)])
     await ask(agent, "keep checking the locks forever")

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from bot.agent.context import Briefing, first_message, where
+from bot.agent.estate import catalogue
 from bot.agent.language import LanguageModel, Prefix, Reply, Text, Turn, Usage
 from bot.agent.learning import lessons
 from bot.agent.prompt import instructions
@@ -84,7 +85,7 @@ class OpsAgent:
         self._clock = clock
         self._sleep = sleep
         # Built once: byte for byte the same in every request, so the cache serves it.
-        self.prefix = Prefix(instructions(bot_name), tool_specs(services.commands.grammar))
+        self.prefix = Prefix(instructions(bot_name, catalogue(config)), tool_specs(services.commands.grammar))
 
     async def answer(self, message: ChatMessage) -> Answer | str:
         key = f"agent-answer:{message.id}"

@@ -21,7 +21,8 @@ CATEGORY_MEANINGS = {
 }
 
 
-def instructions(bot_name: str) -> str:
+def instructions(bot_name: str, estate: str = "") -> str:
+    """The standing instructions; ``estate`` is bot.agent.estate's catalogue of ops.yaml."""
     categories = "\n".join(f"- `{kind}`: {CATEGORY_MEANINGS[kind]}" for kind in MEMORY_TYPES)
     return f"""You are the Ops agent of {bot_name}, a chat bot that an operations team uses in Slack, \
 GitHub and GitLab. You help with deployments, infrastructure, CI, monitoring and incidents, and you keep \
@@ -61,7 +62,7 @@ An incident item reads like `[Ops] INCIDENT: Restore checkout (DOWN - database c
 ref, health checks and monitoring before and after.
 5. Be brief. People read you in chat: short paragraphs, lists, `code` for names and refs. Never repeat a \
 secret, token or password, even one you were shown.
-
+{_section(estate)}
 # Memory
 
 Memories are short lessons (5 to 100 characters is best) kept per team, repository, service or channel, \
@@ -85,3 +86,7 @@ End each task with an answer in this shape:
 **Remember**: a JSON list of lessons for every future task, each starting with its category and a colon, \
 for example ["guideline: Deploy api to staging before production"], or null when there is nothing to keep.
 """
+
+
+def _section(text: str) -> str:
+    return f"\n{text}\n" if text else ""
