@@ -81,6 +81,38 @@ local function search(all, word_prefix)
   end
   table.sort(words, function(a, b) return a[2] > b[2] end)
   local n = math.min(#words, 3)
+  local function take(id, weight)
+    if idscores[id] == nil then
+      idscores[id] = weight
+      table.insert(ids, id)
+    end
+    return #ids >= limit
+  end
+  -- The two best combinations are always all three words, then the two
+  -- rarest. One SINTER of those two (a pass over the smaller set) and a
+  -- membership check of its few members in the third give both, in order:
+  -- a second pass of SINTER over a whole set for the pair saved.
+  local taken = {}  -- combinations (as bit masks of words) already searched
+  if n >= 2 then
+    taken[3] = true
+    taken[7] = true
+    local pair = redis.call('SINTER', words[1][1], words[2][1])
+    local weight = words[1][2] + words[2][2]
+    if n == 3 then
+      local all_three = weight + words[3][2]
+      for from = 1, #pair, 500 do  -- unpack takes a few thousand values at most
+        if #ids >= limit then break end
+        local upto = math.min(from + 499, #pair)
+        local in_third = redis.call('SMISMEMBER', words[3][1], unpack_(pair, from, upto))
+        for i = from, upto do
+          if in_third[i - from + 1] == 1 and take(pair[i], all_three) then break end
+        end
+      end
+    end
+    for _, id in ipairs(pair) do
+      if #ids >= limit or take(id, weight) then break end
+    end
+  end
   local combos = {}
   for mask = 1, 2 ^ n - 1 do
     local keys, weight, rest = {}, 0, mask
@@ -91,17 +123,13 @@ local function search(all, word_prefix)
         rest = rest - 2 ^ (i - 1)
       end
     end
-    table.insert(combos, {keys, weight})
+    if not taken[mask] then table.insert(combos, {keys, weight}) end
   end
   table.sort(combos, function(a, b) return a[2] > b[2] end)
   for _, combo in ipairs(combos) do
     if #ids >= limit then break end
     for _, id in ipairs(redis.call('SINTER', unpack_(combo[1]))) do
-      if idscores[id] == nil then
-        idscores[id] = combo[2]
-        table.insert(ids, id)
-        if #ids >= limit then break end
-      end
+      if take(id, combo[2]) then break end
     end
   end
   -- Then the newest memories not already chosen, scored 0: every task reviews

@@ -151,3 +151,44 @@ async def test_searching_several_scopes_ranks_each_on_its_own_in_one_call(store:
     assert dict((m.id, score) for m, score in together)["m-05"] == 0  # service:api's newest, not matched
     assert await store.search_scopes([], query, 10, newest=5) == []
     assert await store.search_scopes(["nowhere", "elsewhere"], query, 10, newest=5) == []
+
+
+async def test_all_three_rarest_words_rank_first_then_each_pair_then_each_word(store: MemoryStore) -> None:
+    contents = [
+        "xylo yarrow zinnia",  # m-01: all three
+        "xylo yarrow",  # m-02: the two rarest
+        "xylo zinnia",  # m-03
+        "yarrow zinnia",  # m-04
+        "yarrow alone",  # m-05
+        "zinnia alone",  # m-06
+        "zinnia again",  # m-07
+        *(f"filler note{n}" for n in range(5)),  # so that no word is in most memories
+    ]
+    for n, content in enumerate(contents, start=1):
+        await remember(store, memory(n, content))
+    ranked = await store.search("global", ["zinnia", "xylo", "yarrow"], 10)  # xylo 3, yarrow 4, zinnia 5
+    order = [m.id for m, _ in ranked]
+    assert order[:5] == ["m-01", "m-02", "m-03", "m-04", "m-05"]
+    assert set(order[5:]) == {"m-06", "m-07"}
+    scores = [score for _, score in ranked]
+    assert scores[:6] == sorted(scores[:6], reverse=True)
+    assert len(set(scores[:6])) == 6
+    assert [m.id for m, _ in await store.search("global", ["zinnia", "xylo", "yarrow"], 3)] == ["m-01", "m-02", "m-03"]
+    pair = await store.search("global", ["yarrow", "xylo"], 2)
+    assert {m.id for m, _ in pair} == {"m-01", "m-02"}  # both have the pair: one combination, in either order
+
+
+async def test_the_best_match_is_found_among_many_sharing_the_rarest_pair(store: MemoryStore) -> None:
+    # More memories share the two rarest words than one membership check takes at a time,
+    # and only one of them has the third.
+    for n in range(1, 1_201):
+        await remember(store, memory(n, f"canary rollout step{n}"))
+    await remember(store, memory(1_201, "canary rollout stalled"))
+    for n in range(1_202, 2_600):
+        await remember(store, memory(n, f"stalled job{n}"))
+    for n in range(2_600, 4_200):
+        await remember(store, memory(n, f"filler note{n}"))
+    [(best, score), *rest] = await store.search("global", ["canary", "rollout", "stalled"], 3)
+    assert best.id == "m-1201"
+    assert len(rest) == 2
+    assert all(other_score < score for _, other_score in rest)
