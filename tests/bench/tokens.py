@@ -15,6 +15,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as redis
 
@@ -42,6 +43,7 @@ class TokenResult:
     uncached_per_request: float
     cached_share: float  # of all input tokens, read from the cache
     prefix_tokens: int  # the static part: instructions and tools
+    estate_tokens: int  # of which the catalogue of ops.yaml's services and environments
     cost_ratio: float  # cached cost / uncached cost
 
 
@@ -70,6 +72,7 @@ async def measure_tokens(redis_url: str) -> TokenResult:
                 await runtime.chatops.respond(ask)
             stats = await runtime.stats.snapshot()
             prefix = len(_prefix_json(claude.bodies()[0])) // 4
+            estate = len(_estate(claude.bodies()[0])) // 4
         finally:
             await runtime.close()
             await client.flushdb()
@@ -83,6 +86,7 @@ async def measure_tokens(redis_url: str) -> TokenResult:
         uncached_per_request=fresh / requests,
         cached_share=read / prompt,
         prefix_tokens=prefix,
+        estate_tokens=estate,
         cost_ratio=(fresh + WRITE_COST * write + READ_COST * read) / prompt,
     )
 
@@ -91,13 +95,20 @@ def _prefix_json(body: dict[str, object]) -> str:
     return json.dumps([body.get("tools"), body.get("system")], sort_keys=True)
 
 
+def _estate(body: dict[str, Any]) -> str:
+    """The estate section of the first (cached) system block."""
+    instructions = str(body["system"][0]["text"])
+    start = instructions.find("# The estate")
+    return "" if start < 0 else instructions[start : instructions.find("\n# ", start + 1)]
+
+
 def tokens_report(result: TokenResult) -> str:
     return "\n".join(
         [
             f"Claude input tokens, {TASKS} agent tasks of 3 requests (emulator's count: JSON length / 4)",
             f"  per request: {result.prompt_per_request:,.0f} input tokens, of which "
             f"{result.cached_share:.0%} read from the cache; {result.uncached_per_request:,.0f} neither cached nor "
-            f"written; static prefix {result.prefix_tokens:,} tokens",
+            f"written; static prefix {result.prefix_tokens:,} tokens (the estate {result.estate_tokens:,})",
             f"  input cost against the same requests uncached: {result.cost_ratio:.2f}×",
             f"VERDICT prompt caching: {'MET' if result.cached_share >= 0.5 else 'MISSED'} — "
             f"{result.cached_share:.0%} of input tokens from the cache (≥ 50%)",
