@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.agent.estate import MAX_PEOPLE, MAX_SERVICES, catalogue
 from bot.agent.prompt import instructions
 from bot.config import Environment, OpsConfig, Service
-from tests.harness import OPS_CONFIG
 
 SERVICES: dict[str, object] = {
     "web": {"gitlab": "acme/web", "environments": ["staging", "production"]},
@@ -15,6 +16,7 @@ ENVIRONMENTS: dict[str, object] = {
     "staging": {},
     "production": {"protected": True, "deployers": ["U_BOB", "U_ALICE"], "approvers": ["U_CAROL", "github:hubot"]},
 }
+OPS_CONFIG = Path(__file__).parents[2] / "ops.test.yaml"  # the config the suite runs with
 ESTATE = {"services": SERVICES, "environments": ENVIRONMENTS}
 
 
