@@ -72,6 +72,23 @@ async def test_recall_only_looks_in_the_scopes_asked(memories: Memories) -> None
     assert [m.scope for m in recalled] == ["repo:acme/api"]
 
 
+async def test_recall_across_four_scopes_ranks_by_relevance_not_by_scope(memories: Memories) -> None:
+    scopes = ["global", "service:api", "repo:acme/api", "channel:C1"]
+    for scope, text in [
+        ("global", "Grafana dashboards live in the observability repo"),
+        ("service:api", "api rollout waits for the migration job"),
+        ("repo:acme/api", "The api migration job needs a database backup first"),
+        ("channel:C1", "Ask in this channel before a rollout"),
+        ("service:web", "web rollout waits for the migration job"),  # a scope not asked
+    ]:
+        await memories.remember(scope, "guideline", text, author="U1", source="command")
+    recalled = await memories.recall(scopes, "api migration rollout", budget=1_000)
+    assert [m.scope for m in recalled] == ["service:api", "repo:acme/api", "channel:C1", "global"]
+    assert [m.scope for m in await memories.recall(scopes[::-1], "api migration rollout", budget=1_000)] == [
+        m.scope for m in recalled
+    ]
+
+
 async def test_bounds_drop_the_least_used_oldest(memories: Memories, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(memory_module, "PER_TYPE", 3)
     names = ["alpha", "bravo", "charlie"]
@@ -120,6 +137,9 @@ async def test_the_embedded_store_keeps_memories_the_same_way() -> None:
     )
     [recalled] = await store.recall(["global"], "blue-green api", budget=100)
     assert recalled.content.startswith("Use blue-green")
+    await store.remember("service:api", "mistake", "api blue-green switch drops sessions", author="U1", source="tool")
+    both = await store.recall(["global", "service:api", "channel:C1"], "blue-green api sessions", budget=100)
+    assert [m.scope for m in both] == ["service:api", "global"]
 
 
 def test_digests_ignore_case_spacing_and_punctuation() -> None:
