@@ -152,8 +152,10 @@ class Memories:
         """
         query_words = words(query)
         ranked: dict[str, tuple[float, float, Memory]] = {}
-        # Every scope in one store call: a task recalls from up to four (team, service, repo, channel).
-        for memory, score in await self._store.search_scopes(scopes, query_words, RELEVANT, newest=NEWEST):
+        # Every scope in one store call: a task recalls from up to four (team, service, repo, channel),
+        # each once, though the place and the services it names may both give it.
+        unique = list(dict.fromkeys(scopes))
+        for memory, score in await self._store.search_scopes(unique, query_words, RELEVANT, newest=NEWEST):
             # Relevance first; among equals, what proved useful, then what is recent.
             weight = score * (1.0 + 0.1 * min(memory.uses, 10))
             ranked[memory.id] = (weight, memory.created_at, memory)

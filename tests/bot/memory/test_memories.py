@@ -87,6 +87,8 @@ async def test_recall_across_four_scopes_ranks_by_relevance_not_by_scope(memorie
     assert [m.scope for m in await memories.recall(scopes[::-1], "api migration rollout", budget=1_000)] == [
         m.scope for m in recalled
     ]
+    twice = await memories.recall([*scopes, "service:api"], "api migration rollout", budget=1_000)
+    assert [m.id for m in twice] == [m.id for m in recalled]
 
 
 async def test_bounds_drop_the_least_used_oldest(memories: Memories, monkeypatch: pytest.MonkeyPatch) -> None:
