@@ -47,7 +47,8 @@ def _environment(environment: Environment) -> str:
     else:
         who = "nobody may deploy"
     if environment.protected:
-        approval = f"protected: a deploy waits for one of the approvers {_names(environment.approvers, MAX_PEOPLE)}"
+        approvers = _names(environment.approvers, MAX_PEOPLE)
+        approval = f"protected: a deploy waits for one of the approvers {approvers}, never the one who asked"
     else:
         approval = "not protected: no approval needed"
     return f"- {_name(environment.name)}: {approval}; {who}"
