@@ -8,7 +8,7 @@ from typing import Any
 from bot.commands.entry import Entry
 from bot.commands.grammar import no_args
 from bot.model import ChatMessage
-from bot.todos.lists import render
+from bot.todos.lists import every_item, render
 from bot.todos.ports import TodoStore
 
 
@@ -25,8 +25,9 @@ class TodoCommands:
         todos = await self._todos.load(message.place)
         if not todos:
             return "The Ops agent has no todos in this thread."
-        done = sum(todo.status == "completed" for todo in todos)
-        return f"**[Ops] todos here** ({done} of {len(todos)} done)\n{render(todos)}"
+        items = every_item(todos)
+        done = sum(todo.status == "completed" for todo in items)
+        return f"**[Ops] todos here** ({done} of {len(items)} done)\n{render(todos)}"
 
 
 TODO_COMMANDS: tuple[Entry[TodoCommands, Any], ...] = (
