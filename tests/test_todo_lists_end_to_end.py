@@ -7,6 +7,7 @@ forges and Slack are the emulators, driven by the real client libraries.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from tests.test_todos_end_to_end import (
     pr_comment,
     slack_mention,
     tick,
+    todo_issues,
     tracking_comments,
 )
 
@@ -140,3 +142,46 @@ async def test_another_agents_prefix_is_a_tool_error_naming_it(bot: BotUnderTest
     assert "[Engineer] Write it" in str(result["content"])
     assert tracking_comments(emulators, API, 61) == []
     assert await bot.runtime.todos.current(GitHubThread(API, 61, is_pull_request=True)) == []
+
+
+LIMITED_CONFIG = """
+services:
+  api: {github: acme/api, environments: [staging]}
+environments:
+  staging: {}
+todos:
+  mirror: issues
+agent:
+  max_todo_issues: 2
+"""
+
+
+async def test_issues_mode_opens_at_most_max_todo_issues_and_says_so(
+    redis_url: str, redis_client: redis.Redis, emulators: Emulators, tmp_path: Path
+) -> None:
+    config = tmp_path / "ops.yaml"
+    config.write_text(LIMITED_CONFIG)
+    plan = [{"content": f"Step {n}", "status": "pending"} for n in range(1, 5)]
+    async with bot_for(redis_url, emulators, OPSBOT_CONFIG=str(config)) as bot:
+        emulators.github.add_issue(API, 62, "Big plan", pull=True)
+        script(emulators, plan)
+        await bot.github("issue_comment", pr_comment(emulators, "@opsbot plan it", 62))
+        await bot.run_jobs()
+        opened = sorted(i["title"] for i in todo_issues(emulators, API))
+        assert opened == ["[Ops] Step 1", "[Ops] Step 2"]
+        [result] = [
+            block
+            for block in emulators.anthropic.bodies()[-1]["messages"][-1]["content"]
+            if block.get("type") == "tool_result"
+        ]
+        assert "2 not opened as issues" in str(result["content"])
+        [comment] = tracking_comments(emulators, API, 62)
+        assert "- [ ] [Ops] Step 4" in comment["body"]  # kept in the list, shown in the conversation
+        assert "2 of these todos are kept here only, not opened as issues (at most 2" in comment["body"]
+
+        # A new list from the agent cannot open more: the bound is per conversation, not per list.
+        script(emulators, [{"content": f"Other {n}", "status": "pending"} for n in range(3)])
+        await bot.github("issue_comment", pr_comment(emulators, "@opsbot start over", 62))
+        await bot.run_jobs()
+        assert len(todo_issues(emulators, API)) == 2
+    assert not emulators.errors, "an emulator failed"

@@ -22,9 +22,10 @@ BODY_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; room for 
 REMEMBER_BODY = 90 * 24 * 3600.0
 
 
-def tracking_body(todos: Sequence[Todo], limit: int = BODY_LIMIT) -> str:
+def tracking_body(todos: Sequence[Todo], limit: int = BODY_LIMIT, note: str = "") -> str:
     """The tracking message. Past ``limit``, completed todos go first, then the oldest
-    open ones; the summary line always stays and says how many are not shown."""
+    open ones; the summary line always stays and says how many are not shown. ``note``
+    is opsbot's own word on the list, shown under it."""
     items = every_item(todos)  # sub-tasks count like any other todo
     done = sum(t.status == "completed" for t in items)
     blocked = sum(t.status == "blocked" for t in items)
@@ -34,6 +35,7 @@ def tracking_body(todos: Sequence[Todo], limit: int = BODY_LIMIT) -> str:
 
     def body_text() -> str:
         more = f"\n\n_{dropped} more not shown (the list is longer than a comment can hold)_" if dropped else ""
+        more += f"\n\n_{note}_" if note else ""
         return f"{hidden(TRACKING)}\n{summary}\n\n" + render(shown) + more
 
     body = body_text()
@@ -55,12 +57,19 @@ class TodoMirror:
         self._marks = marks
 
     async def publish(
-        self, place: Place, before: Sequence[Todo], after: Sequence[Todo], *, announce: bool = True, force: bool = False
+        self,
+        place: Place,
+        before: Sequence[Todo],
+        after: Sequence[Todo],
+        *,
+        announce: bool = True,
+        force: bool = False,
+        note: str = "",
     ) -> None:
         """Show ``after`` at ``place``; ``force`` rewrites it even if opsbot's last text was the
         same (a person's edit that was not theirs to make is put back)."""
         key = f"todos:{thread_key(place)}"
-        body = tracking_body(after)
+        body = tracking_body(after, note=note)
         published = f"todos-body:{key}"
         if force or await self._marks.get(published) != digest(body):  # an unchanged list is not rewritten
             # A tracking comment lives as long as its thread: look for it back to the start.

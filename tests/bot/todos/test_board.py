@@ -119,9 +119,9 @@ async def test_a_stale_list_from_the_agent_does_not_undo_a_persons_tick(board: B
     await board.board.agent_list(PULL, [CHECK])
     before = board.tracking(PULL).text
     await board.board.checklist_edited(PULL, OCTOCAT, ticked(before, CHECK), before, at=10.0)
-    [kept] = await board.board.agent_list(PULL, [CHECK])  # the agent hasn't caught up
+    [kept] = (await board.board.agent_list(PULL, [CHECK])).todos  # the agent hasn't caught up
     assert (kept.status, kept.changed_by) == ("completed", "github:octocat")
-    [news] = await board.board.agent_list(PULL, [Todo(CHECK.content, "in_progress")])  # now it has news
+    [news] = (await board.board.agent_list(PULL, [Todo(CHECK.content, "in_progress")])).todos  # now it has news
     assert (news.status, news.changed_by) == ("in_progress", None)
 
 
