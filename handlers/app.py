@@ -74,6 +74,7 @@ from bot.telemetry.metrics import Metrics
 from bot.todos.board import TodoBoard
 from bot.todos.checklist import TodoMirror
 from bot.todos.commands import TODO_COMMANDS, TodoCommands
+from bot.todos.ports import ThreadLinks
 from handlers.github import GitHubWebhook
 from handlers.gitlab import GitLabWebhook
 from handlers.health import Health
@@ -133,6 +134,7 @@ class Integrations:
     readers: dict[Platform, ConversationReader]
     trackers: dict[ForgeName, IssueTracker]
     rooms: Rooms | None = None
+    thread_links: ThreadLinks | None = None  # `/ops todos` in a channel links its threads
 
 
 def build_integrations(settings: Settings) -> Integrations:
@@ -142,6 +144,7 @@ def build_integrations(settings: Settings) -> Integrations:
         slack = SlackChat(client, settings.slack_api_url)
         found.chats["slack"] = found.readers["slack"] = slack
         found.rooms = SlackRooms(client)
+        found.thread_links = slack.permalink
     if (connector := github_connector(settings)) is not None:
         github = GitHubChat(connector)
         found.chats["github"] = found.readers["github"] = github
@@ -206,7 +209,7 @@ def build_runtime(
         Section(LockCommands(locking, audit, deploying), LOCK_COMMANDS),
         Section(incidents, INCIDENT_COMMANDS),
         Section(memories, MEMORY_COMMANDS),
-        Section(TodoCommands(todos), TODO_COMMANDS),
+        Section(TodoCommands(todos, integrations.thread_links), TODO_COMMANDS),
     )
     board = TodoBoard(
         todos,

@@ -16,7 +16,7 @@ import redis.asyncio as redis
 from bot.model import GitHubThread, GitLabThread, Place
 from bot.todos.lists import every_item
 from tests.emulators import text, tool_use
-from tests.harness import BotUnderTest, Emulators
+from tests.harness import BotUnderTest, Emulators, event_callback, slash_command_body
 from tests.test_todos_end_to_end import (
     ANSWER,
     API,
@@ -185,3 +185,41 @@ async def test_issues_mode_opens_at_most_max_todo_issues_and_says_so(
         await bot.run_jobs()
         assert len(todo_issues(emulators, API)) == 2
     assert not emulators.errors, "an emulator failed"
+
+
+async def test_ops_todos_in_a_channel_lists_its_threads_with_open_todos_newest_first(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    plans = [
+        [{"content": "Drain node pool", "status": "completed"}, {"content": "Upgrade kubelet", "status": "pending"}],
+        [{"content": "Rotate certs", "status": "completed"}],  # all done: not listed
+        MIGRATION,
+    ]
+    for n, plan in enumerate(plans):
+        script(emulators, plan)
+        await bot.slack(slack_mention(emulators, f"plan number {n}"), content_type="application/json")
+        await bot.run_jobs()
+    asked = {
+        m["text"].rsplit(" ", 1)[-1]: m["ts"] for m in emulators.slack.messages("C_OPS") if "plan number" in m["text"]
+    }
+
+    await bot.slack(slash_command_body("todos"))
+    await bot.run_jobs()
+    [listing] = [m for m in emulators.slack.messages("C_OPS") if "with open [Ops] todos" in m["text"]]
+    lines = listing["text"].splitlines()
+    assert lines[0] == "*Threads with open [Ops] todos* in <#C_OPS>, newest first"
+    link = "https://{team}.slack.com/archives/C_OPS/p{ts}".format(team=emulators.slack.team.lower(), ts="{ts}")
+    assert lines[1].startswith(f"- <{link.format(ts=asked['2'].replace('.', ''))}|thread of ")
+    assert lines[1].endswith("(1 of 5 done): next [Ops] Migrate to cloud-native architecture on AWS")
+    assert lines[2].startswith(f"- <{link.format(ts=asked['0'].replace('.', ''))}|thread of ")
+    assert lines[2].endswith("(1 of 2 done): next [Ops] Upgrade kubelet")
+    assert len(lines) == 3
+
+    # In the thread itself, `todos` shows that thread's list as before.
+    said = f"<@{emulators.slack.bot_user_id}> todos"
+    ts = emulators.slack.add_message("C_OPS", said, thread_ts=asked["0"])
+    mention = {"type": "app_mention", "user": "U_ALICE", "text": said, "ts": ts, "thread_ts": asked["0"]}
+    await bot.slack(event_callback({**mention, "event_ts": ts, "channel": "C_OPS"}), content_type="application/json")
+    await bot.run_jobs()
+    [shown] = [m for m in emulators.slack.messages("C_OPS") if m["text"].startswith("*[Ops] todos here*")]
+    assert "(1 of 2 done)" in shown["text"]

@@ -87,6 +87,10 @@ def every_item(todos: Sequence[Todo]) -> list[Todo]:
     return [item for todo in todos for item in (todo, *todo.children)]
 
 
+def has_open_items(todos: Sequence[Todo]) -> bool:
+    return any(t.status != "completed" for t in every_item(todos))
+
+
 def ticks_in(body: str) -> dict[str, bool]:
     """Which todos a checklist shows ticked, by id: what a person sees is what counts."""
     found: dict[str, bool] = {}
