@@ -184,18 +184,17 @@ def build_runtime(
     replies = Replies(marks)
     reporter = Reporter(chats, replies, marks)
     model = claude_model(settings)
-    incidents = Incidents(
-        IncidentServices(
-            store=RedisIncidentStore(client),
-            rooms=integrations.rooms,
-            reporter=reporter,
-            trackers=integrations.trackers,
-            queue=queue,
-            config=config,
-            clock=clock,
-            reviewer=IncidentWriter(model, settings.agent) if model is not None else None,
-        )
+    incident_services = IncidentServices(
+        store=RedisIncidentStore(client),
+        rooms=integrations.rooms,
+        reporter=reporter,
+        trackers=integrations.trackers,
+        queue=queue,
+        config=config,
+        clock=clock,
+        reviewer=IncidentWriter(model, settings.agent) if model is not None else None,
     )
+    incidents = Incidents(incident_services)
     deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, time.time)
     deploying = DeployCommands(
         deploys, RedisApprovalStore(client), reporter, audit, config, time.time, news=incidents.deploy_news
@@ -222,6 +221,8 @@ def build_runtime(
         config,
         incidents.tracking_place,
     )
+    # The board mirrors to incidents' tracking issues and takes their follow-ups: wired once both exist.
+    incident_services.follow_ups = board.post_incident
     stats = RedisJobStats(client)
     following = Following(marks)
     assistant: Assistant = UnconfiguredAssistant()

@@ -35,7 +35,8 @@ from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread, pl
 from bot.ports import IssueTracker, Marks, Mutexes
 from bot.text import channel
 from bot.todos.checklist import TodoMirror, digest
-from bot.todos.lists import Todo, apply_ticks, merge_agent_list, ticks_in
+from bot.todos.follow_ups import follow_ups
+from bot.todos.lists import MAX_TODOS, Todo, apply_ticks, every_item, merge_agent_list, ticks_in
 from bot.todos.ports import IncidentIssue, TodoStore
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,24 @@ class TodoBoard:
             await self._store.save(place, after)
             not_opened = await self._publish(place, before, after)
         return SavedList(after, not_opened)
+
+    async def post_incident(self, place: Place, review: str) -> int:
+        """Add a resolved incident's follow-ups (its review's action items) to the incident's list,
+        mirrored to its tracking issue as usual; how many were new. Run again, it adds nothing."""
+        proposed = follow_ups(review)
+        if not proposed:
+            return 0
+        place = await self._conversation(place)
+        async with self._mutexes.hold(f"todos:{thread_key(place)}"):
+            before = await self._store.load(place)
+            known = {t.id for t in every_item(before)}
+            room = MAX_TODOS - len(every_item(before))
+            new = [t for t in proposed if t.id not in known][: max(room, 0)]
+            if new:
+                after = [*before, *new]
+                await self._store.save(place, after)
+                await self._publish(place, before, after)
+        return len(new)
 
     async def checklist_edited(
         self, where: Place, person: Person, body: str, previous: str | None, at: float
