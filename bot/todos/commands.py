@@ -39,11 +39,14 @@ class TodoCommands:
     async def show(self, command: Todos, message: ChatMessage) -> str:
         place = message.place
         todos = await self._todos.load(place)
-        if not todos and isinstance(place, SlackThread) and place.thread_ts is None:
-            return await self._threads(place.channel)
-        if not todos:
-            return "The Ops agent has no todos in this thread."
-        return f"**[Ops] todos here** ({_progress(todos)})\n{render(todos)}"
+        here = f"**[Ops] todos here** ({_progress(todos)})\n{render(todos)}" if todos else ""
+        if isinstance(place, SlackThread) and place.thread_ts is None:
+            # The channel's own list (a task asked by slash command, an incident's) comes first.
+            threads = await self._threads(place.channel)
+            if here and threads:
+                return f"{here}\n\n{threads}"
+            return here or threads or f"No thread in {channel(place.channel)} has open [Ops] todos."
+        return here or "The Ops agent has no todos in this thread."
 
     async def _threads(self, channel_id: str) -> str:
         threads = await self._todos.open_threads(channel_id)
@@ -55,7 +58,7 @@ class TodoCommands:
                 continue  # finished (or forgotten) since the index was written
             lines.append(f"- {await self._thread_link(thread)} ({_progress(todos)}): next {next_up.content}")
         if not lines:
-            return f"No thread in {channel(channel_id)} has open [Ops] todos."
+            return ""
         more = len(threads) - THREADS_LISTED
         tail = f"\n_and {more} more_" if more > 0 else ""
         # Bold stays outside the channel reference: a live reference splits the text Markdown sees.

@@ -42,8 +42,14 @@ async def test_a_thread_without_a_link_is_still_listed_and_an_empty_channel_says
     assert "- thread of 2023-11-14 22:13 UTC (1 of 3 done)" in shown
 
 
-async def test_an_incident_channels_own_list_is_shown_in_the_channel() -> None:
+async def test_a_channels_own_list_comes_before_its_threads() -> None:
     store = FakeTodoStore()
-    await store.save(SlackThread("C_INC"), OPEN)
+    await store.save(SlackThread("C_INC"), OPEN)  # an incident's, or a task asked by slash command
     shown = await TodoCommands(store, link).show(Todos(), asked(SlackThread("C_INC")))
     assert shown.startswith("**[Ops] todos here** (1 of 3 done)")
+    assert "Threads with open" not in shown
+    await store.save(SlackThread("C_INC", "1700000005.000000"), OPEN)
+    own, threads = (await TodoCommands(store, link).show(Todos(), asked(SlackThread("C_INC")))).split("\n\n")
+    assert own.startswith("**[Ops] todos here** (1 of 3 done)")
+    assert threads.startswith("**Threads with open [Ops] todos**")
+    assert "in this thread" in await TodoCommands(store).show(Todos(), asked(SlackThread("C_INC", "9.0")))
