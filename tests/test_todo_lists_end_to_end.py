@@ -180,10 +180,18 @@ async def test_issues_mode_opens_at_most_max_todo_issues_and_says_so(
         assert "2 of these todos are kept here only, not opened as issues (at most 2" in comment["body"]
 
         # A new list from the agent cannot open more: the bound is per conversation, not per list.
-        script(emulators, [{"content": f"Other {n}", "status": "pending"} for n in range(3)])
+        others = [{"content": f"Other {n}", "status": "pending"} for n in range(3)]
+        script(emulators, others)
         await bot.github("issue_comment", pr_comment(emulators, "@opsbot start over", 62))
         await bot.run_jobs()
         assert len(todo_issues(emulators, API)) == 2
+        # The same list again: todos known to have no issue are not searched for once more.
+        searches = len(emulators.github.requests_to("GET", rf"/repos/{API}/issues$"))
+        script(emulators, others)
+        await bot.github("issue_comment", pr_comment(emulators, "@opsbot go on", 62))
+        await bot.run_jobs()
+        assert len(emulators.github.requests_to("GET", rf"/repos/{API}/issues$")) == searches
+        assert searches > 0
     assert not emulators.errors, "an emulator failed"
 
 

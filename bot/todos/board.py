@@ -263,9 +263,13 @@ class TodoBoard:
         number = await self._marks.get(f"todo-issue:{key}")
         mirrored: Mirrored = "has an issue"
         if number is None:
+            # A todo already found to have no issue is not looked for again on every update while the bound holds.
+            if not may_open and await self._marks.get(f"todo-issue-withheld:{key}"):
+                return "withheld"
             marker = todo_issue(thread_key(origin), todo.id)
             found = await tracker.find(home.repo, TODO_LABEL, marker)
             if found is None and not may_open:
+                await self._marks.set(f"todo-issue-withheld:{key}", REMEMBER)
                 return "withheld"
             if found is None:
                 mirrored = "opened"
