@@ -28,7 +28,9 @@ PREFIX = "[Ops] "
 MAX_TODOS = 50  # in all, children included
 MAX_TEXT = 300
 WORD_JOINER = "\u2060"
-CHILD_INDENT = "  "  # a nested Markdown task list on GitHub and GitLab alike
+# Two spaces nest a task list under "- " on GitHub and GitLab alike; cmark-gfm misreads four
+# (github/cmark-gfm#168). A ticked nested box keeps its indent, which TASK_LINE allows.
+CHILD_INDENT = "  "
 # "[Engineer] …", "[QA] …": another agent's todo, which the Ops agent must not claim (or rewrite).
 AGENT_PREFIX = re.compile(r"^\[(?P<agent>[^\[\]\n]{1,40})\]")
 MARKS = {"pending": "⬜", "in_progress": "🔄", "completed": "✅", "blocked": "⛔"}
