@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import redis.asyncio as redis
 
-from bot.model import GitHubThread, GitLabThread, Place
-from bot.todos.lists import every_item
+from bot.model import GitHubThread, GitLabThread, Place, SlackThread
+from bot.todos.lists import every_item, parse_todos
 from tests.emulators import text, tool_use
 from tests.harness import BotUnderTest, Emulators, event_callback, slash_command_body
 from tests.test_todos_end_to_end import (
@@ -203,13 +203,11 @@ async def test_ops_todos_in_a_channel_lists_its_threads_with_open_todos_newest_f
         [{"content": "Rotate certs", "status": "completed"}],  # all done: not listed
         MIGRATION,
     ]
+    asked = {}
     for n, plan in enumerate(plans):
-        script(emulators, plan)
-        await bot.slack(slack_mention(emulators, f"plan number {n}"), content_type="application/json")
-        await bot.run_jobs()
-    asked = {
-        m["text"].rsplit(" ", 1)[-1]: m["ts"] for m in emulators.slack.messages("C_OPS") if "plan number" in m["text"]
-    }
+        # The agent's lists, saved as its update_todos calls save them, in threads Slack knows.
+        asked[str(n)] = emulators.slack.add_message("C_OPS", f"plan number {n}")
+        await bot.runtime.todos.agent_list(SlackThread("C_OPS", asked[str(n)]), parse_todos(plan))
 
     await bot.slack(slash_command_body("todos"))
     await bot.run_jobs()
