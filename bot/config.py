@@ -24,6 +24,7 @@ TodoMirror = Literal["checklist", "issues"]
 AgentAllow = Literal["collaborators", "anyone"] | tuple[str, ...]
 # Repositories that may name their forge ("gitlab:group/ops"); bare, GitHub is used if configured.
 ONE_OF_EITHER_FORGE = ("todos.repo", "incidents.tracking_repo")
+DEFAULT_MAX_TODO_ISSUES = 10  # agent.max_todo_issues
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class OpsConfig:
     # Who may start Ops agent tasks on the forges: "collaborators" (write on GitHub, Developer or
     # more on GitLab), "anyone", or a list of github:login / gitlab:user.
     agent_allow: AgentAllow = "collaborators"
+    # In ``issues`` mode, how many todo issues one conversation's list may open; the rest stay in the list.
+    max_todo_issues: int = DEFAULT_MAX_TODO_ISSUES
 
     @classmethod
     def load(cls, path: Path | None) -> OpsConfig:
@@ -86,6 +89,7 @@ class OpsConfig:
             problems,
         )
         agent_allow = _agent_allow(raw.get("agent") or {}, source, problems)
+        max_todo_issues = _max_todo_issues(raw.get("agent") or {}, source, problems)
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -95,6 +99,7 @@ class OpsConfig:
             todo_repo=todo_repo,
             incident_repo=incident_repo,
             agent_allow=agent_allow,
+            max_todo_issues=max_todo_issues,
         )
 
 
@@ -113,6 +118,15 @@ def _agent_allow(raw: object, source: str, problems: list[str]) -> AgentAllow:
         return people
     problems.append(f"{source}: agent.allow must be 'collaborators', 'anyone' or a list of people, got {allow!r}")
     return "collaborators"
+
+
+def _max_todo_issues(raw: object, source: str, problems: list[str]) -> int:
+    found = raw.get("max_todo_issues", DEFAULT_MAX_TODO_ISSUES) if isinstance(raw, dict) else DEFAULT_MAX_TODO_ISSUES
+    # YAML's true is an int to Python: a flag is not a count.
+    if isinstance(found, bool) or not isinstance(found, int) or found < 1:
+        problems.append(f"{source}: agent.max_todo_issues must be a positive whole number, got {found!r}")
+        return DEFAULT_MAX_TODO_ISSUES
+    return found
 
 
 def _people(value: object, where: str, problems: list[str]) -> tuple[str, ...]:

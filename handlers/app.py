@@ -74,6 +74,7 @@ from bot.telemetry.metrics import Metrics
 from bot.todos.board import TodoBoard
 from bot.todos.checklist import TodoMirror
 from bot.todos.commands import TODO_COMMANDS, TodoCommands
+from bot.todos.ports import ThreadLinks
 from handlers.github import GitHubWebhook
 from handlers.gitlab import GitLabWebhook
 from handlers.health import Health
@@ -133,6 +134,7 @@ class Integrations:
     readers: dict[Platform, ConversationReader]
     trackers: dict[ForgeName, IssueTracker]
     rooms: Rooms | None = None
+    thread_links: ThreadLinks | None = None  # `/ops todos` in a channel links its threads
 
 
 def build_integrations(settings: Settings) -> Integrations:
@@ -142,6 +144,7 @@ def build_integrations(settings: Settings) -> Integrations:
         slack = SlackChat(client, settings.slack_api_url)
         found.chats["slack"] = found.readers["slack"] = slack
         found.rooms = SlackRooms(client)
+        found.thread_links = slack.permalink
     if (connector := github_connector(settings)) is not None:
         github = GitHubChat(connector)
         found.chats["github"] = found.readers["github"] = github
@@ -181,18 +184,17 @@ def build_runtime(
     replies = Replies(marks)
     reporter = Reporter(chats, replies, marks)
     model = claude_model(settings)
-    incidents = Incidents(
-        IncidentServices(
-            store=RedisIncidentStore(client),
-            rooms=integrations.rooms,
-            reporter=reporter,
-            trackers=integrations.trackers,
-            queue=queue,
-            config=config,
-            clock=clock,
-            reviewer=IncidentWriter(model, settings.agent) if model is not None else None,
-        )
+    incident_services = IncidentServices(
+        store=RedisIncidentStore(client),
+        rooms=integrations.rooms,
+        reporter=reporter,
+        trackers=integrations.trackers,
+        queue=queue,
+        config=config,
+        clock=clock,
+        reviewer=IncidentWriter(model, settings.agent) if model is not None else None,
     )
+    incidents = Incidents(incident_services)
     deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, time.time)
     deploying = DeployCommands(
         deploys, RedisApprovalStore(client), reporter, audit, config, time.time, news=incidents.deploy_news
@@ -206,7 +208,7 @@ def build_runtime(
         Section(LockCommands(locking, audit, deploying), LOCK_COMMANDS),
         Section(incidents, INCIDENT_COMMANDS),
         Section(memories, MEMORY_COMMANDS),
-        Section(TodoCommands(todos), TODO_COMMANDS),
+        Section(TodoCommands(todos, integrations.thread_links), TODO_COMMANDS),
     )
     board = TodoBoard(
         todos,
@@ -219,6 +221,8 @@ def build_runtime(
         config,
         incidents.tracking_place,
     )
+    # The board mirrors to incidents' tracking issues and takes their follow-ups: wired once both exist.
+    incident_services.follow_ups = board.post_incident
     stats = RedisJobStats(client)
     following = Following(marks)
     assistant: Assistant = UnconfiguredAssistant()

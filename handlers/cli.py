@@ -175,6 +175,7 @@ def check_config(args: argparse.Namespace) -> int:
                 f"config: {settings.config_path or 'none (no ops.yaml found)'}; "
                 f"{len(config.services)} services, {len(config.environments)} environments"
             )
+            print(f"todos: mirror {config.todo_mirror}, at most {config.max_todo_issues} todo issues per conversation")
         store = _redacted_url(settings.redis_url) if settings.redis_url else "embedded (nothing survives exit)"
         print(f"store: {store}")
         print(f"slack: {'on' if settings.slack_enabled else 'off'}")

@@ -382,7 +382,7 @@ async def test_todos_are_kept_per_thread_and_shown_in_one_message(agent: BotUnde
     assert "(1 of 2 done)" in answers(emulators)[-1]
     await agent.slack(slash_command_body("todos", channel="C_OTHER"))
     await agent.run_jobs()
-    assert answers(emulators, "C_OTHER")[-1] == "The Ops agent has no todos in this thread."
+    assert answers(emulators, "C_OTHER")[-1] == "No thread in <#C_OTHER> has open [Ops] todos."
 
 
 async def test_without_a_key_free_text_is_answered_and_commands_work(bot: BotUnderTest, emulators: Emulators) -> None:

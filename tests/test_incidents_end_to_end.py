@@ -175,6 +175,10 @@ async def test_the_whole_lifecycle(bot: BotUnderTest, emulators: Emulators, cloc
     assert "Checkout failed for 20 minutes." in review
     assert 'kind="incident"' in emulators.anthropic.bodies()[-1]["messages"][0]["content"][0]["text"]
     assert any(m["text"].startswith("✅ Incident resolved: *Checkout is down*") for m in mine(emulators, "C_OPS"))
+    # The review's action item is a POST-INCIDENT todo of the incident, on its tracking issue.
+    [followed_up] = [c for c in comments(emulators, issue["number"]) if "<!-- opsbot:todos -->" in c]
+    assert "- [ ] [Ops] Re-enable writes (BLOCKED - DBA sign-off)" in followed_up
+    assert "- [ ] [Ops] POST-INCIDENT: Alert on pool" in followed_up
 
 
 async def test_reminders_fire_by_severity_survive_a_restart_and_snooze(

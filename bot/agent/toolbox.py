@@ -175,6 +175,8 @@ class Toolbox:
     async def _update_todos(self, given: dict[str, Any]) -> str:
         todos = parse_todos(given.get("todos"))
         saved = await self._services.todos.agent_list(self._message.place, todos)
-        kept = sum(a != b for a, b in zip(saved, todos, strict=True))
+        kept = sum(a != b for a, b in zip(saved.todos, todos, strict=True))
         note = f"\n({kept} kept as a person set them since your last list.)" if kept else ""
-        return f"Saved {len(saved)} todos:\n{render(saved)}{note}"
+        if saved.not_opened:
+            note += f"\n({saved.not_opened} not opened as issues: this conversation reached its todo issue limit.)"
+        return f"Saved {len(saved.todos)} todos:\n{render(saved.todos)}{note}"

@@ -50,6 +50,23 @@ def _schema(properties: dict[str, Any], required: tuple[str, ...]) -> dict[str, 
     return {"type": "object", "properties": properties, "required": list(required), "additionalProperties": False}
 
 
+def _todo_schema(*, nested: bool) -> dict[str, Any]:
+    """One todo of ``update_todos``; a top-level one may carry its sub-tasks, which may not carry their own."""
+    properties: dict[str, Any] = {
+        "content": {"type": "string", "minLength": 1, "maxLength": 300},
+        "status": {"enum": list(STATUSES)},
+        "blocked_reason": {"type": "string", "maxLength": 300},
+    }
+    if nested:
+        properties["children"] = {"type": "array", "maxItems": 49, "items": _todo_schema(nested=False)}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": ["content", "status"],
+        "additionalProperties": False,
+    }
+
+
 OWN_TOOLS: tuple[OwnTool, ...] = (
     OwnTool(
         "deployments",
@@ -88,23 +105,9 @@ OWN_TOOLS: tuple[OwnTool, ...] = (
         "update_todos",
         "record",
         "Replace your task list for this thread; people see it. Send every item each time. Each content starts "
-        "with '[Ops] '. A blocked item needs blocked_reason: what blocks it and what that holds up.",
-        {
-            "todos": {
-                "type": "array",
-                "maxItems": 50,
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "content": {"type": "string", "minLength": 1, "maxLength": 300},
-                        "status": {"enum": list(STATUSES)},
-                        "blocked_reason": {"type": "string", "maxLength": 300},
-                    },
-                    "required": ["content", "status"],
-                    "additionalProperties": False,
-                },
-            }
-        },
+        "with '[Ops] ', never another agent's prefix. A blocked item needs blocked_reason: what blocks it and what "
+        "that holds up. A larger task may list its steps as children (one level, 50 items in all).",
+        {"todos": {"type": "array", "maxItems": 50, "items": _todo_schema(nested=True)}},
         ("todos",),
     ),
 )

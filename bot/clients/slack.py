@@ -17,7 +17,7 @@ from bot.clients.slack_markup import code_span as code_span  # the Slack edge qu
 from bot.clients.slack_markup import to_mrkdwn as to_mrkdwn  # the Slack edge renders its help with it
 from bot.conversation.markers import reply_key_of, reply_metadata
 from bot.conversation.readers import MAX_POSTS, Conversation, Post
-from bot.errors import UpstreamRejected, UpstreamUnavailable
+from bot.errors import UpstreamError, UpstreamRejected, UpstreamUnavailable
 from bot.model import Button, ChatMessage, Place, SlackThread
 from bot.text import strip_tokens
 
@@ -113,6 +113,19 @@ class SlackChat:
             await self._respond(reply_to, text)
             return ""  # a response_url message can't be found or edited later
         return str(posted["ts"])
+
+    async def permalink(self, thread: SlackThread) -> str | None:
+        """A link to ``thread`` people can click (chat.getPermalink); None when Slack won't give one,
+        since a list of threads is still worth showing without its links."""
+        if thread.thread_ts is None:
+            return None
+        try:
+            async with slack_call():
+                found = await self._client.chat_getPermalink(channel=thread.channel, message_ts=thread.thread_ts)
+        except UpstreamError:
+            return None
+        url = found.get("permalink")
+        return url if isinstance(url, str) else None
 
     async def conversation(self, place: Place, *, exclude: str | None = None) -> Conversation:
         thread = _thread(place)

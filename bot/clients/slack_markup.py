@@ -34,6 +34,10 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 # What a cut must not split: Slack's own sequences and the entities that escape them.
 ATOMS = re.compile(r"<[^<>\n]*>|&(?:amp|lt|gt);")
 _NOT_IN_NAME = re.compile(r"[^a-z0-9_-]+")
+# A nested Markdown task line ("  - [x] …", a sub-task): Slack has no task lists and drops leading spaces,
+# so the indent becomes em spaces and an arrow that show where the sub-task belongs.
+_NESTED_TASK = re.compile(r"^((?:  )+)[-*] (?=\[[ xX]\] )", re.MULTILINE)
+EM_SPACE = "\u2003"
 
 
 def escape(text: str) -> str:
@@ -41,7 +45,8 @@ def escape(text: str) -> str:
 
 
 def _plain(text: str) -> str:
-    return escape(_MARKDOWN_LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] else m[2], text))
+    linked = _MARKDOWN_LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] else m[2], text)
+    return escape(_NESTED_TASK.sub(lambda m: EM_SPACE * (len(m[1]) // 2) + "↳ ", linked))
 
 
 def _url(url: str) -> str:

@@ -6,7 +6,8 @@ declared. Updates go to the channel, the timeline and the issue; reminders
 (:mod:`bot.incidents.reminders`) nudge when nobody posts one for a while, and
 deploys during an open incident are announced in its channel
 (:mod:`bot.incidents.news`). Resolving it closes the issue with the timeline
-and posts the agent's draft review there.
+and posts the agent's draft review there; the review's action items become
+``[Ops] POST-INCIDENT: …`` todos of the incident, mirrored on that issue.
 
 Every step of a declaration is recorded as it is done, so a job that is run
 again (its worker died) picks up where the first run stopped.
@@ -27,7 +28,7 @@ from bot.errors import CommandError
 from bot.forges import ForgeName, forge_repo
 from bot.incidents.model import Event, Incident, slug, summary_text, timeline_text
 from bot.incidents.news import DeployNews
-from bot.incidents.ports import IncidentStore, Reviewer, Rooms
+from bot.incidents.ports import FollowUps, IncidentStore, Reviewer, Rooms
 from bot.incidents.reminders import Reminders, snooze_minutes
 from bot.jobs.ports import JobQueue
 from bot.model import ChatMessage, Place, SlackThread, place_from_json, public_place
@@ -49,6 +50,8 @@ class IncidentServices:
     config: OpsConfig
     clock: Callable[[], float] = time.time
     reviewer: Reviewer | None = None
+    # The review's action items become [Ops] POST-INCIDENT todos on the tracking issue.
+    follow_ups: FollowUps | None = None
 
 
 class Incidents:
@@ -154,6 +157,9 @@ class Incidents:
             )
             review = await self._draft(resolved, timeline, "review")
             await self._s.reporter.announce(where, f"incident:{incident.id}:review", review)
+            if self._s.follow_ups is not None:
+                conversation = SlackThread(resolved.channel) if resolved.channel else where
+                await self._s.follow_ups(conversation, review)
             await tracker.edit(repo, number, open=False)
         await self._s.reporter.announce(
             place_from_json(incident.declared_in),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from bot.incidents.model import Event, Incident
-from bot.model import Person
+from bot.model import Person, Place
 
 
 class IncidentStore(Protocol):
@@ -49,3 +49,10 @@ class Reviewer(Protocol):
     """Drafts prose from an incident's timeline (the Ops agent, when configured)."""
 
     async def draft(self, incident: Incident, timeline: Sequence[Event], what: Literal["review", "summary"]) -> str: ...
+
+
+class FollowUps(Protocol):
+    """Turns a resolved incident's review into follow-up todos for the incident's conversation at ``place``
+    (the todo board, as the composition root wires it)."""
+
+    async def __call__(self, place: Place, review: str) -> int: ...

@@ -37,6 +37,7 @@ MEMORY_DIGESTS = PREFIX + "mem-digest:"  # + scope, hash of content digest -> id
 MEMORY_WORD = PREFIX + "mem-word:"  # + scope:word, set of ids (the word index)
 MEMORY_SCOPES = PREFIX + "mem-scopes"  # every scope that has memories
 TODOS = PREFIX + "todos:"  # + thread, the Ops agent's task list there (JSON)
+TODO_THREADS = PREFIX + "todo-threads:"  # + Slack channel id, sorted set of thread ts with open todos, by last change
 MUTEX = PREFIX + "mutex:"  # + name, held by one worker at a time (a random token)
 INCIDENT = PREFIX + "incident:"  # + id, JSON
 INCIDENT_TIMELINE = PREFIX + "incident-timeline:"  # + id, list of JSON events, oldest first
@@ -71,6 +72,10 @@ def memory_words(scope: str) -> str:
 def todos(thread: str) -> str:
     """``thread`` is a :func:`bot.model.thread_key`."""
     return TODOS + thread
+
+
+def todo_threads(channel: str) -> str:
+    return TODO_THREADS + channel
 
 
 def approvals_at(thread: str) -> str:

@@ -8,7 +8,10 @@ and is then published:
 - in the conversation itself (a Slack thread message, or the tracking
   comment of a PR/MR/issue), with short announcements for blocked and done;
 - in ``issues`` mode, as one issue per todo in the conversation's repository
-  (``todos.repo`` for Slack);
+  (``todos.repo`` for Slack), at most ``agent.max_todo_issues`` of them per
+  conversation: the rest are kept in the list and shown only in the
+  conversation. A sub-task is a task line under its parent in the
+  conversation, never an issue of its own (its parent's issue stands for it);
 - in ``checklist`` mode, a Slack conversation also gets one issue in
   ``todos.repo`` whose tracking comment mirrors the list.
 
@@ -32,7 +35,8 @@ from bot.model import GitHubThread, GitLabThread, Person, Place, SlackThread, pl
 from bot.ports import IssueTracker, Marks, Mutexes
 from bot.text import channel
 from bot.todos.checklist import TodoMirror, digest
-from bot.todos.lists import Todo, apply_ticks, merge_agent_list, ticks_in
+from bot.todos.follow_ups import follow_ups
+from bot.todos.lists import MAX_TODOS, Todo, apply_ticks, every_item, merge_agent_list, ticks_in
 from bot.todos.ports import IncidentIssue, TodoStore
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,15 @@ REMEMBER = 90 * 24 * 3600.0  # as long as the store keeps a list
 TITLE_LIMIT = 250  # GitHub refuses titles over 256 characters
 
 Outcome = Literal["changed", "unchanged", "refused", "stale", "unknown"]
+Mirrored = Literal["has an issue", "opened", "withheld"]
+
+
+@dataclass(frozen=True)
+class SavedList:
+    """The list as saved, and how many of its todos ``issues`` mode kept out of the forge (the bound was reached)."""
+
+    todos: list[Todo]
+    not_opened: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,15 +110,33 @@ class TodoBoard:
             return SlackThread(place.channel)
         return place
 
-    async def agent_list(self, place: Place, given: Sequence[Todo]) -> list[Todo]:
+    async def agent_list(self, place: Place, given: Sequence[Todo]) -> SavedList:
         """Save the agent's whole list (keeping people's newer ticks) and show it."""
         place = await self._conversation(place)
         async with self._mutexes.hold(f"todos:{thread_key(place)}"):
             before = await self._store.load(place)
             after = merge_agent_list(before, given)
             await self._store.save(place, after)
-            await self._publish(place, before, after)
-        return after
+            not_opened = await self._publish(place, before, after)
+        return SavedList(after, not_opened)
+
+    async def post_incident(self, place: Place, review: str) -> int:
+        """Add a resolved incident's follow-ups (its review's action items) to the incident's list,
+        mirrored to its tracking issue as usual; how many were new. Run again, it adds nothing."""
+        proposed = follow_ups(review)
+        if not proposed:
+            return 0
+        place = await self._conversation(place)
+        async with self._mutexes.hold(f"todos:{thread_key(place)}"):
+            before = await self._store.load(place)
+            known = {t.id for t in every_item(before)}
+            room = MAX_TODOS - len(every_item(before))
+            new = [t for t in proposed if t.id not in known][: max(room, 0)]
+            if new:
+                after = [*before, *new]
+                await self._store.save(place, after)
+                await self._publish(place, before, after)
+        return len(new)
 
     async def checklist_edited(
         self, where: Place, person: Person, body: str, previous: str | None, at: float
@@ -162,24 +193,45 @@ class TodoBoard:
         await self._publish(origin, before, after)
         return "changed"
 
-    async def _publish(self, origin: Place, before: Sequence[Todo], after: Sequence[Todo]) -> None:
-        await self._mirror.publish(origin, before, after)
-        await self._marks.set(f"todo-origin:{thread_key(origin)}", REMEMBER, json.dumps(public_place(origin)))
+    async def _publish(self, origin: Place, before: Sequence[Todo], after: Sequence[Todo]) -> int:
+        """Show ``after`` everywhere it is mirrored; how many todos got no issue because of the bound."""
         incident = await self._incident_issue(origin) if self._incident_issue is not None else None
+        home = self._issue_home(origin) if incident is None else None
+        not_opened = 0
+        if home is not None and self._config.todo_mirror == "issues":
+            not_opened = await self._sync_issues(home, origin, after)
+        note = (
+            f"{not_opened} of these todos are kept here only, not opened as issues "
+            f"(at most {self._config.max_todo_issues} per conversation)."
+            if not_opened
+            else ""
+        )
+        await self._mirror.publish(origin, before, after, note=note)
+        await self._marks.set(f"todo-origin:{thread_key(origin)}", REMEMBER, json.dumps(public_place(origin)))
         if incident is not None:
             await self._marks.set(f"todo-origin:{thread_key(incident)}", REMEMBER, json.dumps(public_place(origin)))
             await self._mirror.publish(incident, before, after, announce=False)
-            return
-        home = self._issue_home(origin)
-        if home is None:
-            return
-        if self._config.todo_mirror == "issues":
-            for todo in after:
-                await self._sync_issue(home, origin, todo)
-        elif isinstance(origin, SlackThread):
+        elif home is not None and self._config.todo_mirror != "issues" and isinstance(origin, SlackThread):
             where = await self._thread_issue(home, origin)
             await self._marks.set(f"todo-origin:{thread_key(where)}", REMEMBER, json.dumps(public_place(origin)))
             await self._mirror.publish(where, before, after, announce=False)
+        return not_opened
+
+    async def _sync_issues(self, home: IssueHome, origin: Place, todos: Sequence[Todo]) -> int:
+        """One issue per todo, opening new ones only while the conversation is under ``agent.max_todo_issues``.
+
+        The count is of issues opened for the conversation, not of todos in today's list,
+        so an agent that keeps replacing its list cannot open issue after issue."""
+        counted = f"todo-issues-opened:{home.forge}:{home.repo}:{thread_key(origin)}"
+        opened = int(await self._marks.get(counted) or 0)
+        not_opened = 0
+        for todo in todos:
+            mirrored = await self._sync_issue(home, origin, todo, may_open=opened < self._config.max_todo_issues)
+            if mirrored == "opened":
+                opened += 1
+                await self._marks.set(counted, REMEMBER, str(opened))
+            not_opened += mirrored == "withheld"
+        return not_opened
 
     def _issue_home(self, origin: Place) -> IssueHome | None:
         if (here := repository(origin)) is not None:
@@ -202,16 +254,25 @@ class TodoBoard:
             await self._marks.set(f"todo-thread-issue:{key}", REMEMBER, number)
         return tracker.place(home.repo, int(number))
 
-    async def _sync_issue(self, home: IssueHome, origin: Place, todo: Todo) -> None:
-        """Make the todo's issue say what the todo says: title, open or closed, blocked label."""
+    async def _sync_issue(self, home: IssueHome, origin: Place, todo: Todo, *, may_open: bool = True) -> Mirrored:
+        """Make the todo's issue say what the todo says: title, open or closed, blocked label.
+        With ``may_open`` false, a todo that has no issue yet gets none."""
         tracker = self._trackers[home.forge]
         key = f"{home.forge}:{home.repo}:{thread_key(origin)}:{todo.id}"
         state = _issue_state(todo)
         number = await self._marks.get(f"todo-issue:{key}")
+        mirrored: Mirrored = "has an issue"
         if number is None:
+            # A todo already found to have no issue is not looked for again on every update while the bound holds.
+            if not may_open and await self._marks.get(f"todo-issue-withheld:{key}"):
+                return "withheld"
             marker = todo_issue(thread_key(origin), todo.id)
             found = await tracker.find(home.repo, TODO_LABEL, marker)
+            if found is None and not may_open:
+                await self._marks.set(f"todo-issue-withheld:{key}", REMEMBER)
+                return "withheld"
             if found is None:
+                mirrored = "opened"
                 body = (
                     f"{marker}\nAn [Ops] todo of the Ops agent, from {where_from(origin)}.\n\n"
                     "Close this issue when it is done; opsbot keeps the list in step."
@@ -238,6 +299,7 @@ class TodoBoard:
                 f"todo-blocked:{key}:{digest(todo.blocked_reason or '')}",
                 f"⛔ Blocked: {todo.blocked_reason}",
             )
+        return mirrored
 
     async def _tracked_todo(
         self, forge: ForgeName, repo: str, number: int, description: str

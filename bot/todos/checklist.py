@@ -16,31 +16,34 @@ from bot.conversation.reporting import Reporter
 from bot.model import Place, earlier_thread_keys, thread_key
 from bot.ports import Marks
 from bot.text import hidden
-from bot.todos.lists import Todo
+from bot.todos.lists import Todo, every_item, render
 
 BODY_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; room for the reply marker
 REMEMBER_BODY = 90 * 24 * 3600.0
 
 
-def tracking_body(todos: Sequence[Todo], limit: int = BODY_LIMIT) -> str:
+def tracking_body(todos: Sequence[Todo], limit: int = BODY_LIMIT, note: str = "") -> str:
     """The tracking message. Past ``limit``, completed todos go first, then the oldest
-    open ones; the summary line always stays and says how many are not shown."""
-    done = sum(t.status == "completed" for t in todos)
-    blocked = sum(t.status == "blocked" for t in todos)
-    summary = f"**[Ops] todos**: {done} of {len(todos)} done" + (f", {blocked} blocked" if blocked else "")
+    open ones; the summary line always stays and says how many are not shown. ``note``
+    is opsbot's own word on the list, shown under it."""
+    items = every_item(todos)  # sub-tasks count like any other todo
+    done = sum(t.status == "completed" for t in items)
+    blocked = sum(t.status == "blocked" for t in items)
+    summary = f"**[Ops] todos**: {done} of {len(items)} done" + (f", {blocked} blocked" if blocked else "")
     shown = list(todos)
     dropped = 0
 
-    def render() -> str:
+    def body_text() -> str:
         more = f"\n\n_{dropped} more not shown (the list is longer than a comment can hold)_" if dropped else ""
-        return f"{hidden(TRACKING)}\n{summary}\n\n" + "\n".join(t.line() for t in shown) + more
+        more += f"\n\n_{note}_" if note else ""
+        return f"{hidden(TRACKING)}\n{summary}\n\n" + render(shown) + more
 
-    body = render()
+    body = body_text()
     while len(body) > limit and shown:
         victim = next((t for t in shown if t.status == "completed"), shown[0])
         shown.remove(victim)
         dropped += 1
-        body = render()
+        body = body_text()
     return body
 
 
@@ -54,12 +57,19 @@ class TodoMirror:
         self._marks = marks
 
     async def publish(
-        self, place: Place, before: Sequence[Todo], after: Sequence[Todo], *, announce: bool = True, force: bool = False
+        self,
+        place: Place,
+        before: Sequence[Todo],
+        after: Sequence[Todo],
+        *,
+        announce: bool = True,
+        force: bool = False,
+        note: str = "",
     ) -> None:
         """Show ``after`` at ``place``; ``force`` rewrites it even if opsbot's last text was the
         same (a person's edit that was not theirs to make is put back)."""
         key = f"todos:{thread_key(place)}"
-        body = tracking_body(after)
+        body = tracking_body(after, note=note)
         published = f"todos-body:{key}"
         if force or await self._marks.get(published) != digest(body):  # an unchanged list is not rewritten
             # A tracking comment lives as long as its thread: look for it back to the start.
@@ -70,8 +80,8 @@ class TodoMirror:
             await self._announce(place, key, before, after, body)
 
     async def _announce(self, place: Place, key: str, before: Sequence[Todo], after: Sequence[Todo], body: str) -> None:
-        was = {t.id: t for t in before}
-        for todo in after:
+        was = {t.id: t for t in every_item(before)}
+        for todo in every_item(after):
             earlier = was.get(todo.id)
             if todo.status == "blocked" and (earlier is None or earlier.status != "blocked"):
                 await self._reporter.announce(
@@ -79,6 +89,6 @@ class TodoMirror:
                     f"{key}:blocked:{todo.id}:{digest(todo.blocked_reason or '')}",
                     f"⛔ Blocked: {todo.content}: {todo.blocked_reason}",
                 )
-        finished = bool(after) and all(t.status == "completed" for t in after)
-        if finished and not (before and all(t.status == "completed" for t in before)):
+        finished = bool(after) and all(t.status == "completed" for t in every_item(after))
+        if finished and not (before and all(t.status == "completed" for t in every_item(before))):
             await self._reporter.announce(place, f"{key}:done:{digest(body)}", "✅ All [Ops] todos here are done.")

@@ -78,3 +78,11 @@ def test_who_may_ask_the_agent_on_the_forges() -> None:
     for wrong in ("everyone", ["U_ALICE"], ["octocat"], 3):
         with pytest.raises(ConfigError, match=r"agent\.allow"):
             OpsConfig.parse({"agent": {"allow": wrong}})
+
+
+def test_how_many_todo_issues_a_conversation_may_open() -> None:
+    assert OpsConfig.parse({}).max_todo_issues == 10
+    assert OpsConfig.parse({"agent": {"max_todo_issues": 3}}).max_todo_issues == 3
+    for wrong in (0, -1, "ten", True, 2.5):
+        with pytest.raises(ConfigError, match=r"agent\.max_todo_issues"):
+            OpsConfig.parse({"agent": {"max_todo_issues": wrong}})

@@ -122,6 +122,7 @@ class SlackEmulator(ConversationMethods):
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
+            "chat.getPermalink": self._permalink,
             "reactions.add": self._react,
             "pins.add": self._pin,
             "users.info": self._user_info,
@@ -192,6 +193,16 @@ class SlackEmulator(ConversationMethods):
         entry.update({k: decoded(params[k]) for k in ("thread_ts", "blocks") if params.get(k)})
         self._ephemeral.append(entry)
         return ok(message_ts=ts)
+
+    def _permalink(self, params: Params) -> Reply:
+        cid = self._resolve(params.get("channel"), create=False)
+        if cid is None:
+            return error("channel_not_found")
+        ts = params.get("message_ts")
+        if not isinstance(ts, str) or self._find(cid, ts) is None:
+            return error("message_not_found")
+        link = f"https://{self.team.lower()}.slack.com/archives/{cid}/p{ts.replace('.', '')}"
+        return ok(channel=cid, permalink=link)
 
     def _react(self, params: Params) -> Reply:
         cid = self._resolve(params.get("channel"), create=False)

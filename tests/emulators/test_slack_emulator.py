@@ -251,3 +251,14 @@ async def test_what_slack_refuses_is_refused(client: AsyncWebClient) -> None:
     assert await slack_error(client.conversations_create(name="Inc Checkout!")) == "invalid_name_specials"
     assert await slack_error(client.conversations_create(name="")) == "invalid_name_required"
     assert (await client.conversations_create(name="inc-20261202-" + "a" * 67))["ok"]
+
+
+@pytest.mark.asyncio
+async def test_a_permalink_names_the_workspace_channel_and_message(
+    slack: SlackEmulator, client: AsyncWebClient
+) -> None:
+    ts = slack.add_message("C_OPS", "plan the upgrade")
+    found = await client.chat_getPermalink(channel="C_OPS", message_ts=ts)
+    assert found["permalink"] == f"https://{slack.team.lower()}.slack.com/archives/C_OPS/p{ts.replace('.', '')}"
+    assert await slack_error(client.chat_getPermalink(channel="C_OPS", message_ts="1.0")) == "message_not_found"
+    assert await slack_error(client.chat_getPermalink(channel="#nowhere", message_ts=ts)) == "channel_not_found"

@@ -109,3 +109,13 @@ def test_a_valid_channel_name_is_kept() -> None:
 @example("**0**")  # bold markup inside code is literal, in both
 def test_a_quoted_command_renders_as_the_general_renderer_renders_code(text: str) -> None:
     assert code_span(text) == to_mrkdwn(code(text))
+
+
+def test_a_sub_task_line_is_indented_visibly_in_slack() -> None:
+    rendered = to_mrkdwn("- [ ] [Ops] Migrate\n  - [x] [Ops] Set up VPC\n  - [ ] [Ops] Deploy <EKS>\nnot  - [ ] a line")
+    assert rendered.splitlines() == [
+        "- [ ] [Ops] Migrate",
+        "\u2003↳ [x] [Ops] Set up VPC",
+        "\u2003↳ [ ] [Ops] Deploy &lt;EKS&gt;",
+        "not  - [ ] a line",
+    ]

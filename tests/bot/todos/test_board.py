@@ -119,9 +119,9 @@ async def test_a_stale_list_from_the_agent_does_not_undo_a_persons_tick(board: B
     await board.board.agent_list(PULL, [CHECK])
     before = board.tracking(PULL).text
     await board.board.checklist_edited(PULL, OCTOCAT, ticked(before, CHECK), before, at=10.0)
-    [kept] = await board.board.agent_list(PULL, [CHECK])  # the agent hasn't caught up
+    [kept] = (await board.board.agent_list(PULL, [CHECK])).todos  # the agent hasn't caught up
     assert (kept.status, kept.changed_by) == ("completed", "github:octocat")
-    [news] = await board.board.agent_list(PULL, [Todo(CHECK.content, "in_progress")])  # now it has news
+    [news] = (await board.board.agent_list(PULL, [Todo(CHECK.content, "in_progress")])).todos  # now it has news
     assert (news.status, news.changed_by) == ("in_progress", None)
 
 
@@ -170,3 +170,31 @@ async def test_a_copied_marker_or_a_stranger_changes_no_todo() -> None:
     assert refused == "refused"
     assert await board.store.load(PULL) == [CHECK]
     assert board.tracker.issues[(API, 1)].open is True  # put back as the list says
+
+
+async def test_an_incidents_follow_ups_join_its_list_once(board: Board) -> None:
+    await board.board.agent_list(PULL, [CHECK])
+    review = "## Action items\n- [Ops] Alert on pool usage\n- [Ops] check the dashboards"
+    assert await board.board.post_incident(PULL, review) == 2
+    assert await board.board.post_incident(PULL, review) == 0  # a resolve run again adds nothing
+    assert [t.content for t in await board.store.load(PULL)] == [
+        CHECK.content,
+        "[Ops] POST-INCIDENT: Alert on pool usage",
+        "[Ops] POST-INCIDENT: check the dashboards",
+    ]
+    assert "- [ ] [Ops] POST-INCIDENT: Alert on pool usage" in board.tracking(PULL).text
+    assert await board.board.post_incident(PULL, "no action items here") == 0
+
+
+async def test_issues_mode_opens_at_most_the_configured_number_of_issues() -> None:
+    store, chat, tracker, marks, forge = FakeTodoStore(), RecordingChat(), FakeIssueTracker(), FakeMarks(), FakeForge()
+    reporter = Reporter({"github": chat}, Replies(marks), marks)
+    board = TodoBoard(
+        store, TodoMirror(reporter, marks), reporter, {"github": tracker}, {"github": forge}, marks, FakeMutexes(),
+        OpsConfig(todo_mirror="issues", max_todo_issues=1),
+    )  # fmt: skip
+    saved = await board.agent_list(PULL, [CHECK, ROLL_BACK])
+    assert (saved.todos, saved.not_opened) == ([CHECK, ROLL_BACK], 1)
+    again = await board.agent_list(PULL, [CHECK, ROLL_BACK, Todo("[Ops] tell the team", "pending")])
+    assert again.not_opened == 2
+    assert [issue.title for issue in tracker.issues.values()] == [CHECK.content]
