@@ -64,6 +64,7 @@ GITHUB_WEBHOOK_URL = f"{BASE_URL}/github/webhook"
 METHOD_SCOPES: dict[str, frozenset[str]] = {
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
+    "chat.getPermalink": frozenset(),  # Slack's reference: no scope required
     # Threads and channels opsbot answers in, public (channels:) and private (groups:).
     "conversations.history": frozenset({"channels:history", "groups:history"}),
     "conversations.replies": frozenset({"channels:history", "groups:history"}),
