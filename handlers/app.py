@@ -223,7 +223,9 @@ def build_runtime(
     following = Following(marks)
     assistant: Assistant = UnconfiguredAssistant()
     if model is not None:
-        agent_services = AgentServices(commands, deploys, memories, board, following, marks, incidents, forges)
+        agent_services = AgentServices(
+            commands, deploys, memories, board, following, marks, incidents, forges, reporter=reporter
+        )
         assistant = OpsAgent(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
         )

@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,21 @@ import pytest
 import redis.asyncio as redis
 
 from bot.conversation.assistant import NOT_CONFIGURED
-from bot.model import ChatMessage, Person, SlackThread
+from bot.model import Answer, ChatMessage, Person, SlackThread
 from bot.stores import keys
 from tests import fixtures
 from tests.emulators import api_error, text, tool_use
 from tests.emulators.gitlab_state import fake_sha
-from tests.harness import OPS_CONFIG, BotUnderTest, Emulators, bot_env, event_callback, slash_command_body
+from tests.harness import (
+    OPS_CONFIG,
+    BotUnderTest,
+    Emulators,
+    approve_click_body,
+    bot_env,
+    event_callback,
+    slash_command_body,
+)
+from tests.test_deploys_end_to_end import deployment_status
 
 API = "acme/api"
 MAIN_SHA = "a" * 40
@@ -103,9 +113,83 @@ async def test_production_from_the_agent_still_waits_for_approval(agent: BotUnde
     await ask(agent, "please deploy the api to production", user="U_ALICE")
 
     assert emulators.github.deployments(API) == []  # nothing until someone else approves
-    [message] = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
-    assert re.search(r"approve [0-9a-f]{6}", message["text"])
-    assert "opsbot_approve" in json.dumps(message.get("blocks", []))  # the button came along
+    request, answer = deploy_and_answer(emulators)
+    assert re.search(r"approve [0-9a-f]{6}", request["text"])
+    assert "opsbot_approve" in json.dumps(request.get("blocks", []))  # the button came along
+    assert answer["text"].startswith("*Summary*: Asked for approval.")
+
+
+# -- a deploy the agent starts reports in a message of its own --------------------------------
+DEPLOYED = "**Summary**: Deployed api to staging.\n**Approach**: The deploy tool.\n**Remember**: null"
+
+
+def deploy_and_answer(emulators: Emulators) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The deploy's status message and the agent's answer, each a message of its own."""
+    ours = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
+    [answer] = [m for m in ours if m["text"].startswith("*Summary*")]
+    [status] = [m for m in ours if re.match(r"(Deploy of|⏳ `production` is protected)", m["text"])]
+    return status, answer
+
+
+async def report(bot: BotUnderTest, emulators: Emulators, *states: str) -> None:
+    [deployment] = emulators.github.deployments(API)
+    for state in states:
+        assert (await bot.github("deployment_status", deployment_status(deployment, state))).status_code == 202
+    await bot.run_jobs()
+
+
+async def test_an_agent_deploy_reported_after_the_answer_keeps_both(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.anthropic.script([tool_use("deploy", {"service": "api", "environment": "staging"}), text(DEPLOYED)])
+    await ask(agent, "please deploy the api to staging")
+    status, answer = deploy_and_answer(emulators)
+    assert "⏳ queued" in status["text"]  # posted as the deploy started
+
+    await report(agent, emulators, "in_progress", "success")
+    edited, kept = deploy_and_answer(emulators)
+    assert (edited["ts"], kept["ts"]) == (status["ts"], answer["ts"])
+    assert "✅ live" in edited["text"]
+    assert kept["text"] == answer["text"]  # the status never replaces the answer
+    assert answers(emulators)[-1] == "✅ `api` `main` is live on `staging`."
+
+
+async def test_an_agent_deploy_reported_before_the_answer_keeps_both(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.anthropic.script([tool_use("deploy", {"service": "api", "environment": "staging"}), text(DEPLOYED)])
+    message = ChatMessage(
+        "slack:early-1", Person("slack", "U_ALICE"), SlackThread("C_OPS"), "please deploy the api", "slash"
+    )
+    # The agent has deployed and worked out its answer, and the forge reports before it is posted.
+    worked_out = await agent.runtime.chatops.respond(message)
+    await report(agent, emulators, "in_progress")
+    await agent.runtime.chatops.handle(message, redelivered=False, asked_at=time.time())
+
+    status, answer = deploy_and_answer(emulators)
+    assert "🚀 in progress" in status["text"]
+    assert answer["text"].startswith("*Summary*: Deployed api to staging.")
+    assert "Deploy of `api`" in (worked_out.text if isinstance(worked_out, Answer) else worked_out)
+
+
+async def test_approving_an_agents_production_deploy_edits_the_deploys_message(
+    agent: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.anthropic.script(
+        [
+            tool_use("deploy", {"service": "api", "environment": "production"}),
+            text("**Summary**: Asked for approval.\n**Approach**: deploy tool.\n**Remember**: null"),
+        ]
+    )
+    await ask(agent, "please deploy the api to production")
+    request, answer = deploy_and_answer(emulators)
+
+    assert (await agent.slack(approve_click_body(request, "U_CAROL"))).status_code == 200
+    await agent.run_jobs()
+    [deployment] = emulators.github.deployments(API)
+    assert deployment["production_environment"] is True
+    status, kept = deploy_and_answer(emulators)
+    assert status["ts"] == request["ts"]
+    assert status["text"].startswith("Deploy of `api`")
+    assert "⏳ queued" in status["text"]
+    assert not status.get("blocks")  # the button is gone once it has been used
+    assert kept == answer
 
 
 async def test_memories_are_saved_from_all_three_sources(agent: BotUnderTest, emulators: Emulators) -> None:
