@@ -77,6 +77,24 @@ class AgentLimits:
 
 
 @dataclass(frozen=True)
+class ProgressPacing:
+    """Seconds between two edits of one task's progress message, per platform.
+
+    Slack's chat.update is a Tier 3 method (about 50 a minute per workspace); GitHub's
+    secondary rate limits allow about 80 content-creating requests a minute (edits
+    count) and 500 an hour, and GitLab.com throttles note writes alike. One edit a second
+    on Slack and one every three seconds on a forge leaves room for many tasks at once."""
+
+    slack: float = 1.0
+    forge: float = 3.0
+
+    def interval(self, platform: str) -> float:
+        if platform == "console":
+            return 0.0  # a terminal prints every step as it comes
+        return self.slack if platform == "slack" else self.forge
+
+
+@dataclass(frozen=True)
 class HttpLimits:
     """How long one HTTP client may take and how many may be connected to one
     `opsbot serve` process; a proxy in front adds its own limits."""
@@ -110,6 +128,7 @@ class Settings:
     github_write_interval: float | None = 1.0
     log_level: str = "INFO"
     http: HttpLimits = HttpLimits()
+    progress: ProgressPacing = ProgressPacing()
 
     @property
     def slack_enabled(self) -> bool:
@@ -208,6 +227,11 @@ class Settings:
             retry_max_delay=_number(env, "OPSBOT_AGENT_RETRY_MAX_DELAY", 30.0, problems),
         )
 
+        progress = ProgressPacing(
+            slack=_number(env, "OPSBOT_PROGRESS_SLACK_INTERVAL", 1.0, problems),
+            forge=_number(env, "OPSBOT_PROGRESS_FORGE_INTERVAL", 3.0, problems),
+        )
+
         http = HttpLimits(
             header_timeout=_number(env, "OPSBOT_HTTP_HEADER_TIMEOUT", 10.0, problems),
             body_timeout=_number(env, "OPSBOT_HTTP_BODY_TIMEOUT", 30.0, problems),
@@ -249,6 +273,7 @@ class Settings:
             model=_text(env, "OPSBOT_MODEL", DEFAULT_MODEL) or DEFAULT_MODEL,
             worker=tuning,
             agent=agent,
+            progress=progress,
             github_write_interval=write_interval,
             log_level=log_level,
             http=http,

@@ -434,7 +434,7 @@ async def test_todos_are_kept_per_thread_and_shown_in_one_message(agent: BotUnde
     emulators.slack.add_channel("ops", channel_id="C_OPS")
     emulators.anthropic.script([tool_use("update_todos", {"todos": todos}), text(ANSWER)])
     await ask(agent, "get the api to production safely")
-    tracking, blocked, answer = answers(emulators)
+    answer, tracking, blocked = answers(emulators)  # the answer is the progress message, posted first
     assert "- [x] [Ops] Check api health" in tracking
     assert "- [ ] [Ops] Deploy api to production (BLOCKED - waiting for approval)" in tracking
     assert blocked == "⛔ Blocked: [Ops] Deploy api to production: waiting for approval"
@@ -570,7 +570,8 @@ async def test_a_pr_tracking_comment_is_edited_in_place(agent: BotUnderTest, emu
     assert "- [x] [Ops] Provision cluster\n- [x] [Ops] Migrate api" in tracking[0]
     assert [c for c in comments if c.startswith("⛔")] == ["⛔ Blocked: [Ops] Migrate api: quota limit reached"]
     assert [c for c in comments if c.startswith("✅ All")] == ["✅ All [Ops] todos here are done."]
-    edits = emulators.github.requests_to("PATCH", r"/issues/comments/\d+$")
+    [tracking_id] = [c["id"] for c in emulators.github.comments(API, 21) if "<!-- opsbot:todos -->" in c["body"]]
+    edits = emulators.github.requests_to("PATCH", rf"/issues/comments/{tracking_id}$")
     assert len(edits) == 2  # the blocked state, then done; the unchanged list was not rewritten
 
 

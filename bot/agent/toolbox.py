@@ -65,6 +65,7 @@ class TaskRecord:
     actions: list[str] = field(default_factory=list)  # what actions did, or why they were refused
     memories: list[Memory] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
+    looked_at: list[str] = field(default_factory=list)  # what read tools were asked, in a few words each
 
 
 @dataclass(frozen=True)
