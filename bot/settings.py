@@ -33,7 +33,9 @@ def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str 
     return value or default
 
 
-def _number(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, problems: list[str], *, zero_allowed: bool = False
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -42,8 +44,8 @@ def _number(env: Mapping[str, str], name: str, default: float, problems: list[st
     except ValueError:
         problems.append(f"{name} must be a number, got {raw!r}")
         return default
-    if value <= 0:
-        problems.append(f"{name} must be greater than 0, got {raw!r}")
+    if value < 0 or (value == 0 and not zero_allowed):
+        problems.append(f"{name} must be {'0 or more' if zero_allowed else 'greater than 0'}, got {raw!r}")
         return default
     return value
 
@@ -228,8 +230,9 @@ class Settings:
         )
 
         progress = ProgressPacing(
-            slack=_number(env, "OPSBOT_PROGRESS_SLACK_INTERVAL", 1.0, problems),
-            forge=_number(env, "OPSBOT_PROGRESS_FORGE_INTERVAL", 3.0, problems),
+            # 0: every step is shown as it comes (tests, a console, a self-hosted forge without limits).
+            slack=_number(env, "OPSBOT_PROGRESS_SLACK_INTERVAL", 1.0, problems, zero_allowed=True),
+            forge=_number(env, "OPSBOT_PROGRESS_FORGE_INTERVAL", 3.0, problems, zero_allowed=True),
         )
 
         http = HttpLimits(

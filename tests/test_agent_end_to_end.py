@@ -621,3 +621,106 @@ async def test_an_empty_remember_section_is_not_shown(agent: BotUnderTest, emula
     assert shown.startswith("*Summary*: Looked.")
     assert "Remember" not in shown
     assert "null" not in shown
+
+
+# -- work you can watch ----------------------------------------------------------------------
+@pytest.fixture
+async def watched(redis_url: str, emulators: Emulators) -> AsyncIterator[BotUnderTest]:
+    """An agent whose progress edits are not paced, so each step shows in the emulators."""
+    emulators.github.add_repo(API, branches={"main": MAIN_SHA})
+    emulators.github.set_permission(API, "octocat", "write")
+    env = bot_env(
+        redis_url, emulators, agent=True, OPSBOT_PROGRESS_SLACK_INTERVAL="0", OPSBOT_PROGRESS_FORGE_INTERVAL="0"
+    )
+    async with BotUnderTest(env) as running:
+        yield running
+    assert not emulators.errors, "an emulator failed"
+
+
+def slack_writes(emulators: Emulators, method: str) -> list[tuple[float, str]]:
+    """When each chat.postMessage or chat.update arrived, and the text it carried."""
+    found = []
+    for request in emulators.slack.requests_to("POST", rf"/{re.escape(method)}$"):
+        params = request.json if isinstance(request.json, dict) else request.form
+        found.append((request.received_at, str(params.get("text", ""))))
+    return found
+
+
+def first_model_request(emulators: Emulators) -> float:
+    return emulators.anthropic.requests_to("POST", r"^/v1/messages$")[0].received_at
+
+
+async def test_slack_shows_the_agents_work_in_a_message_that_becomes_the_answer(
+    watched: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.anthropic.script(
+        [
+            tool_use("deployments", {"service": "api"}),
+            tool_use("deploy", {"service": "api", "environment": "staging"}),
+            text(DEPLOYED),
+        ]
+    )
+    message = ChatMessage("slack:watch-1", Person("slack", "U_ALICE"), SlackThread("C_OPS"), "please ship api", "slash")
+    await watched.runtime.chatops.handle(message, redelivered=False, asked_at=time.time())
+
+    [(posted_at, working), *_] = slack_writes(emulators, "chat.postMessage")
+    assert working == "🔎 Working on it…"
+    assert posted_at < first_model_request(emulators)  # shown before Claude is even asked
+    edits = [text for _, text in slack_writes(emulators, "chat.update")]
+    assert any(text.endswith("• checking recent deploys of api") for text in edits)
+    assert any(text.endswith("• deploying api to staging") for text in edits)
+    status, answer = deploy_and_answer(emulators)  # progress and answer are one message; the deploy has its own
+    assert len(answers(emulators)) == 2
+    assert answer["text"].startswith("*Summary*: Deployed api to staging.")
+    assert answer["text"].endswith("_Looked at: recent deploys of api_")
+    assert edits[-1] == answer["text"]  # the answer was the last edit
+
+    # The job runs again (its worker died after answering): no second progress message, no second answer.
+    await watched.runtime.chatops.handle(message, redelivered=True, asked_at=time.time())
+    assert len(answers(emulators)) == 2
+    assert deploy_and_answer(emulators)[1]["ts"] == answer["ts"]
+
+
+async def test_an_answer_without_tool_calls_is_the_progress_message_edited(
+    watched: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.anthropic.script([text("**Summary**: Nothing to do.\n**Approach**: None.\n**Remember**: null")])
+    await ask(watched, "is the api fine?")
+    [only] = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
+    assert only["text"].startswith("*Summary*: Nothing to do.")
+    assert "Looked at" not in only["text"]  # it looked at nothing
+    assert "edited" in only  # the progress message, edited into the answer
+
+
+async def test_when_the_progress_post_fails_the_task_goes_on_and_its_answer_is_posted(
+    watched: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.slack.fail_next("POST", r"chat\.postMessage$", 500)
+    emulators.anthropic.script([tool_use("status", {"service": "api"}), text(ANSWER)])
+    await ask(watched, "how is the api?")
+    [only] = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
+    assert only["text"].startswith("*Summary*: Looked.")
+    assert only["text"].endswith("_Looked at: the status of api_")
+    assert emulators.slack.requests_to("POST", r"chat\.update$") == []  # nothing to edit
+
+
+async def test_a_pr_shows_the_agents_work_in_a_comment_that_becomes_the_answer(
+    watched: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.github.add_issue(API, 31, "Speed up api", pull=True)
+    emulators.anthropic.script(
+        [tool_use("status", {"service": "api"}), tool_use("ci_status", {"pr": 31}), text(ANSWER)]
+    )
+    await watched.github("issue_comment", pr_comment(emulators, "octocat", "@opsbot how is it going?", 31))
+    await watched.run_jobs()
+
+    [created] = emulators.github.requests_to("POST", r"/issues/31/comments$")
+    assert created.json["body"].startswith("🔎 Working on it…")
+    assert created.received_at < first_model_request(emulators)
+    [comment] = bot_comments(emulators, 31)  # one comment: progress, then the answer
+    edits = [r.json["body"] for r in emulators.github.requests_to("PATCH", r"/issues/comments/\d+$")]
+    assert any("• checking the status of api" in body for body in edits)
+    assert any("• reading CI of #31" in body for body in edits)
+    assert comment == edits[-1]
+    assert comment.startswith("**Summary**: Looked.")
+    assert "_Looked at: the status of api · CI of #31_" in comment
