@@ -670,6 +670,7 @@ async def test_slack_shows_the_agents_work_in_a_message_that_becomes_the_answer(
     assert any(text.endswith("• checking recent deploys of api") for text in edits)
     assert any(text.endswith("• deploying api to staging") for text in edits)
     status, answer = deploy_and_answer(emulators)  # progress and answer are one message; the deploy has its own
+    assert status["text"].startswith("Deploy of `api`")
     assert len(answers(emulators)) == 2
     assert answer["text"].startswith("*Summary*: Deployed api to staging.")
     assert answer["text"].endswith("_Looked at: recent deploys of api_")
