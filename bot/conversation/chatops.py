@@ -72,4 +72,11 @@ class ChatOps:
 
     async def report_failure(self, message: ChatMessage, text: str, *, asked_at: float) -> None:
         chat = self.chat_for(message.place)
+        if isinstance(self._commands.parse(message.text), FreeText):
+            # An agent task that failed would leave its progress message saying "Working on it…"
+            # for good: the failure takes its place, as the answer would have.
+            progress = await self._replies.sent(f"{message.id}:answer")
+            if progress:
+                await chat.update(message.place, progress, text, reply_key=f"{message.id}:answer")
+                return
         await self._replies.answer(chat, message, text, redelivered=True, asked_at=asked_at, part="failure")

@@ -50,6 +50,10 @@ class Replies:
         await self._marks.set(mark, SENT_TTL, posted)
         return posted
 
+    async def sent(self, reply_key: str) -> str | None:
+        """The id of the message this opsbot posted under ``reply_key``, as its mark says."""
+        return await self._marks.get(f"sent:{reply_key}")
+
     async def replace(
         self,
         chat: Chat,
@@ -63,7 +67,7 @@ class Replies:
     ) -> str:
         """Edit the message already posted under ``reply_key`` (a task's progress message) into
         ``text``; post it when there is none. The message's id either way."""
-        found = await self._marks.get(f"sent:{reply_key}")
+        found = await self.sent(reply_key)
         if found is None and redelivered:
             found = await self.find(chat, place, reply_key, since=asked_at - LOOKBACK)
         if found:
