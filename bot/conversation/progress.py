@@ -56,6 +56,7 @@ class TaskProgress:
         self._steps: list[str] = []
         self._edited_at = clock()  # the post counts as the first write
         self._pending: asyncio.Task[None] | None = None
+        self._sending = False  # the pending edit is past its wait, talking to the platform
         self._closed = False
 
     def text(self) -> str:
@@ -74,8 +75,11 @@ class TaskProgress:
 
     async def _edit_at(self, due: float) -> None:
         await self._sleep(max(0.0, due - self._clock()))
-        self._pending = None
-        await self._edit()
+        self._sending = True
+        try:
+            await self._edit()
+        finally:
+            self._pending, self._sending = None, False
 
     async def _edit(self) -> None:
         if self._chat is None or not self._id:
@@ -89,11 +93,17 @@ class TaskProgress:
     async def close(self) -> None:
         """No more edits: what comes next is the answer, which must be the last word."""
         self._closed = True
-        if self._pending is not None:
-            self._pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pending
-            self._pending = None
+        pending = self._pending
+        if pending is None:
+            return
+        if self._sending:
+            # Already on its way: let it land before the answer rather than race it.
+            await pending
+            return
+        pending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pending
+        self._pending = None
 
 
 class ProgressBoard:

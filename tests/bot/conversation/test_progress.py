@@ -166,3 +166,32 @@ async def test_each_platform_has_its_own_pace() -> None:
     pacing = ProgressPacing()
     assert pacing.interval("slack") < pacing.interval("github") == pacing.interval("gitlab")
     assert pacing.interval("console") == 0.0
+
+
+class SlowChat(RecordingChat):
+    """A chat whose edits wait until the test lets them through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.through = asyncio.Event()
+
+    async def update(
+        self, place: Place, message_id: str, text: str, *, reply_key: str, buttons: Sequence[Button] = ()
+    ) -> None:
+        await self.through.wait()
+        await super().update(place, message_id, text, reply_key=reply_key, buttons=buttons)
+
+
+async def test_an_edit_already_on_its_way_lands_before_the_answer() -> None:
+    chat = SlowChat()
+    setup = Setup(chat)
+    progress = await setup.board.start(ASKED)
+    await progress.show("checking the locks")
+    await setup.sleep.advance(1.0)  # the paced edit is now talking to the platform
+    closing = asyncio.create_task(progress.close())
+    await asyncio.sleep(0)
+    chat.through.set()
+    await closing
+    await setup.answer("the answer")
+    [posted] = chat.messages.values()
+    assert posted.edits == [f"{WORKING}\n• checking the locks", "the answer"]
