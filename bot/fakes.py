@@ -148,11 +148,13 @@ class RecordingChat:
     async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         return next((i for i, m in self.messages.items() if m.place == place and m.reply_key == reply_key), None)
 
-    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+    async def update(
+        self, place: Place, message_id: str, text: str, *, reply_key: str, buttons: Sequence[Button] = ()
+    ) -> None:
         posted = self.messages[message_id]
         posted.edits.append(text)
         posted.text = text
-        posted.buttons = ()  # an edit replaces the whole message, buttons included
+        posted.buttons = tuple(buttons)  # an edit replaces the whole message, buttons included
 
     def texts(self) -> list[str]:
         """What each message says now, oldest first."""

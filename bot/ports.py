@@ -27,8 +27,11 @@ class Chat(Protocol):
     async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         """The id of a message tagged ``reply_key`` already at ``place``, if there is one."""
 
-    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
-        """Replace a message opsbot posted, buttons included (people aren't notified of edits)."""
+    async def update(
+        self, place: Place, message_id: str, text: str, *, reply_key: str, buttons: Sequence[Button] = ()
+    ) -> None:
+        """Replace a message opsbot posted, buttons included (people aren't notified of edits):
+        the edited message has ``buttons``, and none when none are given."""
 
 
 class Marks(Protocol):

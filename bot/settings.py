@@ -33,7 +33,9 @@ def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str 
     return value or default
 
 
-def _number(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, problems: list[str], *, zero_allowed: bool = False
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -42,8 +44,8 @@ def _number(env: Mapping[str, str], name: str, default: float, problems: list[st
     except ValueError:
         problems.append(f"{name} must be a number, got {raw!r}")
         return default
-    if value <= 0:
-        problems.append(f"{name} must be greater than 0, got {raw!r}")
+    if value < 0 or (value == 0 and not zero_allowed):
+        problems.append(f"{name} must be {'0 or more' if zero_allowed else 'greater than 0'}, got {raw!r}")
         return default
     return value
 
@@ -74,6 +76,24 @@ class AgentLimits:
     attempts: int = 3  # tries of one model request on 429, 529, 5xx and timeouts
     retry_base_delay: float = 2.0
     retry_max_delay: float = 30.0
+
+
+@dataclass(frozen=True)
+class ProgressPacing:
+    """Seconds between two edits of one task's progress message, per platform.
+
+    Slack's chat.update is a Tier 3 method (about 50 a minute per workspace); GitHub's
+    secondary rate limits allow about 80 content-creating requests a minute (edits
+    count) and 500 an hour, and GitLab.com throttles note writes alike. One edit a second
+    on Slack and one every three seconds on a forge leaves room for many tasks at once."""
+
+    slack: float = 1.0
+    forge: float = 3.0
+
+    def interval(self, platform: str) -> float:
+        if platform == "console":
+            return 0.0  # a terminal prints every step as it comes
+        return self.slack if platform == "slack" else self.forge
 
 
 @dataclass(frozen=True)
@@ -110,6 +130,7 @@ class Settings:
     github_write_interval: float | None = 1.0
     log_level: str = "INFO"
     http: HttpLimits = HttpLimits()
+    progress: ProgressPacing = ProgressPacing()
 
     @property
     def slack_enabled(self) -> bool:
@@ -208,6 +229,12 @@ class Settings:
             retry_max_delay=_number(env, "OPSBOT_AGENT_RETRY_MAX_DELAY", 30.0, problems),
         )
 
+        progress = ProgressPacing(
+            # 0: every step is shown as it comes (tests, a console, a self-hosted forge without limits).
+            slack=_number(env, "OPSBOT_PROGRESS_SLACK_INTERVAL", 1.0, problems, zero_allowed=True),
+            forge=_number(env, "OPSBOT_PROGRESS_FORGE_INTERVAL", 3.0, problems, zero_allowed=True),
+        )
+
         http = HttpLimits(
             header_timeout=_number(env, "OPSBOT_HTTP_HEADER_TIMEOUT", 10.0, problems),
             body_timeout=_number(env, "OPSBOT_HTTP_BODY_TIMEOUT", 30.0, problems),
@@ -249,6 +276,7 @@ class Settings:
             model=_text(env, "OPSBOT_MODEL", DEFAULT_MODEL) or DEFAULT_MODEL,
             worker=tuning,
             agent=agent,
+            progress=progress,
             github_write_interval=write_interval,
             log_level=log_level,
             http=http,

@@ -38,6 +38,7 @@ from bot.config import OpsConfig
 from bot.conversation.assistant import Assistant, UnconfiguredAssistant
 from bot.conversation.chatops import ChatOps
 from bot.conversation.following import Following
+from bot.conversation.progress import ProgressBoard
 from bot.conversation.readers import ConversationReader
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
@@ -227,10 +228,13 @@ def build_runtime(
     following = Following(marks)
     assistant: Assistant = UnconfiguredAssistant()
     if model is not None:
-        agent_services = AgentServices(commands, deploys, memories, board, following, marks, incidents, forges)
-        assistant = OpsAgent(
-            model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name
+        agent_services = AgentServices(
+            commands, deploys, memories, board, following, marks, incidents, forges, reporter=reporter
         )
+        assistant = OpsAgent(
+            model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name,
+            progress=ProgressBoard(chats, replies, settings.progress),
+        )  # fmt: skip
     chatops = ChatOps(
         chats=chats,
         replies=replies,

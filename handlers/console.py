@@ -37,9 +37,11 @@ class ConsoleChat:
     async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         return None
 
-    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+    async def update(
+        self, place: Place, message_id: str, text: str, *, reply_key: str, buttons: Sequence[Button] = ()
+    ) -> None:
         # A terminal can't edit what it printed; progress is printed as it comes.
-        await self.post(place, text, reply_key=reply_key)
+        await self.post(place, text, reply_key=reply_key, buttons=buttons)
 
 
 def message_from_line(line: str, number: int, user: str, channel: str, bot_name: str) -> ChatMessage | None:

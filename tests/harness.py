@@ -7,6 +7,7 @@ clients are the vendors' libraries pointed at the emulators' base URLs.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import hmac
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import orjson
@@ -24,6 +25,7 @@ import orjson
 from bot.settings import Settings
 from bot.stores import keys
 from handlers.app import Runtime, build_runtime, build_web_app, build_worker
+from tests import fixtures
 from tests.emulators import AnthropicEmulator, GitHubEmulator, GitLabEmulator, SlackEmulator
 
 SLACK_SECRET = "slack-signing-secret-for-tests"
@@ -117,6 +119,18 @@ def slash_command_body(
             "api_app_id": "A0001",
         }
     ).encode()
+
+
+def approve_click_body(clicked: Mapping[str, Any], user: str, channel: str = "C_OPS") -> bytes:
+    """A Slack block_actions payload: ``user`` clicks the Approve button of the posted message ``clicked``."""
+    [actions] = [b for b in clicked["blocks"] if b["type"] == "actions"]
+    [button] = actions["elements"]
+    click = copy.deepcopy(fixtures.load("slack/block_actions.button.bolt-python.json"))
+    click["user"]["id"] = user
+    click["channel"] = {"id": channel, "name": "ops"}
+    click["message"] = {"type": "message", "ts": clicked["ts"], "text": clicked["text"]}
+    click["actions"][0].update(action_id=button["action_id"], value=button["value"], type="button")
+    return f"payload={quote(orjson.dumps(click).decode())}".encode()
 
 
 def event_callback(event: Mapping[str, Any], event_id: str | None = None) -> bytes:

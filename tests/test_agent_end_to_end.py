@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,21 @@ import pytest
 import redis.asyncio as redis
 
 from bot.conversation.assistant import NOT_CONFIGURED
-from bot.model import ChatMessage, Person, SlackThread
+from bot.model import Answer, ChatMessage, Person, SlackThread
 from bot.stores import keys
 from tests import fixtures
 from tests.emulators import api_error, text, tool_use
 from tests.emulators.gitlab_state import fake_sha
-from tests.harness import OPS_CONFIG, BotUnderTest, Emulators, bot_env, event_callback, slash_command_body
+from tests.harness import (
+    OPS_CONFIG,
+    BotUnderTest,
+    Emulators,
+    approve_click_body,
+    bot_env,
+    event_callback,
+    slash_command_body,
+)
+from tests.test_deploys_end_to_end import deployment_status
 
 API = "acme/api"
 MAIN_SHA = "a" * 40
@@ -103,9 +113,83 @@ async def test_production_from_the_agent_still_waits_for_approval(agent: BotUnde
     await ask(agent, "please deploy the api to production", user="U_ALICE")
 
     assert emulators.github.deployments(API) == []  # nothing until someone else approves
-    [message] = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
-    assert re.search(r"approve [0-9a-f]{6}", message["text"])
-    assert "opsbot_approve" in json.dumps(message.get("blocks", []))  # the button came along
+    request, answer = deploy_and_answer(emulators)
+    assert re.search(r"approve [0-9a-f]{6}", request["text"])
+    assert "opsbot_approve" in json.dumps(request.get("blocks", []))  # the button came along
+    assert answer["text"].startswith("*Summary*: Asked for approval.")
+
+
+# -- a deploy the agent starts reports in a message of its own --------------------------------
+DEPLOYED = "**Summary**: Deployed api to staging.\n**Approach**: The deploy tool.\n**Remember**: null"
+
+
+def deploy_and_answer(emulators: Emulators) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The deploy's status message and the agent's answer, each a message of its own."""
+    ours = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
+    [answer] = [m for m in ours if m["text"].startswith("*Summary*")]
+    [status] = [m for m in ours if re.match(r"(Deploy of|⏳ `production` is protected)", m["text"])]
+    return status, answer
+
+
+async def report(bot: BotUnderTest, emulators: Emulators, *states: str) -> None:
+    [deployment] = emulators.github.deployments(API)
+    for state in states:
+        assert (await bot.github("deployment_status", deployment_status(deployment, state))).status_code == 202
+    await bot.run_jobs()
+
+
+async def test_an_agent_deploy_reported_after_the_answer_keeps_both(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.anthropic.script([tool_use("deploy", {"service": "api", "environment": "staging"}), text(DEPLOYED)])
+    await ask(agent, "please deploy the api to staging")
+    status, answer = deploy_and_answer(emulators)
+    assert "⏳ queued" in status["text"]  # posted as the deploy started
+
+    await report(agent, emulators, "in_progress", "success")
+    edited, kept = deploy_and_answer(emulators)
+    assert (edited["ts"], kept["ts"]) == (status["ts"], answer["ts"])
+    assert "✅ live" in edited["text"]
+    assert kept["text"] == answer["text"]  # the status never replaces the answer
+    assert answers(emulators)[-1] == "✅ `api` `main` is live on `staging`."
+
+
+async def test_an_agent_deploy_reported_before_the_answer_keeps_both(agent: BotUnderTest, emulators: Emulators) -> None:
+    emulators.anthropic.script([tool_use("deploy", {"service": "api", "environment": "staging"}), text(DEPLOYED)])
+    message = ChatMessage(
+        "slack:early-1", Person("slack", "U_ALICE"), SlackThread("C_OPS"), "please deploy the api", "slash"
+    )
+    # The agent has deployed and worked out its answer, and the forge reports before it is posted.
+    worked_out = await agent.runtime.chatops.respond(message)
+    await report(agent, emulators, "in_progress")
+    await agent.runtime.chatops.handle(message, redelivered=False, asked_at=time.time())
+
+    status, answer = deploy_and_answer(emulators)
+    assert "🚀 in progress" in status["text"]
+    assert answer["text"].startswith("*Summary*: Deployed api to staging.")
+    assert "Deploy of `api`" in (worked_out.text if isinstance(worked_out, Answer) else worked_out)
+
+
+async def test_approving_an_agents_production_deploy_edits_the_deploys_message(
+    agent: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.anthropic.script(
+        [
+            tool_use("deploy", {"service": "api", "environment": "production"}),
+            text("**Summary**: Asked for approval.\n**Approach**: deploy tool.\n**Remember**: null"),
+        ]
+    )
+    await ask(agent, "please deploy the api to production")
+    request, answer = deploy_and_answer(emulators)
+
+    assert (await agent.slack(approve_click_body(request, "U_CAROL"))).status_code == 200
+    await agent.run_jobs()
+    [deployment] = emulators.github.deployments(API)
+    assert deployment["production_environment"] is True
+    status, kept = deploy_and_answer(emulators)
+    assert status["ts"] == request["ts"]
+    assert status["text"].startswith("Deploy of `api`")
+    assert "⏳ queued" in status["text"]
+    assert not status.get("blocks")  # the button is gone once it has been used
+    assert kept == answer
 
 
 async def test_memories_are_saved_from_all_three_sources(agent: BotUnderTest, emulators: Emulators) -> None:
@@ -372,7 +456,7 @@ async def test_todos_are_kept_per_thread_and_shown_in_one_message(agent: BotUnde
     emulators.slack.add_channel("ops", channel_id="C_OPS")
     emulators.anthropic.script([tool_use("update_todos", {"todos": todos}), text(ANSWER)])
     await ask(agent, "get the api to production safely")
-    tracking, blocked, answer = answers(emulators)
+    answer, tracking, blocked = answers(emulators)  # the answer is the progress message, posted first
     assert "- [x] [Ops] Check api health" in tracking
     assert "- [ ] [Ops] Deploy api to production (BLOCKED - waiting for approval)" in tracking
     assert blocked == "⛔ Blocked: [Ops] Deploy api to production: waiting for approval"
@@ -508,7 +592,8 @@ async def test_a_pr_tracking_comment_is_edited_in_place(agent: BotUnderTest, emu
     assert "- [x] [Ops] Provision cluster\n- [x] [Ops] Migrate api" in tracking[0]
     assert [c for c in comments if c.startswith("⛔")] == ["⛔ Blocked: [Ops] Migrate api: quota limit reached"]
     assert [c for c in comments if c.startswith("✅ All")] == ["✅ All [Ops] todos here are done."]
-    edits = emulators.github.requests_to("PATCH", r"/issues/comments/\d+$")
+    [tracking_id] = [c["id"] for c in emulators.github.comments(API, 21) if "<!-- opsbot:todos -->" in c["body"]]
+    edits = emulators.github.requests_to("PATCH", rf"/issues/comments/{tracking_id}$")
     assert len(edits) == 2  # the blocked state, then done; the unchanged list was not rewritten
 
 
@@ -558,3 +643,107 @@ async def test_an_empty_remember_section_is_not_shown(agent: BotUnderTest, emula
     assert shown.startswith("*Summary*: Looked.")
     assert "Remember" not in shown
     assert "null" not in shown
+
+
+# -- work you can watch ----------------------------------------------------------------------
+@pytest.fixture
+async def watched(redis_url: str, emulators: Emulators) -> AsyncIterator[BotUnderTest]:
+    """An agent whose progress edits are not paced, so each step shows in the emulators."""
+    emulators.github.add_repo(API, branches={"main": MAIN_SHA})
+    emulators.github.set_permission(API, "octocat", "write")
+    env = bot_env(
+        redis_url, emulators, agent=True, OPSBOT_PROGRESS_SLACK_INTERVAL="0", OPSBOT_PROGRESS_FORGE_INTERVAL="0"
+    )
+    async with BotUnderTest(env) as running:
+        yield running
+    assert not emulators.errors, "an emulator failed"
+
+
+def slack_writes(emulators: Emulators, method: str) -> list[tuple[float, str]]:
+    """When each chat.postMessage or chat.update arrived, and the text it carried."""
+    found = []
+    for request in emulators.slack.requests_to("POST", rf"/{re.escape(method)}$"):
+        params = request.json if isinstance(request.json, dict) else request.form
+        found.append((request.received_at, str(params.get("text", ""))))
+    return found
+
+
+def first_model_request(emulators: Emulators) -> float:
+    return emulators.anthropic.requests_to("POST", r"^/v1/messages$")[0].received_at
+
+
+async def test_slack_shows_the_agents_work_in_a_message_that_becomes_the_answer(
+    watched: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.anthropic.script(
+        [
+            tool_use("deployments", {"service": "api"}),
+            tool_use("deploy", {"service": "api", "environment": "staging"}),
+            text(DEPLOYED),
+        ]
+    )
+    message = ChatMessage("slack:watch-1", Person("slack", "U_ALICE"), SlackThread("C_OPS"), "please ship api", "slash")
+    await watched.runtime.chatops.handle(message, redelivered=False, asked_at=time.time())
+
+    [(posted_at, working), *_] = slack_writes(emulators, "chat.postMessage")
+    assert working == "🔎 Working on it…"
+    assert posted_at < first_model_request(emulators)  # shown before Claude is even asked
+    edits = [text for _, text in slack_writes(emulators, "chat.update")]
+    assert any(text.endswith("• checking recent deploys of api") for text in edits)
+    assert any(text.endswith("• deploying api to staging") for text in edits)
+    status, answer = deploy_and_answer(emulators)  # progress and answer are one message; the deploy has its own
+    assert status["text"].startswith("Deploy of `api`")
+    assert len(answers(emulators)) == 2
+    assert answer["text"].startswith("*Summary*: Deployed api to staging.")
+    assert answer["text"].endswith("_Looked at: recent deploys of api_")
+    assert edits[-1] == answer["text"]  # the answer was the last edit
+
+    # The job runs again (its worker died after answering): no second progress message, no second answer.
+    await watched.runtime.chatops.handle(message, redelivered=True, asked_at=time.time())
+    assert len(answers(emulators)) == 2
+    assert deploy_and_answer(emulators)[1]["ts"] == answer["ts"]
+
+
+async def test_an_answer_without_tool_calls_is_the_progress_message_edited(
+    watched: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.anthropic.script([text("**Summary**: Nothing to do.\n**Approach**: None.\n**Remember**: null")])
+    await ask(watched, "is the api fine?")
+    [only] = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
+    assert only["text"].startswith("*Summary*: Nothing to do.")
+    assert "Looked at" not in only["text"]  # it looked at nothing
+    assert "edited" in only  # the progress message, edited into the answer
+
+
+async def test_when_the_progress_post_fails_the_task_goes_on_and_its_answer_is_posted(
+    watched: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.slack.fail_next("POST", r"chat\.postMessage$", 500)
+    emulators.anthropic.script([tool_use("status", {"service": "api"}), text(ANSWER)])
+    await ask(watched, "how is the api?")
+    [only] = [m for m in emulators.slack.messages("C_OPS") if m.get("user") == emulators.slack.bot_user_id]
+    assert only["text"].startswith("*Summary*: Looked.")
+    assert only["text"].endswith("_Looked at: the status of api_")
+    assert emulators.slack.requests_to("POST", r"chat\.update$") == []  # nothing to edit
+
+
+async def test_a_pr_shows_the_agents_work_in_a_comment_that_becomes_the_answer(
+    watched: BotUnderTest, emulators: Emulators
+) -> None:
+    emulators.github.add_issue(API, 31, "Speed up api", pull=True)
+    emulators.anthropic.script(
+        [tool_use("status", {"service": "api"}), tool_use("ci_status", {"pr": 31}), text(ANSWER)]
+    )
+    await watched.github("issue_comment", pr_comment(emulators, "octocat", "@opsbot how is it going?", 31))
+    await watched.run_jobs()
+
+    [created] = emulators.github.requests_to("POST", r"/issues/31/comments$")
+    assert created.json["body"].startswith("🔎 Working on it…")
+    assert created.received_at < first_model_request(emulators)
+    [comment] = bot_comments(emulators, 31)  # one comment: progress, then the answer
+    edits = [r.json["body"] for r in emulators.github.requests_to("PATCH", r"/issues/comments/\d+$")]
+    assert any("• checking the status of api" in body for body in edits)
+    assert any("• reading CI of #31" in body for body in edits)
+    assert comment == edits[-1]
+    assert comment.startswith("**Summary**: Looked.")
+    assert "_Looked at: the status of api · CI of #31_" in comment

@@ -13,7 +13,7 @@ import pytest
 from bot.stores.audit import RedisAuditLog
 from handlers.app import build_worker
 from tests import fixtures
-from tests.harness import BotUnderTest, Emulators, slash_command_body
+from tests.harness import BotUnderTest, Emulators, approve_click_body, slash_command_body
 
 API, WEB = "acme/api", "acme/web"
 WEB_ID = 77
@@ -304,21 +304,10 @@ async def test_a_deploy_waiting_for_approval_is_in_flight(bot: BotUnderTest, emu
 async def test_the_approve_button_in_slack_approves_as_the_person_who_clicked(
     bot: BotUnderTest, emulators: Emulators
 ) -> None:
-    from urllib.parse import quote
-
-    import orjson
-
     setup_forges(emulators)
     await slack(bot, "deploy api to production")
     [asked] = slack_answers(emulators)
-    [actions] = [b for b in asked["blocks"] if b["type"] == "actions"]
-    [button] = actions["elements"]
-    click = copy.deepcopy(fixtures.load("slack/block_actions.button.bolt-python.json"))
-    click["user"]["id"] = "U_CAROL"
-    click["channel"] = {"id": "C_OPS", "name": "ops"}
-    click["message"] = {"type": "message", "ts": asked["ts"], "text": asked["text"]}
-    click["actions"][0].update(action_id=button["action_id"], value=button["value"], type="button")
-    body = f"payload={quote(orjson.dumps(click).decode())}".encode()
+    body = approve_click_body(asked, "U_CAROL")
     assert (await bot.slack(body)).status_code == 200
     await bot.run_jobs()
     [deployment] = emulators.github.deployments(API)

@@ -18,14 +18,16 @@ from typing import Protocol
 
 from bot.agent.context import Briefing, first_message, where
 from bot.agent.estate import catalogue
-from bot.agent.language import LanguageModel, Prefix, Reply, Text, Turn, Usage
+from bot.agent.language import LanguageModel, Prefix, Reply, Text, ToolCall, ToolResult, Turn, Usage
 from bot.agent.learning import lessons
+from bot.agent.progress import step, trail
 from bot.agent.prompt import instructions
 from bot.agent.toolbox import AgentServices, TaskRecord, Toolbox
 from bot.agent.tools import tool_specs
 from bot.agent.untrusted import Fence
 from bot.commands.names import NAME_WORD
 from bot.config import OpsConfig
+from bot.conversation.progress import ProgressBoard, TaskProgress
 from bot.conversation.readers import Conversation, ConversationReader
 from bot.deploys.grammar import Status
 from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
@@ -75,8 +77,10 @@ class OpsAgent:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        progress: ProgressBoard | None = None,
     ) -> None:
         self._model = model
+        self._progress = progress  # None: people see only the answer
         self._services = services
         self._readers = readers
         self._config = config
@@ -94,7 +98,12 @@ class OpsAgent:
         refusal = await self._not_allowed(message)
         if refusal is not None:
             return refusal  # one short answer, and no Claude request
-        answer = await self._work(message)
+        shown = await self._progress.start(message) if self._progress is not None else None
+        try:
+            answer = await self._work(message, shown)
+        finally:
+            if shown is not None:
+                await shown.close()  # the answer, posted next, is the last word
         await self._services.marks.set(key, ANSWER_MEMORY, answer.to_json())
         # Replies in this Slack thread now reach the agent without a new mention.
         await self._services.following.follow(message.place)
@@ -123,7 +132,7 @@ class OpsAgent:
         return "The Ops agent answers only the people ops.yaml's `agent.allow` lists here."
 
     # -- one task ------------------------------------------------------------------------
-    async def _work(self, message: ChatMessage) -> Answer:
+    async def _work(self, message: ChatMessage, shown: TaskProgress | None) -> Answer:
         fence = Fence()
         toolbox = Toolbox(message, self._services, fence)
         deadline = self._clock() + self._limits.wall_time
@@ -141,7 +150,7 @@ class OpsAgent:
                 if reply.stop_reason != "tool_use" or not reply.tool_calls:
                     return await self._finish(message, toolbox.record, self._final_text(reply), None)
                 turns.append(Turn("assistant", reply.blocks))
-                results = [await toolbox.run(call) for call in reply.tool_calls]
+                results = [await self._run(toolbox, call, shown) for call in reply.tool_calls]
                 turns.append(Turn("user", tuple(results)))
             stopped = f"its limit of {self._limits.max_turns} turns"
         except LimitReached as limit:
@@ -156,6 +165,16 @@ class OpsAgent:
             return await self._finish(message, toolbox.record, text, None, learn=False)
         log.warning("the agent hit a limit", extra={"message_id": message.id, "limit": stopped})
         return await self._finish(message, toolbox.record, last_text, stopped, learn=False)
+
+    @staticmethod
+    async def _run(toolbox: Toolbox, call: ToolCall, shown: TaskProgress | None) -> ToolResult:
+        said = step(call.name, call.input)
+        if shown is not None:
+            await shown.show(said.doing)
+        result = await toolbox.run(call)
+        if said.looked_at is not None:
+            toolbox.record.looked_at.append(said.looked_at)
+        return result
 
     @staticmethod
     def _final_text(reply: Reply) -> str:
@@ -260,6 +279,8 @@ class OpsAgent:
             parts.append("🧠 Remembered: " + "; ".join(_remembered(m) for m in unique))
         if not_kept:
             parts.append(f"🧠 Lessons in this answer were not kept: {not_kept}")
+        if (looked := trail(record.looked_at)) is not None:
+            parts.append(looked)
         return Answer("\n\n".join(parts), tuple(record.buttons))
 
 

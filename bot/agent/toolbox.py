@@ -8,6 +8,11 @@ untrusted data: they carry text from forges and people.
 Actions are recorded per request: when a job is run again (its worker died,
 Slack failed to take the answer), the same action returns what it did the
 first time instead of doing it twice.
+
+An action runs as a request of its own (an id derived from the task's and the
+action's), so a deploy the agent starts reports its status in a message of its
+own, posted as it starts and edited by later status reports and approvals,
+and the agent's answer keeps its own message.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.agent.language import ToolCall, ToolResult
@@ -25,6 +30,7 @@ from bot.commands.entry import AgentTool, Entry
 from bot.commands.grammar import UsageProblem
 from bot.commands.table import CommandTable
 from bot.conversation.following import Following
+from bot.conversation.reporting import Reporter
 from bot.deploys.commands import status_text
 from bot.deploys.deploying import Deploys
 from bot.errors import CommandError, UpstreamError
@@ -42,6 +48,14 @@ log = logging.getLogger(__name__)
 RESULT_LIMIT = 8_000  # characters of one tool result
 ACTION_MEMORY = 24 * 3600.0  # how long an action's result is kept against re-runs
 RECALL_BUDGET = 800  # tokens of memories one recall_memories call returns
+# Actions whose status is reported later (the forge's deployment statuses, an approval):
+# their answer is a message of its own, which those reports edit.
+REPORTED_ACTIONS = frozenset({"deploy", "rollback"})
+
+
+def action_id(task_id: str, digest: str) -> str:
+    """The id an agent's action runs under: stable across re-runs of the task's job."""
+    return f"{task_id}:action:{digest}"
 
 
 @dataclass
@@ -51,6 +65,7 @@ class TaskRecord:
     actions: list[str] = field(default_factory=list)  # what actions did, or why they were refused
     memories: list[Memory] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
+    looked_at: list[str] = field(default_factory=list)  # what read tools were asked, in a few words each
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,8 @@ class AgentServices:
     incidents: Incidents | None = None
     # Push access on each forge: who may start agent tasks there (ops.yaml agent.allow).
     forges: Mapping[ForgeName, ForgeAccess] = field(default_factory=dict)
+    # Posts a deploy's status message where the task was asked; None: it stays in the answer.
+    reporter: Reporter | None = None
 
 
 def _text(value: Any, default: str = "") -> str:
@@ -117,27 +134,47 @@ class Toolbox:
         answer = await self._run_command(entry, tool, call.input)
         return answer.text if isinstance(answer, Answer) else answer
 
-    async def _run_command(self, entry: Entry[Any, Any], tool: AgentTool, given: dict[str, Any]) -> Answer | str:
+    async def _run_command(
+        self, entry: Entry[Any, Any], tool: AgentTool, given: dict[str, Any], *, as_request: ChatMessage | None = None
+    ) -> Answer | str:
         try:
             command = entry.parse(tool.args(given))
         except UsageProblem as problem:
             raise CommandError(f"`{entry.usage}`: {problem}") from problem
-        return await self._services.commands.run(command, self._message)
+        return await self._services.commands.run(command, as_request or self._message)
 
     async def _act_once(self, entry: Entry[Any, Any], tool: AgentTool, given: dict[str, Any]) -> str:
         canonical = json.dumps([tool.name, given], sort_keys=True)
-        key = f"agent-action:{self._message.id}:{hashlib.sha256(canonical.encode()).hexdigest()[:16]}"
+        digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        key = f"agent-action:{self._message.id}:{digest}"
+        request = replace(self._message, id=action_id(self._message.id, digest))
         done = await self._services.marks.get(key)
         if done is not None:
             answer = Answer.from_json(done)
         else:
-            result = await self._run_command(entry, tool, given)
+            result = await self._run_command(entry, tool, given, as_request=request)
             answer = result if isinstance(result, Answer) else Answer(result)
             await self._services.marks.set(key, ACTION_MEMORY, answer.to_json())
         if answer.text not in self.record.actions:  # called again in this task: it was done once
             self.record.actions.append(answer.text)
-        self.record.buttons.extend(b for b in answer.buttons if b not in self.record.buttons)
+        if not (tool.name in REPORTED_ACTIONS and await self._post_status(request, answer)):
+            self.record.buttons.extend(b for b in answer.buttons if b not in self.record.buttons)
         return answer.text
+
+    async def _post_status(self, request: ChatMessage, answer: Answer) -> bool:
+        """Post an action's answer as its own message, under the reply key its status reports edit.
+
+        Posted once however often the job runs, and not over a status the forge already
+        reported. False when there is no such message: its buttons then go with the answer."""
+        reporter = self._services.reporter
+        if reporter is None:
+            return False
+        try:
+            await reporter.announce(request.place, f"{request.id}:answer", answer.text, buttons=answer.buttons)
+        except UpstreamError as exc:  # the action is done; the answer still says what it did
+            log.warning("could not post an action's status", extra={"message_id": request.id, "error": str(exc)})
+            return False
+        return True
 
     async def _deployments(self, given: dict[str, Any]) -> str:
         limit = given.get("limit")

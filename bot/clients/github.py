@@ -174,7 +174,10 @@ class GitHubChat:
 
         return await off_loop(github_call(search))
 
-    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+    async def update(
+        self, place: Place, message_id: str, text: str, *, reply_key: str, buttons: Sequence[Button] = ()
+    ) -> None:
+        # No buttons on the forges: the text already says what to type.
         thread = _thread(place)
 
         def edit() -> None:

@@ -153,7 +153,9 @@ class SlackChat:
                 break
         return Conversation(kind="Slack thread", posts=tuple(list(newest.values())[-MAX_POSTS:]))
 
-    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+    async def update(
+        self, place: Place, message_id: str, text: str, *, reply_key: str, buttons: Sequence[Button] = ()
+    ) -> None:
         thread = _thread(place)
         if not message_id:
             return
@@ -162,7 +164,8 @@ class SlackChat:
                 channel=thread.channel,
                 ts=message_id,
                 text=message_text(text),
-                blocks=[],  # Slack keeps a message's old blocks (its buttons) unless told otherwise
+                # Slack keeps a message's old blocks (its buttons) unless told otherwise.
+                blocks=blocks(text, buttons) if buttons else [],
                 metadata=reply_metadata(reply_key),
             )
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 
 from bot.commands.table import CommandTable, command_prefix
-from bot.commands.types import FreeText, Malformed
+from bot.commands.types import FreeText, Malformed, Parsed
 from bot.conversation.assistant import Assistant
 from bot.conversation.replies import Replies
 from bot.errors import CommandError, OpsbotError, UpstreamError
@@ -43,7 +43,9 @@ class ChatOps:
 
     async def respond(self, message: ChatMessage) -> Answer | str:
         """The answer to ``message``, without posting it."""
-        parsed = self._commands.parse(message.text)
+        return await self._respond(self._commands.parse(message.text), message)
+
+    async def _respond(self, parsed: Parsed, message: ChatMessage) -> Answer | str:
         if isinstance(parsed, Malformed):
             prefix = command_prefix(message, self._bot_name)
             return f"{parsed.problem}. Usage: `{prefix}{parsed.usage}`"
@@ -61,9 +63,20 @@ class ChatOps:
         except UpstreamError as exc:
             # The 👀 is a courtesy: the answer matters more than the reaction.
             log.warning("could not acknowledge the message", extra={"message_id": message.id, "error": str(exc)})
-        text = await self.respond(message)
-        await self._replies.answer(chat, message, text, redelivered=redelivered, asked_at=asked_at)
+        parsed = self._commands.parse(message.text)
+        text = await self._respond(parsed, message)
+        # The agent shows its work in a message posted under the answer's key: the answer
+        # replaces it rather than being a second message.
+        in_place = isinstance(parsed, FreeText)
+        await self._replies.answer(chat, message, text, redelivered=redelivered, asked_at=asked_at, in_place=in_place)
 
     async def report_failure(self, message: ChatMessage, text: str, *, asked_at: float) -> None:
         chat = self.chat_for(message.place)
+        if isinstance(self._commands.parse(message.text), FreeText):
+            # An agent task that failed would leave its progress message saying "Working on it…"
+            # for good: the failure takes its place, as the answer would have.
+            progress = await self._replies.sent(f"{message.id}:answer")
+            if progress:
+                await chat.update(message.place, progress, text, reply_key=f"{message.id}:answer")
+                return
         await self._replies.answer(chat, message, text, redelivered=True, asked_at=asked_at, part="failure")

@@ -50,6 +50,35 @@ class Replies:
         await self._marks.set(mark, SENT_TTL, posted)
         return posted
 
+    async def sent(self, reply_key: str) -> str | None:
+        """The id of the message this opsbot posted under ``reply_key``, as its mark says."""
+        return await self._marks.get(f"sent:{reply_key}")
+
+    async def replace(
+        self,
+        chat: Chat,
+        place: Place,
+        text: str,
+        *,
+        reply_key: str,
+        redelivered: bool,
+        asked_at: float,
+        buttons: Sequence[Button] = (),
+    ) -> str:
+        """Edit the message already posted under ``reply_key`` (a task's progress message) into
+        ``text``; post it when there is none. The message's id either way."""
+        found = await self.sent(reply_key)
+        if found is None and redelivered:
+            found = await self.find(chat, place, reply_key, since=asked_at - LOOKBACK)
+        if found:
+            await chat.update(place, found, text, reply_key=reply_key, buttons=buttons)
+            return found
+        if found == "":  # posted where messages can't be edited (a slash command's response_url)
+            return await chat.post(place, text, reply_key=reply_key, buttons=buttons)
+        return await self.send(
+            chat, place, text, reply_key=reply_key, redelivered=False, asked_at=asked_at, buttons=buttons
+        )
+
     @staticmethod
     async def find(chat: Chat, place: Place, reply_key: str, *, since: float) -> str | None:
         """The id of the message posted under ``reply_key`` since ``since``, if the platform lets us look."""
@@ -69,11 +98,13 @@ class Replies:
         redelivered: bool,
         asked_at: float,
         part: str = "answer",
+        in_place: bool = False,
     ) -> str:
-        """Answer ``message`` where it was asked."""
+        """Answer ``message`` where it was asked; ``in_place``: as an edit of the message
+        already posted under the answer's key, if there is one (the task's progress)."""
         if isinstance(answer, str):
             answer = Answer(answer)
-        return await self.send(
+        return await (self.replace if in_place else self.send)(
             chat,
             message.place,
             answer.text,

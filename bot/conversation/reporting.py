@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from bot.conversation.replies import LOOKBACK, Replies
-from bot.model import Place, Platform
+from bot.model import Button, Place, Platform
 from bot.ports import Chat, Marks
 
 
@@ -52,8 +52,8 @@ class Reporter:
             chat, place, text, reply_key=status_key, redelivered=False, asked_at=self._clock()
         )
 
-    async def announce(self, place: Place, key: str, text: str) -> None:
+    async def announce(self, place: Place, key: str, text: str, *, buttons: Sequence[Button] = ()) -> None:
         """A new message, once per ``key`` however often the job runs."""
         await self._replies.send(
-            self._chat(place), place, text, reply_key=key, redelivered=True, asked_at=self._clock()
+            self._chat(place), place, text, reply_key=key, redelivered=True, asked_at=self._clock(), buttons=buttons
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import DEFAULT_SLACK_API_URL, Settings
+from bot.settings import DEFAULT_SLACK_API_URL, ProgressPacing, Settings
 
 
 def test_nothing_set_means_everything_off_and_the_embedded_store() -> None:
@@ -66,3 +66,12 @@ def test_secrets_never_print() -> None:
     assert "hunter2" not in str(settings.github_webhook_secret)
     assert settings.github_webhook_secret is not None
     assert settings.github_webhook_secret.reveal() == "hunter2-very-secret"
+
+
+def test_progress_pacing_is_read_and_zero_shows_every_step() -> None:
+    assert Settings.from_env({}).progress == ProgressPacing(slack=1.0, forge=3.0)
+    paced = Settings.from_env({"OPSBOT_PROGRESS_SLACK_INTERVAL": "0", "OPSBOT_PROGRESS_FORGE_INTERVAL": "5"})
+    assert paced.progress == ProgressPacing(slack=0.0, forge=5.0)
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"OPSBOT_PROGRESS_FORGE_INTERVAL": "-1"})
+    assert "OPSBOT_PROGRESS_FORGE_INTERVAL must be 0 or more" in str(caught.value)

@@ -36,6 +36,8 @@ class ApiRequest:
     base_url: str = ""  # scheme://host as the client addressed us, for URLs in replies
     status: int = 0
     fault: bool = False  # answered by fail_next rather than by the emulated API
+    # When it arrived (time.monotonic, one clock for every emulator), to order requests across services.
+    received_at: float = field(default_factory=time.monotonic)
 
 
 def _matches(method: str, pattern: re.Pattern[str], request: ApiRequest) -> bool:

@@ -6,7 +6,7 @@ in-memory fake, so what a tool call did (or didn't) shows in the fakes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,10 @@ from bot.conversation.following import Following
 from bot.conversation.readers import Check
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
-from bot.deploys.commands import DEPLOY_COMMANDS, DeployCommands
+from bot.deploys.commands import APPROVE_ACTION, DEPLOY_COMMANDS, DeployCommands
 from bot.deploys.deploying import Deploys
 from bot.deploys.fakes import FakeApprovalStore, FakeAuditLog, FakeDeploymentStore, FakeForge, FakeLockStore
+from bot.deploys.grammar import Approve
 from bot.deploys.lock_commands import LOCK_COMMANDS, LockCommands
 from bot.deploys.locks import Locking
 from bot.deploys.model import LockScope
@@ -47,6 +48,7 @@ OPS_CONFIG = Path(__file__).parents[2] / "ops.test.yaml"
 API = "acme/api"
 MAIN = "a" * 40
 ALICE, BOB, EVE = (Person("slack", u) for u in ("U_ALICE", "U_BOB", "U_EVE"))  # Eve deploys to no protected place
+CAROL = Person("slack", "U_CAROL")  # approves production
 OCTOCAT = Person("github", "octocat")
 OPS = SlackThread("C_OPS", "1700000000.000100")
 NONCE = "0a1b2c3d4e5f"
@@ -131,7 +133,7 @@ def ops() -> Ops:
         todo_store, TodoMirror(reporter, marks), reporter, {"github": tracker}, {"github": forge}, marks,
         FakeMutexes(clock=clock), config, incidents.tracking_place,
     )  # fmt: skip
-    services = AgentServices(commands, deploys, memories, board, Following(marks), marks, incidents)
+    services = AgentServices(commands, deploys, memories, board, Following(marks), marks, incidents, reporter=reporter)
     return Ops(
         services, deploying, forge, lock_store, locking, audit, deployments, memory_store, todo_store, marks, chat,
         tracker,
@@ -186,7 +188,63 @@ async def test_a_deployer_asking_for_production_gets_an_approval_request_not_a_d
     assert not result.is_error
     assert "needs an approval" in inside(result)
     assert ops.forge.created == []
-    assert [button.label for button in toolbox.record.buttons] == [f"Approve {toolbox.record.buttons[0].value}"]
+    [request] = ops.chat.messages.values()  # the request for approval is a message of its own, with its button
+    assert [(b.label, b.action) for b in request.buttons] == [(f"Approve {request.buttons[0].value}", APPROVE_ACTION)]
+    assert toolbox.record.buttons == []  # so the answer doesn't carry it a second time
+
+
+# -- a deploy the agent starts has a status message of its own ------------------------------
+
+
+def posted_under(ops: Ops, reply_key: str) -> list[str]:
+    return [m.text for m in ops.chat.messages.values() if m.reply_key == reply_key]
+
+
+async def test_an_agent_deploy_posts_its_status_at_once_and_the_forges_reports_edit_it(ops: Ops) -> None:
+    message = asked(ALICE)
+    result = await call(ops.toolbox(message), "deploy", service="api", environment="staging")
+    [status] = ops.chat.messages.values()
+    assert status.text == inside(result)
+    assert status.reply_key.startswith(f"{message.id}:action:")
+    assert status.reply_key.endswith(":answer")
+    await ops.deploying.status_changed("github:acme/api:1", "in_progress", None)
+    assert "🚀 in progress" in status.text
+    assert posted_under(ops, f"{message.id}:answer") == []  # the answer's key is left to the answer
+    assert "sent:m-U_ALICE-1:answer" not in ops.marks.written
+
+
+async def test_a_status_reported_before_the_action_returns_is_not_overwritten(ops: Ops) -> None:
+    message = asked(ALICE)
+    await call(ops.toolbox(message), "deploy", service="api", environment="staging")
+    await ops.deploying.status_changed("github:acme/api:1", "success", None)
+    # The job runs again (its worker died): the action is not redone, nor its message posted or reset.
+    rerun = ops.toolbox(message)
+    await call(rerun, "deploy", service="api", environment="staging")
+    [status, finished] = ops.chat.messages.values()
+    assert "✅ live" in status.text
+    assert finished.text.startswith("✅ `api` `main` is live")
+    assert len(ops.forge.created) == 1
+
+
+async def test_approving_an_agents_production_deploy_edits_the_deploys_message(ops: Ops) -> None:
+    message = asked(ALICE)
+    await call(ops.toolbox(message), "deploy", service="api", environment="production")
+    [request] = ops.chat.messages.values()
+    click = ChatMessage("slack:action:1", CAROL, OPS, f"approve {request.buttons[0].value}", "slash")
+    said = await ops.deploying.approve(Approve(request.buttons[0].value), click)
+    assert said.startswith("👍 Approved")
+    assert "⏳ queued" in request.text
+    assert request.buttons == ()
+    assert len(request.edits) == 1
+    assert posted_under(ops, f"{message.id}:answer") == []
+
+
+async def test_without_a_reporter_the_buttons_stay_with_the_answer(ops: Ops) -> None:
+    services = replace(ops.services, reporter=None)
+    toolbox = Toolbox(asked(ALICE), services, Fence(NONCE))
+    await call(toolbox, "deploy", service="api", environment="production")
+    assert ops.chat.messages == {}
+    assert [b.action for b in toolbox.record.buttons] == [APPROVE_ACTION]
 
 
 async def test_someone_who_may_not_lock_is_refused_and_no_lock_is_taken(ops: Ops) -> None:

@@ -228,6 +228,24 @@ async def test_a_failure_after_an_answer_is_still_told() -> None:
     assert d.chat.texts() == ["pong api", "it failed (error id E-1)"]
 
 
+async def test_an_agent_task_that_failed_turns_its_progress_message_into_the_failure() -> None:
+    d = desk()
+    message = said("why is staging slow?")
+    progress = await Replies(d.marks).send(
+        d.chat, OPS, "🔎 Working on it…", reply_key="m-1:answer", redelivered=False, asked_at=ASKED_AT
+    )
+    await d.chatops.report_failure(message, "it failed (error id E-1)", asked_at=ASKED_AT)
+    [(posted_id, posted)] = d.chat.messages.items()
+    assert (posted_id, posted.text) == (progress, "it failed (error id E-1)")
+
+
+async def test_an_agent_task_that_failed_before_showing_progress_posts_the_failure() -> None:
+    d = desk()
+    await d.chatops.report_failure(said("why is staging slow?"), "it failed (error id E-1)", asked_at=ASKED_AT)
+    [posted] = d.chat.messages.values()
+    assert (posted.reply_key, posted.text) == ("m-1:failure", "it failed (error id E-1)")
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.sampled_from(["ping api", "refuse", "what is up with staging?"]), places, st.booleans())
 async def test_a_redelivered_message_is_answered_once(text: str, place: Place, marks_lost: bool) -> None:

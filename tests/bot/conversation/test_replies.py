@@ -146,3 +146,40 @@ async def test_the_answer_and_the_failure_of_one_message_are_two_replies() -> No
     await replies.answer(chat, message, "Deploying…", redelivered=False, asked_at=NOW)
     await replies.answer(chat, message, "It failed.", redelivered=True, asked_at=NOW, part="failure")
     assert chat.texts() == ["Deploying…", "It failed."]
+
+
+async def replace(replies: Replies, chat: RecordingChat, text: str, *, again: bool) -> str:
+    return await replies.replace(chat, OPS, text, reply_key="k", redelivered=again, asked_at=NOW, buttons=BUTTONS)
+
+
+async def test_a_replacement_edits_the_message_posted_under_its_key_with_its_buttons() -> None:
+    replies, chat = Replies(FakeMarks(lambda: NOW)), LookingChat()
+    posted = await send(replies, chat, text="🔎 Working on it…", again=False)
+    assert await replace(replies, chat, "the answer", again=False) == posted
+    [message] = chat.messages.values()
+    assert (message.text, message.buttons, message.edits) == ("the answer", BUTTONS, ["the answer"])
+    assert chat.lookups == []
+
+
+async def test_a_replacement_with_nothing_to_replace_is_posted_once() -> None:
+    replies, chat = Replies(FakeMarks(lambda: NOW)), LookingChat()
+    posted = await replace(replies, chat, "the answer", again=False)
+    assert chat.lookups == []  # a first run doesn't ask the platform
+    assert await replace(replies, chat, "the answer", again=True) == posted
+    [message] = chat.messages.values()
+    assert (message.reply_key, message.buttons) == ("k", BUTTONS)
+
+
+async def test_a_redelivered_replacement_finds_the_message_when_the_mark_is_lost() -> None:
+    chat = LookingChat()
+    posted = await send(Replies(FakeMarks(lambda: NOW)), chat, text="🔎 Working on it…", again=False)
+    assert await replace(Replies(FakeMarks(lambda: NOW)), chat, "the answer", again=True) == posted
+    assert chat.texts() == ["the answer"]
+
+
+async def test_a_message_that_cant_be_edited_is_answered_with_a_new_one() -> None:
+    marks = FakeMarks(lambda: NOW)
+    await marks.set("sent:k", SENT_TTL, "")  # posted through a slash command's response_url
+    chat = LookingChat()
+    await replace(Replies(marks), chat, "the answer", again=False)
+    assert chat.texts() == ["the answer"]

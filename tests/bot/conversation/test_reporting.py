@@ -56,7 +56,9 @@ class _Chat:
     async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         return next((m[0] for m in self.messages if m[1] == reply_key), None)
 
-    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+    async def update(
+        self, place: Place, message_id: str, text: str, *, reply_key: str, buttons: Sequence[Button] = ()
+    ) -> None:
         self.messages[int(message_id) - 1][1:] = [reply_key, text]
 
 

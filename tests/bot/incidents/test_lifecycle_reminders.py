@@ -39,7 +39,9 @@ class _Slack:
     async def find_reply(self, place: Place, reply_key: str, *, since: float) -> str | None:
         return None
 
-    async def update(self, place: Place, message_id: str, text: str, *, reply_key: str) -> None:
+    async def update(
+        self, place: Place, message_id: str, text: str, *, reply_key: str, buttons: Sequence[Button] = ()
+    ) -> None:
         pass
 
 
