@@ -398,7 +398,7 @@ async def test_bad_input_is_refused_as_a_usage_problem_and_does_nothing(
     ("name", "given", "why"),
     [
         ("remember", {"type": "gossip", "content": "api staging runs on the blue cluster"}, "not a memory type"),
-        ("remember", {"type": "context", "content": ["api", "staging"]}, "too short"),
+        ("remember", {"type": "context", "content": ["api", "staging"]}, "at least 5 characters"),
         ("update_todos", {"todos": "[Ops] deploy everything"}, ""),
         ("update_todos", {"todos": [{"content": "[Ops] deploy", "status": "done"}]}, ""),
     ],
