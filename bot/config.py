@@ -52,6 +52,15 @@ class OpsConfig:
     # Who may start Ops agent tasks on the forges: "collaborators" (write on GitHub, Developer or
     # more on GitLab), "anyone", or a list of github:login / gitlab:user.
     agent_allow: AgentAllow = "collaborators"
+    # Who may teach team-wide and service memories from Slack; None: the deployers and approvers.
+    memory_writers: tuple[str, ...] | None = None
+
+    @property
+    def writers(self) -> frozenset[str]:
+        """``memory.writers``, or when absent everyone listed as a deployer or approver."""
+        if self.memory_writers is not None:
+            return frozenset(self.memory_writers)
+        return frozenset(p for e in self.environments.values() for p in (*(e.deployers or ()), *e.approvers))
 
     @classmethod
     def load(cls, path: Path | None) -> OpsConfig:
@@ -86,6 +95,7 @@ class OpsConfig:
             problems,
         )
         agent_allow = _agent_allow(raw.get("agent") or {}, source, problems)
+        memory_writers = _memory_writers(raw.get("memory") or {}, source, problems)
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -95,7 +105,17 @@ class OpsConfig:
             todo_repo=todo_repo,
             incident_repo=incident_repo,
             agent_allow=agent_allow,
+            memory_writers=memory_writers,
         )
+
+
+def _memory_writers(raw: object, source: str, problems: list[str]) -> tuple[str, ...] | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: memory must be a mapping")
+        return None
+    if "writers" not in raw:
+        return None
+    return _people(raw["writers"], f"{source}: memory.writers", problems)
 
 
 def _agent_allow(raw: object, source: str, problems: list[str]) -> AgentAllow:

@@ -17,6 +17,9 @@ section) are checked further, each check refusing with a short reason:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from bot.memory.similarity import near_duplicates
 
 MIN_LENGTH = 5
 MAX_LENGTH = 100
@@ -41,6 +44,7 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE,
 )
 _WORDS = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"[.!?;:\n]+|\s[-–—]\s")
 
 
 def tidy(content: str) -> str:
@@ -75,4 +79,24 @@ def proposal_problem(content: str) -> str | None:
         return "it is little more than a ticket or PR id"
     if _INSTRUCTION.search(text):
         return "it reads as an instruction to the agent (approvals, tools, permissions, secrets or links)"
+    return None
+
+
+def _plain(text: str) -> str:
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def copied_problem(content: str, material: Sequence[str]) -> str | None:
+    """Why a proposed lesson looks lifted from ``material`` (what the task read that the asker did not
+    write: PR bodies, comments, tool results), or None. A lesson the agent copied from there is
+    someone else's instruction reaching every later prompt."""
+    lesson = _plain(content)
+    if not lesson:
+        return None
+    for text in material:
+        if f" {lesson} " in f" {_plain(text)} ":
+            return "its words come from the material this task read, not from the team"
+        for sentence in _SENTENCE.split(text):
+            if len(_WORDS.findall(sentence)) >= 3 and near_duplicates(sentence, content):
+                return "it repeats a sentence of the material this task read, not the team's own words"
     return None

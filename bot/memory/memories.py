@@ -117,8 +117,9 @@ class Memories:
         self._clock = clock
         self._per_scope = per_scope
 
-    async def remember(self, scope: str, type: str, content: str, *, author: str, source: str) -> Memory:
-        """Keep a lesson in ``scope``, or reinforce the memory that already says it."""
+    @staticmethod
+    def check(type: str, content: str) -> tuple[MemoryType, str]:
+        """The lesson's category and its text as it would be kept (redacted, tidied), or a refusal."""
         kind = next((t for t in MEMORY_TYPES if t == type), None)
         if kind is None:
             raise CommandError(f"{type!r} is not a memory type; use one of {', '.join(MEMORY_TYPES)}.")
@@ -126,6 +127,11 @@ class Memories:
         problem = length_problem(clean)
         if problem is not None:
             raise CommandError(problem[0].upper() + problem[1:] + ".")
+        return kind, clean
+
+    async def remember(self, scope: str, type: str, content: str, *, author: str, source: str) -> Memory:
+        """Keep a lesson in ``scope``, or reinforce the memory that already says it."""
+        kind, clean = self.check(type, content)
         now = self._clock()
         same = await self._near_duplicate(scope, clean)
         if same is not None:

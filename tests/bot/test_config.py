@@ -78,3 +78,17 @@ def test_who_may_ask_the_agent_on_the_forges() -> None:
     for wrong in ("everyone", ["U_ALICE"], ["octocat"], 3):
         with pytest.raises(ConfigError, match=r"agent\.allow"):
             OpsConfig.parse({"agent": {"allow": wrong}})
+
+
+def test_who_may_teach_the_team_from_slack() -> None:
+    environments = {
+        "staging": {},
+        "production": {"protected": True, "deployers": ["U_ALICE"], "approvers": ["U_CAROL", "github:hubot"]},
+    }
+    assert OpsConfig.parse({"environments": environments}).writers == {"U_ALICE", "U_CAROL", "github:hubot"}
+    listed = OpsConfig.parse({"environments": environments, "memory": {"writers": ["U_DAVE"]}})
+    assert listed.writers == {"U_DAVE"}
+    assert OpsConfig.parse({"memory": {"writers": []}}).writers == frozenset()
+    for wrong in ({"writers": "U_DAVE"}, {"writers": ["dave"]}, ["U_DAVE"]):
+        with pytest.raises(ConfigError, match=r"memory"):
+            OpsConfig.parse({"memory": wrong})

@@ -118,7 +118,7 @@ def ops() -> Ops:
         deploys, FakeApprovalStore(clock), reporter, audit, config, clock, news=incidents.deploy_news
     )
     memory_store, todo_store = FakeMemoryStore(), FakeTodoStore(clock)
-    memories = MemoryCommands(Memories(memory_store, clock), {"github": forge})
+    memories = MemoryCommands(Memories(memory_store, clock), {"github": forge}, config, marks)
     commands = CommandTable(
         "opsbot",
         Section(deploying, DEPLOY_COMMANDS),

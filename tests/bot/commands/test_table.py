@@ -174,13 +174,14 @@ _PIECE = re.compile(r"(\[[^\]]+\]|<[a-z]+>)")
 
 
 def sentences(usage: str) -> st.SearchStrategy[str]:
-    """Sentences that a usage line describes: each ``[…]`` in or out, each ``<…>`` filled in."""
+    """Sentences that a usage line describes: each ``[…]`` in or out (``[a|b]``: one of them or none),
+    each ``<…>`` filled in."""
 
     def expand(template: str) -> st.SearchStrategy[str]:
         parts: list[st.SearchStrategy[str]] = []
         for piece in _PIECE.split(template):
             if piece.startswith("["):
-                parts.append(st.one_of(st.just(""), expand(piece[1:-1])))
+                parts.append(st.one_of(st.just(""), *(expand(choice) for choice in piece[1:-1].split("|"))))
             elif piece.startswith("<"):
                 parts.append(PLACEHOLDERS[piece[1:-1]])
             else:
