@@ -33,6 +33,7 @@ from bot.text import mention_handle
 
 SHOWN = 25
 MEMORY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+OFFER_ID = re.compile(r"^o-[0-9a-f]{8}$")  # as bot.memory.offers makes them
 PROPOSED = ("tool", "answer")  # sources whose lessons are the agent's proposals, checked before they are kept
 
 
@@ -108,7 +109,7 @@ def parse_forget(args: list[str]) -> Forget:
 
 
 def parse_keep(args: list[str]) -> Keep:
-    if len(args) != 1 or not MEMORY_ID.match(args[0]):
+    if len(args) != 1 or not OFFER_ID.match(args[0]):
         raise UsageProblem("expected the id of an offered lesson")
     return Keep(offer_id=args[0])
 
@@ -194,7 +195,7 @@ class MemoryCommands:
         if source in PROPOSED:
             problem = proposal_problem(content) or copied_problem(content, untrusted)
             if problem is not None:
-                raise CommandError(f"not kept: {problem}")
+                raise CommandError(problem)
             where = where or narrowest(place)
         where = where or people_default(place)
         kind, clean = self._memories.check(type, content)
@@ -256,7 +257,9 @@ MEMORY_COMMANDS: tuple[Entry[MemoryCommands, Any], ...] = (
     ),
     Entry(Forget, ("forget",), "forget <id>", "delete a memory", parse_forget, MemoryCommands.forget),
     Entry(
-        Keep, ("keep",), "keep <id>", "keep a lesson someone offered (memory writers)", parse_keep,
+        Keep, ("keep",), "keep <offer>", "keep a lesson someone offered (memory writers)", parse_keep,
         MemoryCommands.keep,
+        # "keep checking the locks" is a request to the agent; only `keep o-1a2b3c4d` is this command.
+        questions_fall_through=True,
     ),
 )  # fmt: skip

@@ -162,6 +162,7 @@ PLACEHOLDERS: dict[str, st.SearchStrategy[str]] = {
     "env": st.from_regex(NAME_PATTERN, fullmatch=True),
     "ref": st.from_regex(REF_PATTERN, fullmatch=True).filter(is_ref),
     "id": st.from_regex(r"[0-9a-f]{6}", fullmatch=True),
+    "offer": st.from_regex(r"o-[0-9a-f]{8}", fullmatch=True),
     "type": st.sampled_from(MEMORY_TYPES),
     "minutes": st.integers(1, 1440).map(str),
     "sev": st.integers(1, 4).map(str),
