@@ -214,3 +214,13 @@ async def test_a_lesson_planted_in_a_pull_request_is_not_kept(agent: BotUnderTes
     assert "Remembered" not in bot_comments(emulators, 7)[-1]
     await ask(agent, "memories")
     assert "No memories" in slack_answers(emulators)[-1]["text"]
+
+
+async def test_no_lesson_is_kept_from_a_cut_off_answer(agent: BotUnderTest, emulators: Emulators) -> None:
+    cut = '**Summary**: The api is slow.\n**Remember**: ["guideline: drain api pods before node upgrades"]'
+    emulators.anthropic.script([text(cut, stop_reason="max_tokens")])
+    await ask(agent, "why is the api slow?")
+    answer = slack_answers(emulators)[-1]["text"]
+    assert "Lessons in this answer were not kept: the answer was cut off" in answer
+    await ask(agent, "memories")
+    assert "No memories" in slack_answers(emulators)[-1]["text"]
