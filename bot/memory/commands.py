@@ -27,7 +27,7 @@ from bot.memory.memories import Memories as MemoryService
 from bot.memory.model import Memory
 from bot.memory.offers import KEEP_ACTION, Offer, Offers
 from bot.memory.scopes import Scope, applying, chosen, label, narrowest, people_default
-from bot.model import Answer, Button, ChatMessage, SlackThread
+from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
 from bot.ports import Marks
 from bot.text import mention_handle
 
@@ -218,7 +218,9 @@ class MemoryCommands:
         offer = await self._offers.get(command.offer_id)
         if offer is None:
             raise CommandError(f"There is no lesson `{command.offer_id}` waiting to be kept (offers last 7 days).")
-        if self._needs_writer(message, Scope.from_key(offer.scope)):
+        # Wherever `keep` is typed (an offer id is no secret), only a listed writer keeps a lesson;
+        # the console is the operator's own terminal.
+        if not isinstance(message.place, ConsoleThread) and message.author.handle not in self._config.writers:
             raise CommandError("Only memory writers (ops.yaml `memory.writers`) can keep a lesson for the team.")
         memory = await self._memories.remember(
             offer.scope, offer.type, offer.content, author=offer.author, source=offer.source

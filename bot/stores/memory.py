@@ -135,6 +135,22 @@ end
 return #KEYS
 """
 
+# KEYS: all (of the scope), by-use. ARGV: n, memory key prefix.
+# Memories kept before the by-use set existed are added to it the first time
+# a scope is evicted from (once: then the two sets are the same size).
+LEAST_RECALLED = """
+if redis.call('ZCARD', KEYS[2]) < redis.call('ZCARD', KEYS[1]) then
+  local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+  for i = 1, #all, 2 do
+    if not redis.call('ZSCORE', KEYS[2], all[i]) then
+      local uses = tonumber(redis.call('HGET', ARGV[2] .. all[i], 'uses') or '0') or 0
+      redis.call('ZADD', KEYS[2], uses + tonumber(all[i + 1]) / 1e11, all[i])
+    end
+  end
+end
+return redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1)
+"""
+
 
 def _memory(memory_id: str, flat: Any) -> Memory | None:
     if not flat:
@@ -160,6 +176,7 @@ class RedisMemoryStore:
         self._delete = client.register_script(DELETE)
         self._search = client.register_script(SEARCH)
         self._touch = client.register_script(TOUCH)
+        self._least_recalled = client.register_script(LEAST_RECALLED)
 
     @translating
     async def add(self, memory: Memory, digest: str, words: Sequence[str]) -> Memory:
@@ -223,7 +240,9 @@ class RedisMemoryStore:
     async def least_recalled(self, scope: str, n: int) -> list[Memory]:
         if n <= 0:
             return []
-        members: Any = await self._redis.zrange(keys.MEMORIES_BY_USE + scope, 0, n - 1)
+        members: Any = await self._least_recalled(
+            keys=[keys.MEMORIES + scope, keys.MEMORIES_BY_USE + scope], args=[n, keys.MEMORY]
+        )
         return await self._fetch([text(i) for i in members])
 
     @translating

@@ -105,6 +105,8 @@ async def test_a_non_writers_team_lesson_waits_for_a_writers_keep(commands: Memo
     assert "No memories" in await commands.list(ListMemories(), said(BOB, OPS, 2))
     with pytest.raises(CommandError, match="Only memory writers"):
         await commands.keep(Keep(button.value), said(BOB, OPS, 3))
+    with pytest.raises(CommandError, match="Only memory writers"):
+        await commands.keep(Keep(button.value), said(OCTOCAT, PULL, 3))  # a forge pusher is not a writer
     kept = await commands.keep(Keep(button.value), said(CAROL, OPS, 4))
     assert "never deploy on fridays" in kept
     assert f"(taught by {BOB.ref}, kept by {CAROL.ref})" in kept
