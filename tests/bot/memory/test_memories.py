@@ -121,6 +121,12 @@ async def test_the_embedded_store_keeps_memories_the_same_way() -> None:
     )
     [recalled] = await store.recall(["global"], "blue-green api", budget=100)
     assert recalled.content.startswith("Use blue-green")
+    bounded = Memories(
+        RedisMemoryStore(fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())), ManualClock(step=1.0), per_scope=1
+    )
+    await bounded.remember("global", "pattern", "canary for an hour first", author="U1", source="command")
+    await bounded.remember("global", "pattern", "roll back first, debug later", author="U1", source="command")
+    assert [m.content for m in await bounded.listing(["global"], None)] == ["roll back first, debug later"]
 
 
 def test_digests_ignore_case_spacing_and_punctuation() -> None:
