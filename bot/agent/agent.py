@@ -259,10 +259,10 @@ class OpsAgent:
         not_kept: str | None = None
         if learn:
             found, shown = lessons(text)
+            if found and unlearned is not None:
+                not_kept, found = unlearned, []
             for lesson in found:
                 try:
-                    if unlearned is not None:
-                        raise CommandError(unlearned)
                     learned = await self._services.memories.learn(
                         message, lesson.type, lesson.content, source="answer", untrusted=untrusted
                     )
