@@ -175,6 +175,8 @@ def check_config(args: argparse.Namespace) -> int:
                 f"config: {settings.config_path or 'none (no ops.yaml found)'}; "
                 f"{len(config.services)} services, {len(config.environments)} environments"
             )
+            source = "memory.writers" if config.memory_writers is not None else "the deployers and approvers"
+            print(f"memory writers: {len(config.writers)} ({source})")
         store = _redacted_url(settings.redis_url) if settings.redis_url else "embedded (nothing survives exit)"
         print(f"store: {store}")
         print(f"slack: {'on' if settings.slack_enabled else 'off'}")
