@@ -55,6 +55,15 @@ class OpsConfig:
     agent_allow: AgentAllow = "collaborators"
     # In ``issues`` mode, how many todo issues one conversation's list may open; the rest stay in the list.
     max_todo_issues: int = DEFAULT_MAX_TODO_ISSUES
+    # Who may teach team-wide and service memories from Slack; None: the deployers and approvers.
+    memory_writers: tuple[str, ...] | None = None
+
+    @property
+    def writers(self) -> frozenset[str]:
+        """``memory.writers``, or when absent everyone listed as a deployer or approver."""
+        if self.memory_writers is not None:
+            return frozenset(self.memory_writers)
+        return frozenset(p for e in self.environments.values() for p in (*(e.deployers or ()), *e.approvers))
 
     @classmethod
     def load(cls, path: Path | None) -> OpsConfig:
@@ -90,6 +99,7 @@ class OpsConfig:
         )
         agent_allow = _agent_allow(raw.get("agent") or {}, source, problems)
         max_todo_issues = _max_todo_issues(raw.get("agent") or {}, source, problems)
+        memory_writers = _memory_writers(raw.get("memory") or {}, source, problems)
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -100,7 +110,17 @@ class OpsConfig:
             incident_repo=incident_repo,
             agent_allow=agent_allow,
             max_todo_issues=max_todo_issues,
+            memory_writers=memory_writers,
         )
+
+
+def _memory_writers(raw: object, source: str, problems: list[str]) -> tuple[str, ...] | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: memory must be a mapping")
+        return None
+    if "writers" not in raw:
+        return None
+    return _people(raw["writers"], f"{source}: memory.writers", problems)
 
 
 def _agent_allow(raw: object, source: str, problems: list[str]) -> AgentAllow:

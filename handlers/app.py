@@ -200,7 +200,7 @@ def build_runtime(
     deploying = DeployCommands(
         deploys, RedisApprovalStore(client), reporter, audit, config, time.time, news=incidents.deploy_news
     )
-    memories = MemoryCommands(Memories(RedisMemoryStore(client), time.time), forges)
+    memories = MemoryCommands(Memories(RedisMemoryStore(client), time.time), forges, config, marks)
     todos = RedisTodoStore(client)
     # The one command table: each feature's entries, bound to the service that carries them out.
     commands = CommandTable(

@@ -176,6 +176,8 @@ def check_config(args: argparse.Namespace) -> int:
                 f"{len(config.services)} services, {len(config.environments)} environments"
             )
             print(f"todos: mirror {config.todo_mirror}, at most {config.max_todo_issues} todo issues per conversation")
+            source = "memory.writers" if config.memory_writers is not None else "the deployers and approvers"
+            print(f"memory writers: {len(config.writers)} ({source})")
         store = _redacted_url(settings.redis_url) if settings.redis_url else "embedded (nothing survives exit)"
         print(f"store: {store}")
         print(f"slack: {'on' if settings.slack_enabled else 'off'}")

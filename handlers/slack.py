@@ -30,6 +30,7 @@ from bot.deploys.commands import APPROVE_ACTION
 from bot.errors import StoreUnavailable
 from bot.jobs.intake import Accepted, Intake
 from bot.jobs.kinds import Job
+from bot.memory.offers import KEEP_ACTION
 from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
@@ -173,6 +174,7 @@ class SlackEvents:
         app.event("app_mention")(self._on_mention)
         app.event("message")(self._on_message)
         app.action(APPROVE_ACTION)(self._on_approve_click)
+        app.action(KEEP_ACTION)(self._on_keep_click)
         # Everything else is acknowledged and ignored, as the contract asks;
         # without these Bolt would answer 404 to events we subscribe to but
         # don't act on (plain channel messages, reactions…).
@@ -251,6 +253,15 @@ class SlackEvents:
 
     async def _on_approve_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A click on Approve is the clicker typing `approve <id>` in the request's thread."""
+        await self._typed_by_click(ack, body, action, "approve", APPROVE_ACTION)
+
+    async def _on_keep_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A click on Keep is the clicker typing `keep <offer id>` in the lesson's thread."""
+        await self._typed_by_click(ack, body, action, "keep", KEEP_ACTION)
+
+    async def _typed_by_click(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], command: str, action_id: str
+    ) -> None:
         await ack()
         clicked = body.get("message") or {}
         channel = str((body.get("channel") or {}).get("id") or "")
@@ -260,10 +271,10 @@ class SlackEvents:
             place=SlackThread(
                 channel=channel, thread_ts=str(clicked.get("thread_ts") or clicked.get("ts") or "") or None
             ),
-            text=f"approve {action.get('value') or ''}".strip(),
+            text=f"{command} {action.get('value') or ''}".strip(),
             via="slash",
         )
-        await self._door.admit(message.id, Job.of(message, trace={"action": APPROVE_ACTION}))
+        await self._door.admit(message.id, Job.of(message, trace={"action": action_id}))
 
     async def _on_other(self, ack: AsyncAck) -> None:
         self._door.ignore("not handled")

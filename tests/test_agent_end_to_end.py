@@ -235,6 +235,9 @@ async def test_secrets_are_redacted_before_claude_or_memory(agent: BotUnderTest,
     assert "ghp_" not in sent
     assert "hunter2hunter2" not in sent
     assert "why does the deploy fail with token" in sent
+    # A lesson about a secret is not one the agent may keep; a person's is kept, redacted.
+    assert "instruction to the agent" in json.dumps(tool_results(emulators.anthropic.bodies()[1]))
+    await ask(agent, f"remember context deploy bot token is {token}")
     await ask(agent, "memories context")
     assert token not in answers(emulators)[-1]
     assert "deploy bot token is" in answers(emulators)[-1]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from bot.agent.context import Briefing, first_message, where
@@ -35,13 +35,22 @@ from bot.failures import explain, new_error_id
 from bot.forges import push_access, repository
 from bot.incidents.model import summary_text, timeline_text
 from bot.jobs.backoff import backoff
+from bot.memory.commands import offered_text
 from bot.memory.model import Memory
+from bot.memory.offers import Offer
+from bot.memory.scopes import services_of
 from bot.model import Answer, ChatMessage, Platform
 from bot.settings import AgentLimits
 
 log = logging.getLogger(__name__)
 
 MEMORY_BUDGET = 1_500  # tokens of memories in the first message
+# Answers whose Remember section is not learned from: the model declined, or the answer is cut off.
+NOT_LEARNED_FROM = {
+    "refusal": "Claude declined this request, so nothing in it is a lesson",
+    "max_tokens": "the answer was cut off, so its lessons may be too",
+    "model_context_window_exceeded": "the answer was cut off, so its lessons may be too",
+}
 MAX_SERVICES = 3  # services whose state is put in the first message
 ANSWER_MEMORY = 24 * 3600.0  # a re-run job posts the answer already worked out
 
@@ -148,7 +157,10 @@ class OpsAgent:
                 spent += reply.usage
                 last_text = reply.text or last_text
                 if reply.stop_reason != "tool_use" or not reply.tool_calls:
-                    return await self._finish(message, toolbox.record, self._final_text(reply), None)
+                    return await self._finish(
+                        message, toolbox.record, self._final_text(reply), None,
+                        unlearned=NOT_LEARNED_FROM.get(reply.stop_reason), untrusted=fence.material,
+                    )  # fmt: skip
                 turns.append(Turn("assistant", reply.blocks))
                 results = [await self._run(toolbox, call, shown) for call in reply.tool_calls]
                 turns.append(Turn("user", tuple(results)))
@@ -229,9 +241,7 @@ class OpsAgent:
             status = await self._services.commands.run(Status(name), message)
             statuses[name] = status.text if isinstance(status, Answer) else status
         query = " ".join(part for part in (message.text, conversation.title if conversation else None) if part)
-        memories = await self._services.memories.recall(
-            message, query, MEMORY_BUDGET, extra_scopes=[f"service:{name}" for name in services]
-        )
+        memories = await self._services.memories.recall(message, query, MEMORY_BUDGET, services)
         todos = await self._services.todos.current(message.place)
         return Briefing(message, conversation, problem, statuses, memories, todos, await self._incident(message))
 
@@ -246,29 +256,43 @@ class OpsAgent:
 
     def _services_concerned(self, message: ChatMessage) -> list[str]:
         """The services of the repository asked from, then those named in the request."""
-        here = repository(message.place)
-        chosen = [
-            name for name, s in self._config.services.items() if here is not None and here.name in (s.github, s.gitlab)
-        ]
+        chosen = services_of(message.place, self._config)
         words = {word.lower() for word in NAME_WORD.findall(message.text)}
         chosen += [name for name in self._config.services if name.lower() in words and name not in chosen]
         return chosen[:MAX_SERVICES]
 
     # -- after: what people read ---------------------------------------------------------
     async def _finish(
-        self, message: ChatMessage, record: TaskRecord, text: str, stopped: str | None, *, learn: bool = True
+        self,
+        message: ChatMessage,
+        record: TaskRecord,
+        text: str,
+        stopped: str | None,
+        *,
+        learn: bool = True,
+        unlearned: str | None = None,
+        untrusted: Sequence[str] = (),
     ) -> Answer:
+        """The answer people read; its lessons are proposals, kept (or offered) only if they pass
+        the checks, and none from an answer that was refused or cut off (``unlearned`` says why)."""
         shown = text
         not_kept: str | None = None
         if learn:
             found, shown = lessons(text)
+            if found and unlearned is not None:
+                not_kept, found = unlearned, []
             for lesson in found:
                 try:
-                    record.memories.append(
-                        await self._services.memories.learn(message, lesson.type, lesson.content, source="answer")
+                    learned = await self._services.memories.learn(
+                        message, lesson.type, lesson.content, source="answer", untrusted=untrusted
                     )
                 except CommandError as refusal:
                     not_kept = str(refusal)
+                    continue
+                if isinstance(learned, Offer):
+                    record.offer(learned)
+                else:
+                    record.memories.append(learned)
         parts = [shown.strip() or _nothing_said(record, stopped)]
         if stopped:
             parts.append(f"⏱️ I stopped before finishing: this task reached {stopped}.")
@@ -277,6 +301,8 @@ class OpsAgent:
         if record.memories:
             unique = {memory.id: memory for memory in record.memories}.values()  # the same lesson twice is one memory
             parts.append("🧠 Remembered: " + "; ".join(_remembered(m) for m in unique))
+        if record.offers:
+            parts.append("\n".join(offered_text(offer) for offer in record.offers))
         if not_kept:
             parts.append(f"🧠 Lessons in this answer were not kept: {not_kept}")
         if (looked := trail(record.looked_at)) is not None:

@@ -36,8 +36,9 @@ from bot.deploys.deploying import Deploys
 from bot.errors import CommandError, UpstreamError
 from bot.forges import ForgeAccess, ForgeName
 from bot.incidents.lifecycle import Incidents
-from bot.memory.commands import MemoryCommands, line
+from bot.memory.commands import MemoryCommands, keep_button, line
 from bot.memory.model import Memory
+from bot.memory.offers import Offer
 from bot.model import Answer, Button, ChatMessage, ConsoleThread, SlackThread
 from bot.ports import Marks
 from bot.todos.board import TodoBoard
@@ -64,8 +65,14 @@ class TaskRecord:
 
     actions: list[str] = field(default_factory=list)  # what actions did, or why they were refused
     memories: list[Memory] = field(default_factory=list)
+    offers: list[Offer] = field(default_factory=list)  # lessons waiting for a memory writer's Keep
     buttons: list[Button] = field(default_factory=list)
     looked_at: list[str] = field(default_factory=list)  # what read tools were asked, in a few words each
+
+    def offer(self, offer: Offer) -> None:
+        """A lesson the asker may not teach the team: shown with a Keep button for a writer."""
+        self.offers.append(offer)
+        self.buttons.append(keep_button(offer))
 
 
 @dataclass(frozen=True)
@@ -203,11 +210,19 @@ class Toolbox:
         return "\n".join(line(m) for m in found) or "Nothing remembered about that."
 
     async def _remember(self, given: dict[str, Any]) -> str:
-        memory = await self._services.memories.learn(
-            self._message, _text(given.get("type")), _text(given.get("content")), source="tool"
+        learned = await self._services.memories.learn(
+            self._message,
+            _text(given.get("type")),
+            _text(given.get("content")),
+            source="tool",
+            scope=_text(given.get("scope")) or None,
+            untrusted=self._fence.material,
         )
-        self.record.memories.append(memory)
-        return f"Remembered as {memory.id} ({memory.type}, {memory.scope})."
+        if isinstance(learned, Offer):
+            self.record.offer(learned)
+            return f"Not kept yet: {learned.id} is offered to a memory writer, who may keep it with a button."
+        self.record.memories.append(learned)
+        return f"Remembered as {learned.id} ({learned.type}, {learned.scope})."
 
     async def _update_todos(self, given: dict[str, Any]) -> str:
         todos = parse_todos(given.get("todos"))

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.agent.language import ToolSpec
 from bot.commands.entry import ENVIRONMENT_INPUT, REF_INPUT, SERVICE_INPUT, Entry, ToolKind
+from bot.commands.names import NAME_PATTERN
 from bot.commands.table import Grammar
 from bot.commands.types import MEMORY_TYPES
 from bot.todos.lists import STATUSES
@@ -96,9 +97,15 @@ OWN_TOOLS: tuple[OwnTool, ...] = (
     OwnTool(
         "remember",
         "record",
-        "Keep a short lesson for every future task here (5 to 100 characters is best). Only lessons that "
-        "will matter again: most tasks teach nothing new.",
-        {"type": {"enum": list(MEMORY_TYPES)}, "content": {"type": "string", "minLength": 3, "maxLength": 500}},
+        "Keep a short, general lesson (5 to 100 characters) for every future task. Only lessons that will "
+        "matter again: most tasks teach nothing new. No dates, versions, commits, ticket ids or code. "
+        "scope: 'team', 'service:<name>', 'repo' (on a forge) or 'channel' (in Slack); absent, the "
+        "narrowest that fits where you were asked.",
+        {
+            "type": {"enum": list(MEMORY_TYPES)},
+            "content": {"type": "string", "minLength": 5, "maxLength": 100},
+            "scope": {"type": "string", "pattern": f"^(team|repo|channel|service:{NAME_PATTERN[1:-1]})$"},
+        },
         ("type", "content"),
     ),
     OwnTool(

@@ -31,12 +31,21 @@ def _attribute(value: str) -> str:
     return " ".join(clean(value, 200).split()).replace('"', "'")
 
 
+# What opsbot itself wrote into the fence: the team's memories are not someone else's words.
+OWN_KINDS = frozenset(["memories"])
+
+
 class Fence:
-    """Wraps untrusted text for one task."""
+    """Wraps untrusted text for one task, and remembers what it wrapped: a lesson the agent
+    proposes must not be copied from it (bot.memory.hygiene.copied_problem)."""
 
     def __init__(self, nonce: str | None = None) -> None:
         self.tag = "untrusted-" + (nonce or secrets.token_hex(6))
+        self.material: list[str] = []
 
     def wrap(self, kind: str, text: str, limit: int, **attributes: str) -> str:
         attrs = "".join(f' {key}="{_attribute(value)}"' for key, value in attributes.items())
-        return f'<{self.tag} kind="{kind}"{attrs}>\n{clean(text, limit)}\n</{self.tag}>'
+        shown = clean(text, limit)
+        if kind not in OWN_KINDS:
+            self.material.append(shown)
+        return f'<{self.tag} kind="{kind}"{attrs}>\n{shown}\n</{self.tag}>'

@@ -81,8 +81,8 @@ class FakeMemoryStore:
     async def count(self, scope: str, type: MemoryType | None) -> int:
         return len(self._in(scope, type))
 
-    async def least_valuable(self, scope: str, type: MemoryType | None, n: int) -> list[Memory]:
-        return sorted(self._in(scope, type), key=lambda m: (m.uses, m.last_used, m.created_at))[:n]
+    async def least_recalled(self, scope: str, n: int) -> list[Memory]:
+        return sorted(self._in(scope, None), key=lambda m: (m.uses, m.created_at, m.id))[:n]
 
     async def search(self, scope: str, words: Sequence[str], limit: int, newest: int = 0) -> list[tuple[Memory, float]]:
         everything = self._in(scope, None)

@@ -1,11 +1,12 @@
 """What the team taught the Ops agent, kept in Redis and recalled by relevance.
 
-A memory belongs to a scope (``global``, ``repo:acme/api``, ``service:api``,
-``channel:C123``) and one of the agent's eight categories. Content is
-redacted of secrets before it is stored, de-duplicated on its normalised
-form, and bounded per category and per scope: past the bound the least
-used, oldest memories go. Recall ranks by word overlap weighted by rarity,
-then by use, and stops at a token budget.
+A memory belongs to a scope (bot.memory.scopes) and one of the agent's
+eight categories. Content is redacted of secrets, 5–100 characters
+(bot.memory.hygiene), and kept once: the same normalised text, or a near
+duplicate of a memory in the same scope (bot.memory.similarity), reinforces
+the memory already kept instead of adding a second. Each scope is bounded;
+past the bound the least recalled, then oldest, go. Recall ranks by word
+overlap weighted by rarity, then by use, and stops at a token budget.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import replace
 
 from bot.commands.types import MEMORY_TYPES, MemoryType
 from bot.errors import CommandError
+from bot.memory.hygiene import length_problem, tidy
 from bot.memory.model import Memory, new_id
 from bot.memory.ports import MemoryStore
+from bot.memory.similarity import near_duplicates
 from bot.redaction import redact
 
-MAX_CONTENT = 500  # characters; the seed asks for short learnings
-PER_TYPE = 2_500  # memories kept per scope and category
 PER_SCOPE = 10_000  # memories kept per scope in all
+DUPLICATE_CANDIDATES = 5  # memories of the scope sharing the most words, checked for a near duplicate
 RELEVANT = 30  # memories fetched per scope by relevance…
 NEWEST = 10  # …and by recency, for every task to review what the team knows
 STOPWORDS = frozenset(
@@ -110,29 +112,45 @@ def words(text: str) -> list[str]:
 
 
 class Memories:
-    def __init__(self, store: MemoryStore, clock: Callable[[], float]) -> None:
+    def __init__(self, store: MemoryStore, clock: Callable[[], float], *, per_scope: int = PER_SCOPE) -> None:
         self._store = store
         self._clock = clock
+        self._per_scope = per_scope
 
-    async def remember(self, scope: str, type: str, content: str, *, author: str, source: str) -> Memory:
+    @staticmethod
+    def check(type: str, content: str) -> tuple[MemoryType, str]:
+        """The lesson's category and its text as it would be kept (redacted, tidied), or a refusal."""
         kind = next((t for t in MEMORY_TYPES if t == type), None)
         if kind is None:
             raise CommandError(f"{type!r} is not a memory type; use one of {', '.join(MEMORY_TYPES)}.")
-        clean = " ".join(redact(content).split())[:MAX_CONTENT]
-        if len(normalise(clean)) < 3:
-            raise CommandError("That is too short to remember.")
+        clean = tidy(redact(content))
+        problem = length_problem(clean)
+        if problem is not None:
+            raise CommandError(problem[0].upper() + problem[1:] + ".")
+        return kind, clean
+
+    async def remember(self, scope: str, type: str, content: str, *, author: str, source: str) -> Memory:
+        """Keep a lesson in ``scope``, or reinforce the memory that already says it."""
+        kind, clean = self.check(type, content)
         now = self._clock()
+        same = await self._near_duplicate(scope, clean)
+        if same is not None:
+            # Adding the kept memory again is the store's "used once more".
+            return await self._store.add(replace(same, last_used=now), digest(same.content), words(same.content))
         memory = Memory(new_id(), scope, kind, clean, author, source, now, now)
         stored = await self._store.add(memory, digest(clean), words(clean))
-        await self._enforce_bounds(scope, stored.type)
+        await self._enforce_bound(scope)
         return stored
 
-    async def _enforce_bounds(self, scope: str, type: MemoryType) -> None:
-        for kind, bound in ((type, PER_TYPE), (None, PER_SCOPE)):
-            excess = await self._store.count(scope, kind) - bound
-            if excess > 0:
-                for memory in await self._store.least_valuable(scope, kind, excess):
-                    await self._store.delete(memory.id)
+    async def _near_duplicate(self, scope: str, content: str) -> Memory | None:
+        candidates = await self._store.search(scope, words(content), DUPLICATE_CANDIDATES)
+        return next((m for m, _ in candidates if near_duplicates(m.content, content)), None)
+
+    async def _enforce_bound(self, scope: str) -> None:
+        excess = await self._store.count(scope, None) - self._per_scope
+        if excess > 0:
+            for memory in await self._store.least_recalled(scope, excess):
+                await self._store.delete(memory.id)
 
     async def forget(self, memory_id: str, visible_scopes: Sequence[str]) -> Memory:
         memory = await self._store.get(memory_id)

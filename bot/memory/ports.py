@@ -22,8 +22,8 @@ class MemoryStore(Protocol):
 
     async def count(self, scope: str, type: MemoryType | None) -> int: ...
 
-    async def least_valuable(self, scope: str, type: MemoryType | None, n: int) -> list[Memory]:
-        """The ``n`` memories to drop first: least used, then oldest."""
+    async def least_recalled(self, scope: str, n: int) -> list[Memory]:
+        """The ``n`` memories of ``scope`` to drop first: least recalled, then oldest; without loading the scope."""
 
     async def search(self, scope: str, words: Sequence[str], limit: int, newest: int = 0) -> list[tuple[Memory, float]]:
         """Up to ``limit`` memories sharing words with the query, with a rarity-weighted score;

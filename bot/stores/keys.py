@@ -36,6 +36,7 @@ MEMORIES_OF_TYPE = PREFIX + "mem-type:"  # + scope:type, sorted set of ids by cr
 MEMORY_DIGESTS = PREFIX + "mem-digest:"  # + scope, hash of content digest -> id
 MEMORY_WORD = PREFIX + "mem-word:"  # + scope:word, set of ids (the word index)
 MEMORY_SCOPES = PREFIX + "mem-scopes"  # every scope that has memories
+MEMORIES_BY_USE = PREFIX + "mem-by-use:"  # + scope, sorted set of ids by recall count (then age): eviction order
 TODOS = PREFIX + "todos:"  # + thread, the Ops agent's task list there (JSON)
 TODO_THREADS = PREFIX + "todo-threads:"  # + Slack channel id, sorted set of thread ts with open todos, by last change
 MUTEX = PREFIX + "mutex:"  # + name, held by one worker at a time (a random token)

@@ -12,7 +12,10 @@ from bot.memory.model import Memory
 from bot.stores import keys
 from bot.stores.redis import fields, text, translating
 
-# KEYS: hash, all, of-type, digests, words-of, scopes.
+# Eviction reads a per-scope sorted set scored by recall count, with the
+# creation time as a fraction below 1 (created / 1e11: 0.018 today) so that
+# among equals the oldest goes first: ZRANGE 0 n-1 is the n to drop.
+# KEYS: hash, all, of-type, digests, words-of, scopes, by-use.
 # ARGV: id, digest, scope, type, content, author, source, created, used, uses, word…
 ADD = """
 local existing = redis.call('HGET', KEYS[4], ARGV[2])
@@ -20,12 +23,14 @@ if existing then
   local key = ARGV[13] .. existing
   redis.call('HINCRBY', key, 'uses', 1)
   redis.call('HSET', key, 'last_used', ARGV[9])
+  redis.call('ZINCRBY', KEYS[7], 1, existing)
   return {existing, redis.call('HGETALL', key)}
 end
 redis.call('HSET', KEYS[1], 'scope', ARGV[3], 'type', ARGV[4], 'content', ARGV[5], 'author', ARGV[6],
            'source', ARGV[7], 'created_at', ARGV[8], 'last_used', ARGV[9], 'uses', ARGV[10], 'digest', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[8], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[8], ARGV[1])
+redis.call('ZADD', KEYS[7], tonumber(ARGV[10]) + tonumber(ARGV[8]) / 1e11, ARGV[1])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[6], ARGV[3])
 for i = 14, #ARGV do
@@ -35,7 +40,7 @@ end
 return {ARGV[1], redis.call('HGETALL', KEYS[1])}
 """
 
-# KEYS: hash, words-of. ARGV: id, memories prefix, of-type prefix, digests prefix, word prefix.
+# KEYS: hash, words-of. ARGV: id, memories prefix, of-type prefix, digests prefix, word prefix, by-use prefix.
 DELETE = """
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields == 0 then return {} end
@@ -44,6 +49,7 @@ local kind = redis.call('HGET', KEYS[1], 'type')
 local digest = redis.call('HGET', KEYS[1], 'digest')
 redis.call('ZREM', ARGV[2] .. scope, ARGV[1])
 redis.call('ZREM', ARGV[3] .. scope .. ':' .. kind, ARGV[1])
+redis.call('ZREM', ARGV[6] .. scope, ARGV[1])
 if redis.call('HGET', ARGV[4] .. scope, digest) == ARGV[1] then redis.call('HDEL', ARGV[4] .. scope, digest) end
 for _, word in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   redis.call('SREM', ARGV[5] .. scope .. ':' .. word, ARGV[1])
@@ -156,13 +162,34 @@ return best
 """
 
 
-# KEYS: the memories' hashes. ARGV: when.
+# KEYS: the memories' hashes. ARGV: when, by-use prefix, then each memory's id.
+# A memory deleted since it was recalled is left deleted, not half re-created.
 TOUCH = """
-for _, key in ipairs(KEYS) do
-  redis.call('HINCRBY', key, 'uses', 1)
-  redis.call('HSET', key, 'last_used', ARGV[1])
+for i, key in ipairs(KEYS) do
+  local scope = redis.call('HGET', key, 'scope')
+  if scope then
+    redis.call('HINCRBY', key, 'uses', 1)
+    redis.call('HSET', key, 'last_used', ARGV[1])
+    redis.call('ZINCRBY', ARGV[2] .. scope, 1, ARGV[i + 2])
+  end
 end
 return #KEYS
+"""
+
+# KEYS: all (of the scope), by-use. ARGV: n, memory key prefix.
+# Memories kept before the by-use set existed are added to it the first time
+# a scope is evicted from (once: then the two sets are the same size).
+LEAST_RECALLED = """
+if redis.call('ZCARD', KEYS[2]) < redis.call('ZCARD', KEYS[1]) then
+  local all = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+  for i = 1, #all, 2 do
+    if not redis.call('ZSCORE', KEYS[2], all[i]) then
+      local uses = tonumber(redis.call('HGET', ARGV[2] .. all[i], 'uses') or '0') or 0
+      redis.call('ZADD', KEYS[2], uses + tonumber(all[i + 1]) / 1e11, all[i])
+    end
+  end
+end
+return redis.call('ZRANGE', KEYS[2], 0, tonumber(ARGV[1]) - 1)
 """
 
 
@@ -208,6 +235,7 @@ class RedisMemoryStore:
         self._delete = client.register_script(DELETE)
         self._search = client.register_script(SEARCH)
         self._touch = client.register_script(TOUCH)
+        self._least_recalled = client.register_script(LEAST_RECALLED)
 
     @translating
     async def add(self, memory: Memory, digest: str, words: Sequence[str]) -> Memory:
@@ -216,6 +244,7 @@ class RedisMemoryStore:
             keys=[
                 keys.MEMORY + memory.id, keys.MEMORIES + scope, keys.memories(scope, memory.type),
                 keys.MEMORY_DIGESTS + scope, keys.MEMORY_WORDS + memory.id, keys.MEMORY_SCOPES,
+                keys.MEMORIES_BY_USE + scope,
             ],
             args=[
                 memory.id, digest, scope, memory.type, memory.content, memory.author, memory.source,
@@ -242,7 +271,14 @@ class RedisMemoryStore:
     async def delete(self, memory_id: str) -> Memory | None:
         flat = await self._delete(
             keys=[keys.MEMORY + memory_id, keys.MEMORY_WORDS + memory_id],
-            args=[memory_id, keys.MEMORIES, keys.MEMORIES_OF_TYPE, keys.MEMORY_DIGESTS, keys.MEMORY_WORD],
+            args=[
+                memory_id,
+                keys.MEMORIES,
+                keys.MEMORIES_OF_TYPE,
+                keys.MEMORY_DIGESTS,
+                keys.MEMORY_WORD,
+                keys.MEMORIES_BY_USE,
+            ],
         )
         return _memory(memory_id, flat)
 
@@ -260,11 +296,13 @@ class RedisMemoryStore:
         return int(await self._redis.zcard(keys.memories(scope, type)))
 
     @translating
-    async def least_valuable(self, scope: str, type: MemoryType | None, n: int) -> list[Memory]:
-        members: Any = await self._redis.zrange(keys.memories(scope, type), 0, -1)
-        ids = [text(i) for i in members]
-        everything = await self._fetch(ids)
-        return sorted(everything, key=lambda m: (m.uses, m.last_used, m.created_at))[:n]
+    async def least_recalled(self, scope: str, n: int) -> list[Memory]:
+        if n <= 0:
+            return []
+        members: Any = await self._least_recalled(
+            keys=[keys.MEMORIES + scope, keys.MEMORIES_BY_USE + scope], args=[n, keys.MEMORY]
+        )
+        return await self._fetch([text(i) for i in members])
 
     async def search(self, scope: str, words: Sequence[str], limit: int, newest: int = 0) -> list[tuple[Memory, float]]:
         return await self.search_scopes([scope], words, limit, newest)
@@ -289,7 +327,9 @@ class RedisMemoryStore:
     @translating
     async def mark_used(self, memories: Sequence[Memory], at: float) -> None:
         if memories:
-            await self._touch(keys=[keys.MEMORY + m.id for m in memories], args=[at])
+            await self._touch(
+                keys=[keys.MEMORY + m.id for m in memories], args=[at, keys.MEMORIES_BY_USE, *(m.id for m in memories)]
+            )
 
     @translating
     async def everything(self) -> list[Memory]:

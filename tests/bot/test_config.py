@@ -86,3 +86,17 @@ def test_how_many_todo_issues_a_conversation_may_open() -> None:
     for wrong in (0, -1, "ten", True, 2.5):
         with pytest.raises(ConfigError, match=r"agent\.max_todo_issues"):
             OpsConfig.parse({"agent": {"max_todo_issues": wrong}})
+
+
+def test_who_may_teach_the_team_from_slack() -> None:
+    environments = {
+        "staging": {},
+        "production": {"protected": True, "deployers": ["U_ALICE"], "approvers": ["U_CAROL", "github:hubot"]},
+    }
+    assert OpsConfig.parse({"environments": environments}).writers == {"U_ALICE", "U_CAROL", "github:hubot"}
+    listed = OpsConfig.parse({"environments": environments, "memory": {"writers": ["U_DAVE"]}})
+    assert listed.writers == {"U_DAVE"}
+    assert OpsConfig.parse({"memory": {"writers": []}}).writers == frozenset()
+    for wrong in ({"writers": "U_DAVE"}, {"writers": ["dave"]}, ["U_DAVE"]):
+        with pytest.raises(ConfigError, match=r"memory"):
+            OpsConfig.parse({"memory": wrong})

@@ -51,13 +51,28 @@ async def test_listing_is_newest_first_across_scopes_and_by_type(store: MemorySt
     assert await store.count("nowhere", None) == 0
 
 
-async def test_the_least_used_then_oldest_go_first(store: MemoryStore) -> None:
+async def test_the_least_recalled_then_oldest_go_first(store: MemoryStore) -> None:
     await remember(store, memory(1, "first learning", uses=3))
     await remember(store, memory(2, "second learning", uses=0))
     await remember(store, memory(3, "third learning", uses=0))
     await remember(store, memory(4, "fourth learning", type="integration", uses=0))
-    assert [m.id for m in await store.least_valuable("global", None, 3)] == ["m-02", "m-03", "m-04"]
-    assert [m.id for m in await store.least_valuable("global", "mistake", 2)] == ["m-02", "m-03"]
+    await remember(store, memory(5, "elsewhere", scope="channel:C9"))
+    assert [m.id for m in await store.least_recalled("global", 3)] == ["m-02", "m-03", "m-04"]
+    # Recalling a memory (or teaching it again) moves it back in the queue.
+    await store.mark_used([memory(2, "second learning"), memory(2, "second learning")], 9.0)
+    await store.add(memory(6, "third learning"), digest("third learning"), [])
+    assert [m.id for m in await store.least_recalled("global", 3)] == ["m-04", "m-03", "m-02"]
+    await store.delete("m-04")
+    assert [m.id for m in await store.least_recalled("global", 9)] == ["m-03", "m-02", "m-01"]
+    assert await store.least_recalled("global", 0) == []
+
+
+async def test_a_memory_deleted_since_its_recall_stays_deleted(store: MemoryStore) -> None:
+    kept = await remember(store, memory(1, "short lived"))
+    await store.delete(kept.id)
+    await store.mark_used([kept], 5.0)
+    assert await store.get(kept.id) is None
+    assert await store.least_recalled("global", 5) == []
 
 
 async def test_a_deleted_memory_is_gone_from_every_index(store: MemoryStore) -> None:

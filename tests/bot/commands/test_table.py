@@ -162,6 +162,7 @@ PLACEHOLDERS: dict[str, st.SearchStrategy[str]] = {
     "env": st.from_regex(NAME_PATTERN, fullmatch=True),
     "ref": st.from_regex(REF_PATTERN, fullmatch=True).filter(is_ref),
     "id": st.from_regex(r"[0-9a-f]{6}", fullmatch=True),
+    "offer": st.from_regex(r"o-[0-9a-f]{8}", fullmatch=True),
     "type": st.sampled_from(MEMORY_TYPES),
     "minutes": st.integers(1, 1440).map(str),
     "sev": st.integers(1, 4).map(str),
@@ -174,13 +175,14 @@ _PIECE = re.compile(r"(\[[^\]]+\]|<[a-z]+>)")
 
 
 def sentences(usage: str) -> st.SearchStrategy[str]:
-    """Sentences that a usage line describes: each ``[…]`` in or out, each ``<…>`` filled in."""
+    """Sentences that a usage line describes: each ``[…]`` in or out (``[a|b]``: one of them or none),
+    each ``<…>`` filled in."""
 
     def expand(template: str) -> st.SearchStrategy[str]:
         parts: list[st.SearchStrategy[str]] = []
         for piece in _PIECE.split(template):
             if piece.startswith("["):
-                parts.append(st.one_of(st.just(""), expand(piece[1:-1])))
+                parts.append(st.one_of(st.just(""), *(expand(choice) for choice in piece[1:-1].split("|"))))
             elif piece.startswith("<"):
                 parts.append(PLACEHOLDERS[piece[1:-1]])
             else:

@@ -6,7 +6,6 @@ import pytest
 
 from bot.errors import CommandError
 from bot.fakes import ManualClock
-from bot.memory import memories as memory_module
 from bot.memory.fakes import FakeMemoryStore
 from bot.memory.memories import Memories, digest
 from bot.stores.memory import RedisMemoryStore
@@ -91,8 +90,8 @@ async def test_recall_across_four_scopes_ranks_by_relevance_not_by_scope(memorie
     assert [m.id for m in twice] == [m.id for m in recalled]
 
 
-async def test_bounds_drop_the_least_used_oldest(memories: Memories, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(memory_module, "PER_TYPE", 3)
+async def test_the_scope_bound_drops_the_least_recalled_oldest() -> None:
+    memories = Memories(FakeMemoryStore(), ManualClock(step=1.0), per_scope=3)
     names = ["alpha", "bravo", "charlie"]
     ids = [
         (await memories.remember("global", "pattern", f"the {name} rollout works", author="U1", source="command")).id
@@ -101,10 +100,12 @@ async def test_bounds_drop_the_least_used_oldest(memories: Memories, monkeypatch
     [used] = await memories.recall(["global"], "alpha", budget=6)  # used once: worth keeping
     assert used.id == ids[0]
     await memories.remember("global", "pattern", "the delta rollout works", author="U1", source="command")
+    await memories.remember("channel:C1", "pattern", "the echo rollout works", author="U1", source="command")
     kept = {m.id for m in await memories.listing(["global"], "pattern")}
     assert len(kept) == 3
     assert ids[0] in kept
-    assert ids[1] not in kept  # never used and the oldest of the rest
+    assert ids[1] not in kept  # never recalled and the oldest of the rest
+    assert len(await memories.listing(["channel:C1"], None)) == 1  # another scope has its own bound
 
 
 async def test_forget_only_in_visible_scopes(memories: Memories) -> None:
@@ -142,8 +143,37 @@ async def test_the_embedded_store_keeps_memories_the_same_way() -> None:
     await store.remember("service:api", "mistake", "api blue-green switch drops sessions", author="U1", source="tool")
     both = await store.recall(["global", "service:api", "channel:C1"], "blue-green api sessions", budget=100)
     assert [m.scope for m in both] == ["service:api", "global"]
+    bounded = Memories(
+        RedisMemoryStore(fakeredis.FakeAsyncRedis(server=fakeredis.FakeServer())), ManualClock(step=1.0), per_scope=1
+    )
+    await bounded.remember("global", "pattern", "canary for an hour first", author="U1", source="command")
+    await bounded.remember("global", "pattern", "roll back first, debug later", author="U1", source="command")
+    assert [m.content for m in await bounded.listing(["global"], None)] == ["roll back first, debug later"]
 
 
 def test_digests_ignore_case_spacing_and_punctuation() -> None:
     assert digest("Never deploy on Fridays!") == digest("  never   deploy on fridays ")
     assert digest("never deploy on fridays") != digest("always deploy on fridays")
+
+
+async def test_a_near_duplicate_reinforces_the_kept_memory(memories: Memories) -> None:
+    first = await memories.remember(
+        "service:api", "strategy", "Purge the CDN cache after deploying web", author="U1", source="command"
+    )
+    again = await memories.remember(
+        "service:api", "strategy", "after web deploys, purge the CDN cache", author="U2", source="tool"
+    )
+    other = await memories.remember(
+        "service:api", "strategy", "Warm the CDN cache after deploying api", author="U2", source="tool"
+    )
+    assert again.id == first.id
+    assert again.uses == first.uses + 1
+    assert other.id != first.id
+    assert {m.id for m in await memories.listing(["service:api"], None)} == {first.id, other.id}
+
+
+@pytest.mark.parametrize("content", ["tiny", "x" * 101, "  a  b  "])
+async def test_lessons_outside_5_to_100_characters_are_refused_not_cut(memories: Memories, content: str) -> None:
+    with pytest.raises(CommandError, match="characters"):
+        await memories.remember("global", "context", content, author="U1", source="command")
+    assert await memories.listing(["global"], None) == []
