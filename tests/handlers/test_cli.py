@@ -122,6 +122,9 @@ def test_serve_on_the_embedded_store_answers_a_mention_with_no_redis(emulators: 
 
 
 def test_memory_export_and_import_round_trip(redis_url: str, tmp_path: Path) -> None:
+    import redis as sync_redis
+
+    sync_redis.Redis.from_url(redis_url).flushall()  # the export is of everything: start from nothing
     env = {"REDIS_URL": redis_url}
     taught = shell(
         "/ops remember mistake never deploy api on fridays\n/ops remember context staging is eu-west-1\n", env
@@ -133,8 +136,6 @@ def test_memory_export_and_import_round_trip(redis_url: str, tmp_path: Path) -> 
     assert exported.returncode == 0
     saved = json.loads(backup.read_text())
     assert sorted(m["content"] for m in saved["memories"]) == ["never deploy api on fridays", "staging is eu-west-1"]
-    import redis as sync_redis
-
     sync_redis.Redis.from_url(redis_url).flushall()
     restored = opsbot(["memory", "import", str(backup)], env, stderr=subprocess.PIPE)
     _, err = restored.communicate(timeout=60)
