@@ -20,8 +20,8 @@ from tests.harness import BotUnderTest, Emulators, bot_env, slash_command_body
 REPO = "acme/api"
 
 
-def comment(emulators: Emulators, login: str, body: str, number: int = 9) -> dict[str, Any]:
-    payload: dict[str, Any] = copy.deepcopy(fixtures.load("github/issue_comment.created.on_issue.json"))
+def comment(emulators: Emulators, login: str, body: str, number: int = 9, *, on: str = "issue") -> dict[str, Any]:
+    payload: dict[str, Any] = copy.deepcopy(fixtures.load(f"github/issue_comment.created.on_{on}.json"))
     payload["repository"]["full_name"] = REPO
     payload["issue"]["number"] = number
     payload["comment"].update(body=body, id=emulators.github.add_comment(REPO, number, body, user=login))
@@ -90,12 +90,7 @@ async def agent(redis_url: str, redis_client: redis.Redis, emulators: Emulators)
 
 
 def pr_comment(emulators: Emulators, login: str, body: str, number: int = 7) -> dict[str, Any]:
-    payload: dict[str, Any] = copy.deepcopy(fixtures.load("github/issue_comment.created.on_pull_request.json"))
-    payload["repository"]["full_name"] = REPO
-    payload["issue"]["number"] = number
-    payload["comment"].update(body=body, id=emulators.github.add_comment(REPO, number, body, user=login))
-    payload["comment"]["user"]["login"] = login
-    return payload
+    return comment(emulators, login, body, number, on="pull_request")
 
 
 def first_text(body: dict[str, Any]) -> str:
