@@ -252,7 +252,9 @@ class OpsAgent:
         if found is None:
             return None
         incident, timeline = found
-        return f"{summary_text(incident)}\n\nTimeline (UTC):\n{timeline_text(timeline)}"
+        briefing = f"{summary_text(incident)}\n\nTimeline (UTC):\n{timeline_text(timeline)}"
+        alerts = await self._services.incidents.alerts_now(incident)
+        return f"{briefing}\n\nIts alerts now:\n{alerts}" if alerts else briefing
 
     def _services_concerned(self, message: ChatMessage) -> list[str]:
         """The services of the repository asked from, then those named in the request."""

@@ -15,29 +15,65 @@ again (its worker died) picks up where the first run stopped.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from bot.config import OpsConfig
 from bot.conversation.markers import incident_issue
 from bot.conversation.reporting import Reporter
 from bot.errors import CommandError
 from bot.forges import ForgeName, forge_repo
-from bot.incidents.model import Event, Incident, slug, summary_text, timeline_text
+from bot.incidents.model import (
+    REMIND_EVERY,
+    TAKE_COMMAND,
+    Event,
+    Incident,
+    slug,
+    summary_text,
+    timeline_text,
+)
 from bot.incidents.news import DeployNews
 from bot.incidents.ports import FollowUps, IncidentStore, Reviewer, Rooms
 from bot.incidents.reminders import Reminders, snooze_minutes
 from bot.jobs.ports import JobQueue
-from bot.model import ChatMessage, Place, SlackThread, place_from_json, public_place
+from bot.model import ChatMessage, Person, Place, SlackThread, place_from_json, public_place
 from bot.ports import IssueTracker
-from bot.text import channel, mention, mention_handle
+from bot.text import channel, mention, mention_handle, strip_tokens
 
 log = logging.getLogger(__name__)
 
 INCIDENT_LABEL = "incident"
+ALERT_TITLE_LENGTH = 120  # the title is also the tracking issue's and the channel's slug
+ALERT_NEWS_LENGTH = 3000  # one Slack message, with room for the prefix
+CURRENT_ALERTS_TIMEOUT = 10.0  # seconds the agent's briefing waits for Alertmanager
+
+
+class DeclarationInProgress(RuntimeError):
+    """Another run of the same declaration claimed it and hasn't saved it yet: the job runs again later."""
+
+
+def digest(key: str) -> str:
+    """A bounded name for an outside key (an Alertmanager group key can be long and hold anything)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def alert_claim(group_key: str) -> str:
+    """What an alert group's declaration is claimed under, beside the declare requests' message ids."""
+    return f"alert-group:{digest(group_key)}"
+
+
+def bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def alert_title(title: str) -> str:
+    """An alert's name as an incident title: one line, no opsbot tokens, bounded."""
+    return bounded(" ".join(strip_tokens(title).split()), ALERT_TITLE_LENGTH) or "Alert"
 
 
 @dataclass
@@ -52,6 +88,8 @@ class IncidentServices:
     reviewer: Reviewer | None = None
     # The review's action items become [Ops] POST-INCIDENT todos on the tracking issue.
     follow_ups: FollowUps | None = None
+    # What an incident's linked alert groups show now, for the Ops agent (the alerts feature, when wired).
+    current_alerts: Callable[[Sequence[str]], Awaitable[str]] | None = None
 
 
 class Incidents:
@@ -86,29 +124,57 @@ class Incidents:
     async def declare(self, title: str, severity: int, message: ChatMessage) -> str:
         if message.author.platform != "slack" or self._s.rooms is None:
             raise CommandError("Incidents are declared in Slack: they get a Slack channel of their own.")
-        now = self._s.clock()
-        known = await self._s.store.by_request(message.id)
-        incident = await self._s.store.get(known) if known else None
-        if incident is None:
-            base = f"inc-{time.strftime('%Y%m%d', time.gmtime(now))}-{slug(title)}"
-            incident = Incident(
-                id=base, title=title, severity=severity, commander=message.author.id,
-                declared_by=message.author.id, declared_at=now, declared_in=public_place(message.place),
-                last_update_at=now,
-            )  # fmt: skip
-        incident = await self._open_channel(incident, message)
-        declared = Event(f"{message.id}:declared", incident.declared_at, incident.declared_by, "declared", title)
-        await self._s.store.append(incident.id, declared)
-        incident = await self._open_tracking_issue(incident)
-        incident = await self._post_summary(incident)
-        await self._reminders.schedule(incident, incident.declared_at + incident.remind_every())
-        await self._s.reporter.announce(
-            place_from_json(incident.declared_in),
-            f"incident:{incident.id}:declared",
-            f"🚨 Incident declared: **{incident.title}** (sev{incident.severity}) · {channel(str(incident.channel))} · "
-            f"commander {mention_handle(incident.commander)}",
-        )
+        draft = self._draft_incident(
+            title, severity, commander=message.author.id, declared_by=message.author.id,
+            declared_in=public_place(message.place),
+        )  # fmt: skip
+        incident = await self._declared(message.id, draft, message.author)
         return f"Declared `{incident.id}`: join {channel(str(incident.channel))}."
+
+    async def declare_for_alerts(
+        self, group_key: str, title: str, severity: int, alerted_in: Place, declared_by: str | None = None
+    ) -> Incident:
+        """Declare the incident of one alert group, once per ``group_key`` however often it is asked.
+
+        For the alerts feature (wired by the composition root; features don't import each other):
+
+        - ``group_key`` names the group as the alerts feature does (Alertmanager's ``groupKey``, or
+          that plus whatever marks a new firing episode if a recurrence should open a new incident).
+          A redelivered notification, a second worker or a "Declare incident" click on a group that
+          already has one get the same incident back, resolved or not: check ``status``. The key is
+          recorded in ``alert_groups``, which ``current_alerts`` is later asked about.
+        - ``title`` names the alert; outside text, so it is cleaned (no opsbot tokens, one line,
+          at most ``ALERT_TITLE_LENGTH`` characters).
+        - ``severity`` 1-4 (sev1 the worst), mapped by the caller from the ``severity`` label.
+        - ``alerted_in`` is where the alert is shown (its message's thread): the declaration is
+          announced there with a link to the incident channel.
+        - ``declared_by`` is the Slack user id of whoever clicked "Declare incident": they become
+          the commander and are invited. None when the alert's severity opened it: nobody commands
+          it yet, and the summary, the announcement and the reminders say how to take it.
+
+        Channel, summary, tracking issue and reminders are those of ``/ops incident declare``.
+        """
+        if self._s.rooms is None:
+            raise CommandError("Incidents need Slack: they get a Slack channel of their own.")
+        if severity not in REMIND_EVERY:
+            raise ValueError(f"severity must be 1-4, not {severity}")
+        draft = self._draft_incident(
+            alert_title(title), severity, commander=declared_by, declared_by=declared_by or "opsbot",
+            declared_in=public_place(alerted_in),
+        )  # fmt: skip
+        draft = replace(draft, alert_groups=(group_key,))
+        invite = Person("slack", declared_by) if declared_by else None
+        return await self._declared(alert_claim(group_key), draft, invite)
+
+    async def link_alert_group(self, incident_id: str, group_key: str) -> Incident | None:
+        """Tie another alert group to an open incident (its news is then the alerts feature's to send)."""
+        incident = await self._s.store.get(incident_id)
+        if incident is None or incident.status != "open":
+            return None
+        if group_key not in incident.alert_groups:
+            incident = replace(incident, alert_groups=(*incident.alert_groups, group_key))
+            await self._s.store.save(incident)
+        return incident
 
     async def set_commander(self, user: str, message: ChatMessage) -> str:
         incident = await self._current(message)
@@ -176,6 +242,51 @@ class Incidents:
     async def deploy_news(self, key: str, text: str) -> None:
         await self._news.tell(key, text)
 
+    async def alert_news(self, incident_id: str, key: str, text: str) -> bool:
+        """Tell an open incident's channel, timeline and tracking issue of a change in its alerts, once per ``key``.
+
+        ``text`` is opsbot's neutral text, not Slack mrkdwn: plain words, with links and mentions
+        made with :mod:`bot.text` (``link``, ``mention``). Each platform's renderer escapes the
+        rest, so the same text is safe in Slack and on the GitHub or GitLab issue, and labels full
+        of ``<!channel>`` can't ping. True if it was told now; False if it was told before or the
+        incident is gone or resolved.
+        """
+        incident = await self._s.store.get(incident_id)
+        if incident is None or incident.status != "open":
+            return False
+        event = Event(f"alert:{digest(key)}", self._s.clock(), "opsbot", "alert", bounded(text, ALERT_NEWS_LENGTH))
+        # Posting is once per key too, so a re-run after a crash between the steps still posts what was missed.
+        return await self._record(incident, event, post=f"🔔 {event.text}")
+
+    async def alerts_all_resolved(self, incident_id: str, key: str) -> bool:
+        """Tell an open incident that every alert linked to it has resolved, once per ``key``.
+
+        The incident stays open: its commander resolves it. ``key`` names the moment (the alerts
+        feature's group key and the notification), so alerts that fire again and resolve again
+        are told again. True if told now.
+        """
+        incident = await self._s.store.get(incident_id)
+        commander = incident.commander if incident else None
+        who = mention_handle(commander) if commander else f"a commander (nobody yet: take it with {TAKE_COMMAND})"
+        text = (
+            "Every alert linked to this incident has resolved. The incident stays open until "
+            f"{who} with `/ops incident resolve [<summary>]`."
+        )
+        return await self.alert_news(incident_id, f"resolved:{key}", text)
+
+    async def alerts_now(self, incident: Incident) -> str | None:
+        """What its linked alert groups show now, for the Ops agent's briefing (None: no groups or no source).
+
+        A courtesy: an Alertmanager that is down or slow leaves a sentence saying so, not a failed answer."""
+        current = self._s.current_alerts
+        if current is None or not incident.alert_groups:
+            return None
+        try:
+            return await asyncio.wait_for(current(incident.alert_groups), CURRENT_ALERTS_TIMEOUT)
+        except Exception as exc:
+            log.warning("no current alerts", extra={"incident": incident.id, "error": str(exc)})
+            return "The linked alerts' current state could not be read."
+
     # -- steps ------------------------------------------------------------------------------
 
     async def _current(self, message: ChatMessage, *, open_only: bool = True) -> Incident:
@@ -194,8 +305,44 @@ class Incidents:
             raise CommandError("That incident is resolved already.")
         return incident
 
-    async def _record(self, incident: Incident, event: Event, post: str | None = None) -> None:
-        await self._s.store.append(incident.id, event)
+    def _draft_incident(
+        self, title: str, severity: int, *, commander: str | None, declared_by: str, declared_in: dict[str, Any]
+    ) -> Incident:
+        """A new incident, before it has a channel: its id is the channel name it asks for."""
+        now = self._s.clock()
+        base = f"inc-{time.strftime('%Y%m%d', time.gmtime(now))}-{slug(title)}"
+        return Incident(
+            id=base, title=title, severity=severity, commander=commander, declared_by=declared_by,
+            declared_at=now, declared_in=declared_in, last_update_at=now,
+        )  # fmt: skip
+
+    async def _declared(self, claim: str, draft: Incident, invite: Person | None) -> Incident:
+        """Every step of a declaration, each done once: a re-run (or a second worker) resumes the incident
+        ``claim`` started instead of opening another."""
+        known = await self._s.store.by_request(claim)
+        incident = (await self._s.store.get(known) if known else None) or draft
+        incident = await self._open_channel(incident, claim, invite)
+        declared = Event(f"{claim}:declared", incident.declared_at, incident.declared_by, "declared", incident.title)
+        await self._s.store.append(incident.id, declared)
+        incident = await self._open_tracking_issue(incident)
+        incident = await self._post_summary(incident)
+        await self._reminders.schedule(incident, incident.declared_at + incident.remind_every())
+        commander = (
+            f"commander {mention_handle(incident.commander)}"
+            if incident.commander
+            else f"no commander yet: take it with {TAKE_COMMAND} in {channel(str(incident.channel))}"
+        )
+        await self._s.reporter.announce(
+            place_from_json(incident.declared_in),
+            f"incident:{incident.id}:declared",
+            f"🚨 Incident declared: **{incident.title}** (sev{incident.severity}) · {channel(str(incident.channel))} · "
+            f"{commander}",
+        )
+        return incident
+
+    async def _record(self, incident: Incident, event: Event, post: str | None = None) -> bool:
+        """Timeline, channel and tracking issue, each once per event; True if the timeline took it now."""
+        fresh = await self._s.store.append(incident.id, event)
         key = f"incident:{incident.id}:{event.ref}"
         if post is not None and incident.channel:
             await self._s.reporter.announce(SlackThread(incident.channel), key, post)
@@ -203,8 +350,9 @@ class Incidents:
             tracker, repo, number = tracking
             line = f"**{event.kind}** by {mention_handle(event.who)}: {event.text}"
             await self._s.reporter.announce(tracker.place(repo, number), f"{key}:issue", line)
+        return fresh
 
-    async def _open_channel(self, incident: Incident, message: ChatMessage) -> Incident:
+    async def _open_channel(self, incident: Incident, claim: str, invite: Person | None) -> Incident:
         rooms = self._s.rooms
         assert rooms is not None
         if incident.channel is None:
@@ -215,9 +363,19 @@ class Incidents:
                     break
             else:
                 raise CommandError(f"Slack has channels named `{incident.id}` up to -9 already; pick another title.")
-            incident = replace(incident, id=await self._s.store.claim_request(message.id, incident.id))
-            await self._s.store.save(incident)
-        await rooms.invite(str(incident.channel), message.author)
+            claimed = await self._s.store.claim_request(claim, incident.id)
+            if claimed != incident.id:
+                # Another run of the same declaration got there first: its incident is the one; this
+                # run's channel stays empty. Saving ours would overwrite theirs with the wrong channel.
+                log.warning("declaration raced", extra={"incident": claimed, "unused_channel": incident.channel})
+                winner = await self._s.store.get(claimed)
+                if winner is None or winner.channel is None:
+                    raise DeclarationInProgress(claimed)
+                incident = winner
+            else:
+                await self._s.store.save(incident)
+        if invite is not None:
+            await rooms.invite(str(incident.channel), invite)
         return incident
 
     async def _open_tracking_issue(self, incident: Incident) -> Incident:

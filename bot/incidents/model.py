@@ -27,7 +27,7 @@ class Event:
     ref: str  # unique per event: the request it came from, so a re-run job adds nothing twice
     at: float
     who: str  # a person's handle, or "opsbot"
-    kind: str  # declared, update, commander, deploy, snooze, resolved
+    kind: str  # declared, update, commander, deploy, alert, snooze, resolved
     text: str
 
 
@@ -36,8 +36,8 @@ class Incident:
     id: str  # the channel name: inc-20261125-checkout-is-down
     title: str
     severity: int
-    commander: str  # Slack user id
-    declared_by: str
+    commander: str | None  # Slack user id; None for an incident an alert opened, until someone takes it
+    declared_by: str  # Slack user id, or "opsbot" when an alert declared it
     declared_at: float
     declared_in: dict[str, Any]  # the place it was declared, as JSON
     status: Status = "open"
@@ -48,6 +48,8 @@ class Incident:
     snoozed_until: float = 0.0
     resolved_at: float | None = None
     resolved_by_request: str | None = None  # the resolve request's message id
+    # The alert groups that opened or joined it, as the alerts feature names them (its current_alerts reads them).
+    alert_groups: tuple[str, ...] = ()
 
     def remind_every(self) -> float:
         return REMIND_EVERY[self.severity] * 60.0
@@ -57,7 +59,20 @@ class Incident:
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Incident:
-        return cls(**json.loads(raw))
+        fields = json.loads(raw)
+        # JSON has no tuples; records from before alert groups have none.
+        fields["alert_groups"] = tuple(fields.get("alert_groups", ()))
+        return cls(**fields)
+
+
+TAKE_COMMAND = "`/ops incident commander @your-name`"
+
+
+def commander_text(incident: Incident) -> str:
+    """Who commands it; for an incident an alert opened, that nobody does yet and how to take it."""
+    if incident.commander is None:
+        return f"nobody yet (take it with {TAKE_COMMAND})"
+    return mention_handle(incident.commander)
 
 
 def slug(title: str) -> str:
@@ -78,7 +93,7 @@ def summary_text(incident: Incident, issue_url: str | None = None) -> str:
     state = "🔴 open" if incident.status == "open" else "✅ resolved"
     lines = [
         f"🚨 **{incident.title}**",
-        f"Severity: sev{incident.severity} · Commander: {mention_handle(incident.commander)} · Status: {state}",
+        f"Severity: sev{incident.severity} · Commander: {commander_text(incident)} · Status: {state}",
         f"Declared by {mention_handle(incident.declared_by)} at "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(incident.declared_at))}",
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.conversation.reporting import Reporter
-from bot.incidents.model import REMIND_EVERY, Incident
+from bot.incidents.model import REMIND_EVERY, TAKE_COMMAND, Incident
 from bot.incidents.ports import IncidentStore
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Job
@@ -34,9 +34,15 @@ def quiet_until(incident: Incident) -> float:
 
 def reminder_text(incident: Incident, now: float) -> str:
     minutes = int((now - incident.last_update_at) // 60)
+    # An incident an alert opened may have no commander yet: the reminder asks the channel, and says how to take it.
+    addressee = (
+        mention_handle(incident.commander)
+        if incident.commander
+        else f"Nobody is commander yet: take it with {TAKE_COMMAND}; meanwhile anyone here"
+    )
     return (
         f"⏰ No status update for {minutes} minutes (sev{incident.severity} expects one every "
-        f"{REMIND_EVERY[incident.severity]}). {mention_handle(incident.commander)}, post one with "
+        f"{REMIND_EVERY[incident.severity]}). {addressee}, post one with "
         "`/ops incident update <text>`, or `/ops incident snooze [minutes]`."
     )
 
