@@ -58,3 +58,16 @@ async def test_the_timeline_takes_each_event_once_in_order(incidents: IncidentSt
     assert await incidents.append("inc-a", replace(first, text="again")) is False
     assert await incidents.timeline("inc-a") == [first, second]
     assert await incidents.timeline("inc-b") == []
+
+
+async def test_an_incident_an_alert_opened_keeps_its_groups_and_no_commander(incidents: IncidentStore) -> None:
+    opened = incident(commander=None, declared_by="opsbot", alert_groups=('{}:{alertname="ApiDown"}',))
+    await incidents.save(opened)
+    assert await incidents.get(opened.id) == opened
+
+
+async def test_an_alert_group_is_claimed_once_beside_declare_requests(incidents: IncidentStore) -> None:
+    assert await incidents.claim_request("alert-group:abc", "inc-alerted") == "inc-alerted"
+    assert await incidents.claim_request("alert-group:abc", "inc-alerted-2") == "inc-alerted"
+    assert await incidents.by_request("alert-group:abc") == "inc-alerted"
+    assert await incidents.by_request("m-1") is None

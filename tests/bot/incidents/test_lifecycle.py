@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,14 +53,20 @@ class Room:
             await self.queue.complete(delivery)
 
 
-def open_room(*, taken: tuple[str, ...] = (), tracking: bool = True) -> Room:
+def open_room(
+    *,
+    taken: tuple[str, ...] = (),
+    tracking: bool = True,
+    current_alerts: Callable[[Sequence[str]], Awaitable[str]] | None = None,
+) -> Room:
     clock, chat, tracker = ManualClock(DECLARED_AT), RecordingChat(), FakeIssueTracker()
     store, rooms, queue, marks = FakeIncidentStore(clock), FakeRooms(taken), FakeJobQueue(clock), FakeMarks(clock)
     config = OpsConfig(incident_repo="acme/ops" if tracking else None)
     reporter = Reporter({"slack": chat, "github": chat}, Replies(marks), marks, clock)
     services = IncidentServices(
-        store, rooms, reporter, {"github": tracker}, queue, config, clock, reviewer=BrokenReviewer()
-    )
+        store, rooms, reporter, {"github": tracker}, queue, config, clock, reviewer=BrokenReviewer(),
+        current_alerts=current_alerts,
+    )  # fmt: skip
     return Room(Incidents(services), store, rooms, chat, tracker, queue, clock)
 
 
