@@ -100,6 +100,8 @@ class Runtime:
     intake: Intake
     following: Following
     todos: TodoBoard
+    # What the alerts feature declares incidents for and tells of its alerts (wired here, as deploy news is).
+    incidents: Incidents
     model: ClaudeModel | None = None
 
     async def close(self) -> None:
@@ -256,6 +258,7 @@ def build_runtime(
         intake=Intake(queue),
         following=following,
         todos=board,
+        incidents=incidents,
         model=model,
     )
 

@@ -1,0 +1,99 @@
+"""An incident an alert group opens, over the Slack, GitHub and Anthropic emulators and Redis.
+
+The alerts feature calls these operations through the composition root's
+``Runtime.incidents``; here the test calls them as that job will, against the
+app as built for production.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import pytest
+import redis.asyncio as redis
+
+from bot.model import SlackThread
+from tests.emulators import text
+from tests.harness import BotUnderTest, Emulators, bot_env, event_callback
+
+OPS = "acme/ops"
+JSON = "application/json"
+TODAY = time.strftime("%Y%m%d", time.gmtime())
+GROUP = '{}/{severity="critical"}:{alertname="ApiDown"}'
+TAKE = "take it with `/ops incident commander @your-name`"
+
+
+@pytest.fixture
+async def bot(redis_url: str, redis_client: redis.Redis, emulators: Emulators) -> AsyncIterator[BotUnderTest]:
+    emulators.github.add_repo(OPS)
+    emulators.slack.add_user("U_BOB", "bob")
+    async with BotUnderTest(bot_env(redis_url, emulators, agent=True)) as running:
+        yield running
+    assert not emulators.errors, "an emulator failed"
+
+
+def mine(emulators: Emulators, channel: str) -> list[dict[str, Any]]:
+    return [m for m in emulators.slack.messages(channel) if m.get("user") == emulators.slack.bot_user_id]
+
+
+def comments(emulators: Emulators, number: int) -> list[str]:
+    return [c["body"] for c in emulators.github.comments(OPS, number)]
+
+
+async def test_an_alert_group_opens_one_incident_that_hears_of_its_alerts(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    alert_ts = emulators.slack.add_message("C_ALERTS", "🔥 ApiDown firing", user=emulators.slack.bot_user_id)
+    alert_thread = SlackThread("C_ALERTS", alert_ts)
+    incidents = bot.runtime.incidents
+
+    # Declared twice (a redelivered notification): one channel, one issue, one announcement in the alert's thread.
+    first = await incidents.declare_for_alerts(GROUP, "ApiDown: api is down", 1, alert_thread)
+    again = await incidents.declare_for_alerts(GROUP, "ApiDown: api is down", 1, alert_thread)
+    assert again == first
+    rooms = [cid for cid, c in emulators.slack.channels.items() if c["name"].startswith(f"inc-{TODAY}-apidown")]
+    assert rooms == [first.channel]
+    room = str(first.channel)
+    issues = [i for i in emulators.github.issues(OPS) if "incident" in i["labels"]]
+    assert [i["title"] for i in issues] == ["[Incident] sev1: ApiDown: api is down"]
+    [announced] = [m for m in mine(emulators, "C_ALERTS") if m["text"].startswith("🚨 Incident declared")]
+    assert announced.get("thread_ts") == alert_ts
+    assert f"<#{room}>" in announced["text"]
+    assert f"no commander yet: {TAKE}" in announced["text"]
+    [summary] = mine(emulators, room)
+    assert f"Commander: nobody yet ({TAKE})" in summary["text"]
+    assert emulators.slack.pins(room) == [summary["ts"]]
+
+    # News of its alerts, once per key, in the channel and on the tracking issue; labels can't ping.
+    news = "ApiDown is firing on api-2 <!channel> as well"
+    assert await incidents.alert_news(first.id, f"{GROUP}:fp2:firing", news) is True
+    assert await incidents.alert_news(first.id, f"{GROUP}:fp2:firing", news) is False
+    told = [m["text"] for m in mine(emulators, room) if "api-2" in m["text"]]
+    assert told == ["🔔 ApiDown is firing on api-2 &lt;!channel&gt; as well"]
+    on_issue = [c for c in comments(emulators, issues[0]["number"]) if "api-2" in c]
+    assert len(on_issue) == 1
+    assert on_issue[0].startswith("**alert** by opsbot: ")
+
+    assert await incidents.alerts_all_resolved(first.id, f"{GROUP}:resolved-1") is True
+    [resolved] = [m["text"] for m in mine(emulators, room) if "has resolved" in m["text"]]
+    assert "stays open" in resolved
+
+    # The agent asked in the channel sees the alerts: the timeline's news and what they show now.
+    async def current_alerts(groups: Sequence[str]) -> str:
+        assert list(groups) == [GROUP]
+        return "ApiDown: 1 firing (api-2), 1 resolved (api-1)"
+
+    incidents._s.current_alerts = current_alerts  # as the composition root wires the alerts feature's reader
+    emulators.anthropic.script([text("**Summary**: api-2 still down.\n**Approach**: Read the alerts.")])
+    ask = f"<@{emulators.slack.bot_user_id}> what is still firing?"
+    ts = emulators.slack.add_message(room, ask, user="U_BOB")
+    await bot.slack(
+        event_callback({"type": "app_mention", "user": "U_BOB", "text": ask, "ts": ts, "channel": room}), JSON
+    )
+    await bot.run_jobs()
+    briefing = emulators.anthropic.bodies()[0]["messages"][0]["content"][0]["text"]
+    assert "ApiDown is firing on api-2" in briefing
+    assert "Every alert linked to this incident has resolved" in briefing
+    assert "ApiDown: 1 firing (api-2), 1 resolved (api-1)" in briefing
