@@ -149,8 +149,9 @@ class Incidents:
         - ``alerted_in`` is where the alert is shown (its message's thread): the declaration is
           announced there with a link to the incident channel.
         - ``declared_by`` is the Slack user id of whoever clicked "Declare incident": they become
-          the commander and are invited. None when the alert's severity opened it: nobody commands
-          it yet, and the summary, the announcement and the reminders say how to take it.
+          the commander (also of an incident the alert had opened with nobody in command) and are
+          invited. None when the alert's severity opened it: nobody commands it yet, and the
+          summary, the announcement and the reminders say how to take it.
 
         Channel, summary, tracking issue and reminders are those of ``/ops incident declare``.
         """
@@ -164,7 +165,17 @@ class Incidents:
         )  # fmt: skip
         draft = replace(draft, alert_groups=(group_key,))
         invite = Person("slack", declared_by) if declared_by else None
-        return await self._declared(alert_claim(group_key), draft, invite)
+        incident = await self._declared(alert_claim(group_key), draft, invite)
+        if declared_by and incident.commander is None and incident.status == "open":
+            # The alert opened it on its own; whoever then clicks "Declare incident" takes it.
+            incident = replace(incident, commander=declared_by)
+            await self._s.store.save(incident)
+            ref = f"{alert_claim(group_key)}:commander:{declared_by}"
+            await self._record(
+                incident, Event(ref, self._s.clock(), declared_by, "commander", mention("slack", declared_by))
+            )
+            await self._refresh_summary(incident)
+        return incident
 
     async def link_alert_group(self, incident_id: str, group_key: str) -> Incident | None:
         """Tie another alert group to an open incident (its news is then the alerts feature's to send)."""

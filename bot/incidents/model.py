@@ -94,7 +94,7 @@ def summary_text(incident: Incident, issue_url: str | None = None) -> str:
     lines = [
         f"🚨 **{incident.title}**",
         f"Severity: sev{incident.severity} · Commander: {commander_text(incident)} · Status: {state}",
-        f"Declared by {mention_handle(incident.declared_by)} at "
+        f"Declared by {mention_handle(incident.declared_by)}{' from an alert' if incident.alert_groups else ''} at "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(incident.declared_at))}",
     ]
     if incident.channel:

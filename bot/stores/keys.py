@@ -44,7 +44,8 @@ INCIDENT = PREFIX + "incident:"  # + id, JSON
 INCIDENT_TIMELINE = PREFIX + "incident-timeline:"  # + id, list of JSON events, oldest first
 INCIDENT_EVENT_REFS = PREFIX + "incident-refs:"  # + id, set of event refs already on the timeline
 INCIDENT_CHANNEL = PREFIX + "incident-channel:"  # + Slack channel id -> incident id
-INCIDENT_REQUEST = PREFIX + "incident-request:"  # + declare message id -> incident id
+# + declare message id, or "alert-group:" + a digest of an alert group's key -> incident id
+INCIDENT_REQUEST = PREFIX + "incident-request:"
 INCIDENTS_OPEN = PREFIX + "incidents-open"  # set of open incident ids
 
 

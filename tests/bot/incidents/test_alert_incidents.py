@@ -112,6 +112,22 @@ async def test_whoever_clicked_declare_commands_the_incident_and_is_invited(room
     assert announced.endswith(f"commander {mention('slack', 'U_BOB')}")
 
 
+async def test_a_declare_click_on_a_group_the_alert_opened_hands_it_to_the_clicker(room: Room) -> None:
+    opened = await alerted(room)
+    clicked = await alerted(room, declared_by="U_BOB")
+    again = await alerted(room, declared_by="U_BOB")  # the click's job, run again
+    assert clicked.id == again.id == opened.id
+    assert (clicked.commander, again.commander) == ("U_BOB", "U_BOB")
+    assert room.rooms.members[str(opened.channel)] == [BOB]
+    assert [e.kind for e in await room.store.timeline(opened.id)] == ["declared", "commander"]
+    [summary] = [t for t in room.said_in(str(opened.channel)) if t.startswith("🚨")]
+    assert f"Commander: {mention('slack', 'U_BOB')}" in summary
+    assert "Declared by opsbot from an alert" in summary
+    assert len(in_alert_thread(room)) == 1
+    other = await alerted(room, declared_by="U_ALICE")  # a later click changes nobody's command
+    assert other.commander == "U_BOB"
+
+
 async def test_alert_news_is_told_once_per_key_in_the_channel_timeline_and_issue(room: Room) -> None:
     incident = await alerted(room)
     news = "ApiDown is firing on api-2 as well"
