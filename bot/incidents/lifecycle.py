@@ -53,10 +53,6 @@ ALERT_NEWS_LENGTH = 3000  # one Slack message, with room for the prefix
 CURRENT_ALERTS_TIMEOUT = 10.0  # seconds the agent's briefing waits for Alertmanager
 
 
-class DeclarationInProgress(RuntimeError):
-    """Another run of the same declaration claimed it and hasn't saved it yet: the job runs again later."""
-
-
 def digest(key: str) -> str:
     """A bounded name for an outside key (an Alertmanager group key can be long and hold anything)."""
     return hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -154,6 +150,8 @@ class Incidents:
           summary, the announcement and the reminders say how to take it.
 
         Channel, summary, tracking issue and reminders are those of ``/ops incident declare``.
+        Two runs for one group at the very same moment make one incident, but the slower one may
+        leave an empty channel behind: run one notification of a group at a time.
         """
         if self._s.rooms is None:
             raise CommandError("Incidents need Slack: they get a Slack channel of their own.")
@@ -375,15 +373,15 @@ class Incidents:
             else:
                 raise CommandError(f"Slack has channels named `{incident.id}` up to -9 already; pick another title.")
             claimed = await self._s.store.claim_request(claim, incident.id)
-            if claimed != incident.id:
-                # Another run of the same declaration got there first: its incident is the one; this
-                # run's channel stays empty. Saving ours would overwrite theirs with the wrong channel.
+            winner = await self._s.store.get(claimed) if claimed != incident.id else None
+            if winner is not None and winner.channel is not None:
+                # Another run of the same declaration got there first: its incident is the one, and this
+                # run's channel stays empty. Saving ours would point theirs at the wrong channel.
                 log.warning("declaration raced", extra={"incident": claimed, "unused_channel": incident.channel})
-                winner = await self._s.store.get(claimed)
-                if winner is None or winner.channel is None:
-                    raise DeclarationInProgress(claimed)
                 incident = winner
             else:
+                # Ours, or one an earlier run claimed and died before saving: this run finishes it.
+                incident = replace(incident, id=claimed)
                 await self._s.store.save(incident)
         if invite is not None:
             await rooms.invite(str(incident.channel), invite)

@@ -8,16 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.incidents.lifecycle import (
-    ALERT_TITLE_LENGTH,
-    DeclarationInProgress,
-    alert_claim,
-    alert_title,
-)
+from bot.incidents.fakes import FakeIncidentStore
+from bot.incidents.lifecycle import ALERT_TITLE_LENGTH, alert_claim, alert_title
 from bot.incidents.model import Incident
 from bot.model import GitHubThread, SlackThread
 from bot.text import OPEN, channel, mention
-from tests.bot.incidents.test_lifecycle import BOB, Room, open_room, said
+from tests.bot.incidents.test_lifecycle import BOB, DECLARED_AT, Room, open_room, said
 
 GROUP = '{}/{severity="critical"}:{alertname="ApiDown"}'
 ALERT_THREAD = SlackThread("C_ALERTS", "1700000000.000100")
@@ -64,22 +60,44 @@ async def test_another_group_gets_its_own_incident(room: Room) -> None:
     assert len(room.rooms.rooms) == 2
 
 
-async def test_a_declaration_another_worker_claimed_waits_for_it_and_never_overwrites_it(room: Room) -> None:
-    # Another worker claimed the group and opened its channel, but hasn't saved the incident yet.
+THEIRS = Incident(
+    "inc-20270115-apidown-api-is-down", "ApiDown: api is down", 1, None, "opsbot", DECLARED_AT,
+    {"platform": "slack", "channel": ALERT_THREAD.channel, "thread_ts": ALERT_THREAD.thread_ts},
+    channel="C_THEIRS", alert_groups=(GROUP,),
+)  # fmt: skip
+
+
+class RacedStore(FakeIncidentStore):
+    """A store where another worker claims the group and saves its incident just before this run claims."""
+
+    async def claim_request(self, message_id: str, incident_id: str) -> str:
+        if await self.by_request(message_id) is None:
+            await super().claim_request(message_id, THEIRS.id)
+            await self.save(THEIRS)
+        return await super().claim_request(message_id, incident_id)
+
+
+async def test_a_declaration_another_worker_won_is_theirs_and_never_overwritten() -> None:
+    room = open_room(taken=(THEIRS.id,), store=RacedStore)
+    ours = await alerted(room)
+    assert (ours.id, ours.channel) == (THEIRS.id, "C_THEIRS")
+    stored = await room.store.get(THEIRS.id)
+    assert stored is not None
+    assert stored.channel == "C_THEIRS"
+    assert await room.store.open_ids() == [THEIRS.id]
+    assert [t for t in room.said_in("C_THEIRS") if t.startswith("🚨")]  # the summary went to their channel
+
+
+async def test_a_declaration_whose_first_run_died_before_saving_is_finished_by_the_next(room: Room) -> None:
+    # The first run claimed the group and opened its channel, then its worker died before saving.
     await room.store.claim_request(alert_claim(GROUP), "inc-20270115-apidown-api-is-down")
-    room.rooms.rooms["inc-20270115-apidown-api-is-down"] = "C_THEIRS"
-    with pytest.raises(DeclarationInProgress):
-        await alerted(room)
-    assert await room.store.get("inc-20270115-apidown-api-is-down") is None
-    theirs = Incident(
-        "inc-20270115-apidown-api-is-down", "ApiDown: api is down", 1, None, "opsbot", room.clock.now,
-        {"platform": "slack", "channel": ALERT_THREAD.channel, "thread_ts": ALERT_THREAD.thread_ts}, channel="C_THEIRS",
-        alert_groups=(GROUP,),
-    )  # fmt: skip
-    await room.store.save(theirs)
-    again = await alerted(room)  # the job runs again
-    assert (again.id, again.channel) == (theirs.id, "C_THEIRS")
-    assert (await room.store.get(theirs.id)) == again
+    room.rooms.rooms["inc-20270115-apidown-api-is-down"] = "C_LOST"
+    incident = await alerted(room)
+    assert incident.id == "inc-20270115-apidown-api-is-down"
+    assert incident.channel is not None
+    assert await room.store.get(incident.id) == incident
+    assert await room.store.by_channel(str(incident.channel)) == incident
+    assert await alerted(room) == incident
 
 
 async def test_an_incident_an_alert_opened_has_no_commander_until_someone_takes_it(room: Room) -> None:

@@ -58,16 +58,17 @@ def open_room(
     taken: tuple[str, ...] = (),
     tracking: bool = True,
     current_alerts: Callable[[Sequence[str]], Awaitable[str]] | None = None,
+    store: Callable[[ManualClock], FakeIncidentStore] = FakeIncidentStore,
 ) -> Room:
     clock, chat, tracker = ManualClock(DECLARED_AT), RecordingChat(), FakeIssueTracker()
-    store, rooms, queue, marks = FakeIncidentStore(clock), FakeRooms(taken), FakeJobQueue(clock), FakeMarks(clock)
+    kept, rooms, queue, marks = store(clock), FakeRooms(taken), FakeJobQueue(clock), FakeMarks(clock)
     config = OpsConfig(incident_repo="acme/ops" if tracking else None)
     reporter = Reporter({"slack": chat, "github": chat}, Replies(marks), marks, clock)
     services = IncidentServices(
-        store, rooms, reporter, {"github": tracker}, queue, config, clock, reviewer=BrokenReviewer(),
+        kept, rooms, reporter, {"github": tracker}, queue, config, clock, reviewer=BrokenReviewer(),
         current_alerts=current_alerts,
     )  # fmt: skip
-    return Room(Incidents(services), store, rooms, chat, tracker, queue, clock)
+    return Room(Incidents(services), kept, rooms, chat, tracker, queue, clock)
 
 
 @pytest.fixture
