@@ -80,6 +80,10 @@ async def test_an_alert_group_opens_one_incident_that_hears_of_its_alerts(
     [resolved] = [m["text"] for m in mine(emulators, room) if "has resolved" in m["text"]]
     assert "stays open" in resolved
 
+    found = await incidents.timeline_of(SlackThread(room))
+    assert found is not None
+    assert [(e.kind, e.who) for e in found[1]] == [("declared", "opsbot"), ("alert", "opsbot"), ("alert", "opsbot")]
+
     # The agent asked in the channel sees the alerts: the timeline's news and what they show now.
     async def current_alerts(groups: Sequence[str]) -> str:
         assert list(groups) == [GROUP]
