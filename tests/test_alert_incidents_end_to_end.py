@@ -101,3 +101,19 @@ async def test_an_alert_group_opens_one_incident_that_hears_of_its_alerts(
     assert "ApiDown is firing on api-2" in briefing
     assert "Every alert linked to this incident has resolved" in briefing
     assert "ApiDown: 1 firing (api-2), 1 resolved (api-1)" in briefing
+
+
+async def test_whoever_clicks_declare_on_an_alert_commands_its_incident(
+    bot: BotUnderTest, emulators: Emulators
+) -> None:
+    alert_ts = emulators.slack.add_message("C_ALERTS", "🔥 DiskFull firing", user=emulators.slack.bot_user_id)
+    group = '{}:{alertname="DiskFull"}'
+    incident = await bot.runtime.incidents.declare_for_alerts(
+        group, "DiskFull on db-1", 2, SlackThread("C_ALERTS", alert_ts), "U_BOB"
+    )
+    room = str(incident.channel)
+    assert "U_BOB" in emulators.slack.channels[room]["members"]
+    [summary] = mine(emulators, room)
+    assert "Commander: <@U_BOB>" in summary["text"]
+    [announced] = [m for m in mine(emulators, "C_ALERTS") if m["text"].startswith("🚨 Incident declared")]
+    assert announced["text"].endswith("commander <@U_BOB>")
