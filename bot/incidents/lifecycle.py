@@ -9,6 +9,12 @@ deploys during an open incident are announced in its channel
 and posts the agent's draft review there; the review's action items become
 ``[Ops] POST-INCIDENT: …`` todos of the incident, mirrored on that issue.
 
+An alert group can declare one too (:meth:`Incidents.declare_for_alerts`, once
+per group, with nobody in command until someone takes it); the alerts feature
+then tells it of its alerts (:meth:`Incidents.alert_news`,
+:meth:`Incidents.alerts_all_resolved`) and, wired in the composition root,
+what they show now for the Ops agent (``IncidentServices.current_alerts``).
+
 Every step of a declaration is recorded as it is done, so a job that is run
 again (its worker died) picks up where the first run stopped.
 """
