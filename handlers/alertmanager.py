@@ -10,11 +10,10 @@ digest of what its alerts say: a re-send with nothing new is dropped here.
 
 from __future__ import annotations
 
-import hashlib
-
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.alerts.ports import group_id
 from bot.jobs.intake import Intake
 from bot.jobs.kinds import Job
 from bot.secrets import Secret
@@ -35,9 +34,7 @@ def bearer_matches(token: bytes, header: str | None) -> bool:
 
 
 def dedupe_key(group_key: str, digest: str) -> str:
-    # Group keys are Alertmanager's route path and labels, of any length: hashed to keep the key short.
-    group = hashlib.sha256(group_key.encode()).hexdigest()[:24]
-    return f"{SOURCE}:{group}:{digest}"
+    return f"{SOURCE}:{group_id(group_key)}:{digest}"
 
 
 class AlertmanagerWebhook:
