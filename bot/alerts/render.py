@@ -3,8 +3,8 @@
 The core composes; Slack's renderer (:mod:`bot.clients.slack_markup`) escapes
 every plain run and cuts to Slack's limits. Labels and annotations are outside
 text, so here they also lose what would still be formatting after escaping
-(``*bold*``, ``_italic_``, ``~strike~``, backticks: a zero-width space keeps
-each marker from pairing up) and anything posing as a token. A group of any
+(``*bold*``, ``_italic_``, ``~strike~``, backticks: zero-width spaces on both
+sides keep a marker from opening or closing anything, however Slack reads word boundaries) and anything posing as a token. A group of any
 size stays far inside Slack's limits: the first :data:`SHOWN` alerts are
 listed, each cut to a few hundred characters, and the rest are counted.
 """
@@ -48,7 +48,7 @@ def inert(text: str, limit: int) -> str:
     flat = " ".join(strip_tokens(text).split())
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
-    return _MARKERS.sub("\\1\u200b", flat)
+    return _MARKERS.sub("\u200b\\1\u200b", flat)
 
 
 def _pairs(labels: Mapping[str, str]) -> str:

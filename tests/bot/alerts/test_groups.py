@@ -61,12 +61,15 @@ async def test_the_first_notification_posts_one_message_with_buttons(setup: Setu
     assert await setup.groups.notified(first) == "posted"
     [message_id] = setup.in_channel("C_ALERTS")
     posted = setup.chat.messages[message_id]
-    assert "FIRING: 1" in posted.text and "BlackBox Probe Failure" in posted.text
-    assert [b.action for b in posted.buttons][0] == SILENCE_1H_ACTION
+    assert "FIRING: 1" in posted.text
+    assert "BlackBox Probe Failure" in posted.text
+    assert next(b.action for b in posted.buttons) == SILENCE_1H_ACTION
     assert DECLARE_ACTION in [b.action for b in posted.buttons]
     assert {b.value for b in posted.buttons} == {group_id(first.group_key)}
     group = await setup.store.load(group_id(first.group_key))
-    assert group is not None and group.message_ts == message_id and group.channel == "C_ALERTS"
+    assert group is not None
+    assert group.message_ts == message_id
+    assert group.channel == "C_ALERTS"
 
 
 async def test_a_resend_with_nothing_new_changes_nothing(setup: Setup) -> None:
@@ -85,7 +88,8 @@ async def test_a_joining_alert_edits_the_message_and_posts_one_note_in_its_threa
     assert await setup.groups.notified(joined) == "unchanged"  # a redelivered job: no second note
     [message_id] = setup.in_channel("C_ALERTS")
     message = setup.chat.messages[message_id]
-    assert len(message.edits) == 1 and "FIRING: 2" in message.text
+    assert len(message.edits) == 1
+    assert "FIRING: 2" in message.text
     assert setup.in_thread("C_ALERTS", message_id) == ["🔥 Now firing: host b is down"]
 
 
@@ -105,9 +109,11 @@ async def test_a_group_whose_alerts_all_resolved_is_marked_resolved(setup: Setup
     assert await setup.groups.notified(notification(alert("a", status="resolved", ends=ENDED))) == "edited"
     [message_id] = setup.in_channel("C_ALERTS")
     message = setup.chat.messages[message_id]
-    assert "RESOLVED" in message.text and message.buttons == ()
+    assert "RESOLVED" in message.text
+    assert message.buttons == ()
     group = await setup.store.load(group_id(notification(alert("a")).group_key))
-    assert group is not None and group.resolved
+    assert group is not None
+    assert group.resolved
     assert setup.in_thread("C_ALERTS", message_id) == []
 
 

@@ -40,7 +40,8 @@ def test_with_no_default_channel_an_unmatched_group_has_nowhere_to_go() -> None:
 def test_the_published_example_routes_on_its_common_labels() -> None:
     found = notification(alert("a"), alert("b"))
     labels = group_labels(found)
-    assert labels["job"] == "http_checks" and labels["alertname"] == "ProbeFailure"
+    assert labels["job"] == "http_checks"
+    assert labels["alertname"] == "ProbeFailure"
     assert channel_for(labels, ROUTES) == "C_PROBES"
     grafana = alert_payloads.load(alert_payloads.GRAFANA)
     assert grafana["commonLabels"] == {"team": "blue"}
