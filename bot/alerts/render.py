@@ -4,9 +4,10 @@ The core composes; Slack's renderer (:mod:`bot.clients.slack_markup`) escapes
 every plain run and cuts to Slack's limits. Labels and annotations are outside
 text, so here they also lose what would still be formatting after escaping
 (``*bold*``, ``_italic_``, ``~strike~``, backticks: zero-width spaces on both
-sides keep a marker from opening or closing anything, however Slack reads word boundaries) and anything posing as a token. A group of any
-size stays far inside Slack's limits: the first :data:`SHOWN` alerts are
-listed, each cut to a few hundred characters, and the rest are counted.
+sides keep a marker from opening or closing anything, however Slack reads word
+boundaries) and anything posing as a token. A group of any size stays far
+inside Slack's limits: the first :data:`SHOWN` alerts are listed, each cut to
+a few hundred characters, and the rest are counted.
 """
 
 from __future__ import annotations

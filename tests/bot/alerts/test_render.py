@@ -117,7 +117,7 @@ def test_hundreds_of_alerts_are_summarised() -> None:
             {"summary": "x" * 2000},
             f"2023-02-06T13:{i % 60:02d}:00Z",
             alert.ends_at,
-        )  # fmt: skip
+        )
         for i in range(500)
     }
     text = slack(render(group.but(alerts=many, truncated_alerts=12), None, NOW).text)
