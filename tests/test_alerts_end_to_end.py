@@ -7,15 +7,18 @@ One Slack message per alert group, in the channel the routes pick (tests/ops.tes
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 import redis.asyncio as redis
+from hypothesis import HealthCheck, given, settings
 
 from tests import alert_payloads
 from tests.bot.alerts.builders import alert
+from tests.handlers import hostile
 from tests.harness import BotUnderTest, Emulators, bot_env
 
 TOKEN = "am-token-for-tests"
@@ -140,8 +143,26 @@ async def test_without_a_token_configured_the_route_is_404(
 
 
 async def test_the_token_never_reaches_the_logs(bot: BotUnderTest, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     await notify(bot, payload(alert("a")), token="a-guess-at-the-token")
     await notify(bot, payload(alert("a")))
     await bot.run_jobs()
     assert TOKEN not in caplog.text
     assert "a-guess-at-the-token" not in caplog.text
+
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@PROPERTY
+@given(body=hostile.BODIES | hostile.JSON.map(lambda d: json.dumps(d).encode()))
+async def test_any_body_with_the_token_is_2xx_or_400(bot: BotUnderTest, body: bytes) -> None:
+    response = await notify(bot, body)
+    assert response.status_code in (200, 202, 400), response.text
+
+
+@PROPERTY
+@given(headers=hostile.header_lists(["authorization", "content-type"]))
+async def test_any_headers_without_the_token_are_401(bot: BotUnderTest, headers: list[tuple[bytes, bytes]]) -> None:
+    response = await bot.http.post(ROUTE, content=payload(alert("a")), headers=headers)
+    assert response.status_code == 401, response.text
