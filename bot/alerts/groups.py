@@ -110,7 +110,8 @@ class AlertGroups:
             before = AlertGroup(notification.group_key, channel, None, {}, {}, {}, "", now, now)
         after = merged(before, notification, now)
         if before.message_ts is not None and _same(before, after):
-            await self._store.save(before.but(last_notified=now))
+            # Kept (fresher annotations, the time), but not worth an edit.
+            await self._store.save(after)
             return "unchanged"
         shown = render(after, await self._deploy(after), now)
         message_ts = await self._reporter.update(
@@ -138,11 +139,11 @@ class AlertGroups:
             return None
 
 
+def _state(group: AlertGroup) -> set[tuple[str, str, str, str]]:
+    return {(a.fingerprint, a.status, a.starts_at, a.ends_at) for a in group.alerts.values()}
+
+
 def _same(before: AlertGroup, after: AlertGroup) -> bool:
-    """Nothing the message shows has changed."""
-    return (
-        before.alerts == after.alerts
-        and before.truncated_alerts == after.truncated_alerts
-        and before.group_labels == after.group_labels
-        and before.resolved == after.resolved
-    )
+    """Nothing new, as the door's digest sees it: the same alerts in the same states. Annotations
+    alone don't count, since Prometheus templates them with the current value on every evaluation."""
+    return _state(before) == _state(after) and before.truncated_alerts == after.truncated_alerts

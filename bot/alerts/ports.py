@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bot import json_fields
@@ -130,7 +130,7 @@ class LastDeploy:
     sha: str
     by: str  # a bot.text mention token of who asked for it
     at: float
-    status: str = field(default="success")
+    status: str = "success"
 
 
 # The composition root wires this to the deploys feature (features don't import each other):

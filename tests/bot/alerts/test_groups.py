@@ -81,6 +81,17 @@ async def test_a_resend_with_nothing_new_changes_nothing(setup: Setup) -> None:
     assert len(setup.chat.messages) == 1
 
 
+async def test_annotations_templated_with_the_current_value_are_not_news(setup: Setup) -> None:
+    await setup.groups.notified(notification(alert("a", annotations={"summary": "latency 1.2 s"})))
+    assert (
+        await setup.groups.notified(notification(alert("a", annotations={"summary": "latency 1.3 s"}))) == "unchanged"
+    )
+    [message_id] = setup.in_channel("C_ALERTS")
+    assert setup.chat.messages[message_id].edits == []
+    await setup.groups.notified(notification(alert("a", annotations={"summary": "latency 1.4 s"}), alert("b")))
+    assert "latency 1.4 s" in setup.chat.messages[message_id].text
+
+
 async def test_a_joining_alert_edits_the_message_and_posts_one_note_in_its_thread(setup: Setup) -> None:
     await setup.groups.notified(notification(alert("a")))
     joined = notification(alert("a"), alert("b", annotations={"summary": "host b is down"}))
