@@ -118,11 +118,13 @@ class AlertGroups:
             SlackThread(after.channel), after.reply_key, shown.text, since=after.first_seen - 60, buttons=shown.buttons
         )
         after = after.but(message_ts=message_ts or before.message_ts)
-        await self._store.save(after)
         joined = newly_firing(before, notification)
         if before.message_ts is not None and joined and after.message_ts:
+            # Before the save: a job that dies in between runs again from the old state, and the
+            # note's key keeps it to one; saved first, the re-run would see nothing new and skip it.
             key = f"{after.reply_key}:firing:{notification.digest}"
             await self._reporter.announce(SlackThread(after.channel, after.message_ts), key, joined_note(joined))
+        await self._store.save(after)
         return "edited" if before.message_ts is not None else "posted"
 
     async def _deploy(self, group: AlertGroup) -> LastDeploy | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from bot.alerts.fakes import FakeAlertGroupStore
@@ -13,7 +15,7 @@ from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
 from bot.errors import UpstreamError
 from bot.fakes import FakeMarks, FakeMutexes, ManualClock, RecordingChat
-from bot.model import SlackThread
+from bot.model import Button, Place, SlackThread
 from tests.bot.alerts.builders import alert, notification
 
 CONFIG = OpsConfig.parse(
@@ -190,3 +192,32 @@ async def test_the_next_features_fields_survive_every_update(setup: Setup) -> No
         "U_CAROL",
         "i-1",
     )
+
+
+class SlackFailingOnce(RecordingChat):
+    """Posts fail while ``failing`` is set: Slack refusing the threaded note after the edit went through."""
+
+    failing = False
+
+    async def post(self, place: Place, text: str, *, reply_key: str, buttons: Sequence[Button] = ()) -> str:
+        if self.failing:
+            self.failing = False
+            raise UpstreamError("Slack", "ratelimited")
+        return await super().post(place, text, reply_key=reply_key, buttons=buttons)
+
+
+async def test_a_note_that_failed_is_posted_once_when_the_job_runs_again() -> None:
+    clock = ManualClock()
+    chat = SlackFailingOnce()
+    marks = FakeMarks(clock)
+    reporter = Reporter({"slack": chat}, Replies(marks), marks, clock)
+    groups = AlertGroups(FakeAlertGroupStore(clock), reporter, FakeMutexes(clock=clock), CONFIG, None, clock)
+    await groups.notified(notification(alert("a")))
+    joined = notification(alert("a"), alert("b", annotations={"summary": "host b is down"}))
+    chat.failing = True
+    with pytest.raises(UpstreamError):
+        await groups.notified(joined)
+    assert await groups.notified(joined) == "edited"  # the retry: the group wasn't saved as notified
+    [message_id] = [i for i, m in chat.messages.items() if m.place == SlackThread("C_ALERTS")]
+    notes = [m.text for m in chat.messages.values() if m.place == SlackThread("C_ALERTS", message_id)]
+    assert notes == ["🔥 Now firing: host b is down"]
