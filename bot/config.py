@@ -25,6 +25,11 @@ AgentAllow = Literal["collaborators", "anyone"] | tuple[str, ...]
 # Repositories that may name their forge ("gitlab:group/ops"); bare, GitHub is used if configured.
 ONE_OF_EITHER_FORGE = ("todos.repo", "incidents.tracking_repo")
 DEFAULT_MAX_TODO_ISSUES = 10  # agent.max_todo_issues
+SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9_]+$")
+ALERTS_KEYS = frozenset({"routes", "default_channel", "incident_severities", "silencers", "service_label"})
+ROUTE_KEYS = frozenset({"match", "channel"})
+DEFAULT_INCIDENT_SEVERITIES = ("critical",)
+DEFAULT_SERVICE_LABEL = "service"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,23 @@ class Environment:
 
 
 @dataclass(frozen=True)
+class AlertRoute:
+    """Alerts whose labels include every ``match`` pair go to ``channel``."""
+
+    match: Mapping[str, str]
+    channel: str
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    routes: tuple[AlertRoute, ...] = ()  # first match wins
+    default_channel: str | None = None  # None: an alert no route matches is dropped (and logged)
+    incident_severities: tuple[str, ...] = DEFAULT_INCIDENT_SEVERITIES
+    silencers: tuple[str, ...] | None = None  # None: the deployers and approvers
+    service_label: str = DEFAULT_SERVICE_LABEL  # the label naming a service of ``services``
+
+
+@dataclass(frozen=True)
 class OpsConfig:
     services: Mapping[str, Service] = field(default_factory=dict)
     environments: Mapping[str, Environment] = field(default_factory=dict)
@@ -57,13 +79,24 @@ class OpsConfig:
     max_todo_issues: int = DEFAULT_MAX_TODO_ISSUES
     # Who may teach team-wide and service memories from Slack; None: the deployers and approvers.
     memory_writers: tuple[str, ...] | None = None
+    alerts: AlertsConfig = AlertsConfig()
+
+    @property
+    def silencers(self) -> frozenset[str]:
+        """``alerts.silencers``, or when absent everyone listed as a deployer or approver."""
+        if self.alerts.silencers is not None:
+            return frozenset(self.alerts.silencers)
+        return self._deployers_and_approvers()
+
+    def _deployers_and_approvers(self) -> frozenset[str]:
+        return frozenset(p for e in self.environments.values() for p in (*(e.deployers or ()), *e.approvers))
 
     @property
     def writers(self) -> frozenset[str]:
         """``memory.writers``, or when absent everyone listed as a deployer or approver."""
         if self.memory_writers is not None:
             return frozenset(self.memory_writers)
-        return frozenset(p for e in self.environments.values() for p in (*(e.deployers or ()), *e.approvers))
+        return self._deployers_and_approvers()
 
     @classmethod
     def load(cls, path: Path | None) -> OpsConfig:
@@ -100,6 +133,7 @@ class OpsConfig:
         agent_allow = _agent_allow(raw.get("agent") or {}, source, problems)
         max_todo_issues = _max_todo_issues(raw.get("agent") or {}, source, problems)
         memory_writers = _memory_writers(raw.get("memory") or {}, source, problems)
+        alerts = _alerts(raw.get("alerts") or {}, source, problems)
         if problems:
             raise ConfigError(problems)
         return cls(
@@ -111,7 +145,70 @@ class OpsConfig:
             agent_allow=agent_allow,
             max_todo_issues=max_todo_issues,
             memory_writers=memory_writers,
+            alerts=alerts,
         )
+
+
+def _alerts(raw: object, source: str, problems: list[str]) -> AlertsConfig:
+    where = f"{source}: alerts"
+    if not isinstance(raw, dict):
+        problems.append(f"{where} must be a mapping")
+        return AlertsConfig()
+    for unknown in sorted(str(k) for k in raw if k not in ALERTS_KEYS):
+        problems.append(f"{where}: unknown key {unknown!r} (known: {', '.join(sorted(ALERTS_KEYS))})")
+    routes_raw = raw.get("routes") or []
+    routes: list[AlertRoute] = []
+    if not isinstance(routes_raw, list):
+        problems.append(f"{where}.routes must be a list")
+        routes_raw = []
+    for number, spec in enumerate(routes_raw, 1):
+        route = _alert_route(spec, f"{where}.routes[{number}]", problems)
+        if route is not None:
+            routes.append(route)
+    default = raw.get("default_channel")
+    if default is not None and not _is_channel(default):
+        problems.append(f"{where}.default_channel must be a Slack channel id (C…), got {default!r}")
+        default = None
+    severities = raw.get("incident_severities", list(DEFAULT_INCIDENT_SEVERITIES))
+    if not isinstance(severities, list) or not all(isinstance(s, str) and s for s in severities):
+        problems.append(f"{where}.incident_severities must be a list of severity names")
+        severities = list(DEFAULT_INCIDENT_SEVERITIES)
+    silencers = _people(raw["silencers"], f"{where}.silencers", problems) if "silencers" in raw else None
+    label = raw.get("service_label", DEFAULT_SERVICE_LABEL)
+    if not isinstance(label, str) or not label:
+        problems.append(f"{where}.service_label must be a label name, got {label!r}")
+        label = DEFAULT_SERVICE_LABEL
+    return AlertsConfig(
+        routes=tuple(routes),
+        default_channel=default,
+        incident_severities=tuple(severities),
+        silencers=silencers,
+        service_label=label,
+    )
+
+
+def _is_channel(value: object) -> bool:
+    return isinstance(value, str) and SLACK_CHANNEL_ID.match(value) is not None
+
+
+def _alert_route(spec: object, where: str, problems: list[str]) -> AlertRoute | None:
+    if not isinstance(spec, dict):
+        problems.append(f"{where} must be a mapping with match: and channel:")
+        return None
+    for unknown in sorted(str(k) for k in spec if k not in ROUTE_KEYS):
+        problems.append(f"{where}: unknown key {unknown!r} (known: channel, match)")
+    match, channel = spec.get("match"), spec.get("channel")
+    ok = True
+    if not isinstance(match, dict) or not match:
+        problems.append(f"{where}.match must be a non-empty mapping of label: value")
+        ok = False
+    elif not all(isinstance(k, str) and isinstance(v, str) for k, v in match.items()):
+        problems.append(f"{where}.match: labels and values must be strings (quote numbers and true/false)")
+        ok = False
+    if not _is_channel(channel):
+        problems.append(f"{where}.channel must be a Slack channel id (C…), got {channel!r}")
+        ok = False
+    return AlertRoute(dict(match), str(channel)) if ok and isinstance(match, dict) else None
 
 
 def _memory_writers(raw: object, source: str, problems: list[str]) -> tuple[str, ...] | None:

@@ -131,6 +131,8 @@ class Settings:
     log_level: str = "INFO"
     http: HttpLimits = HttpLimits()
     progress: ProgressPacing = ProgressPacing()
+    # The bearer token Alertmanager's (or Grafana's) webhook sends; the endpoint is off without it.
+    alertmanager_webhook_token: Secret | None = None
 
     @property
     def slack_enabled(self) -> bool:
@@ -154,6 +156,10 @@ class Settings:
         return self.gitlab_webhook_secret is not None
 
     @property
+    def alertmanager_webhook_enabled(self) -> bool:
+        return self.alertmanager_webhook_token is not None
+
+    @property
     def assistant_enabled(self) -> bool:
         return self.anthropic_api_key is not None
 
@@ -167,6 +173,7 @@ class Settings:
             self.github_webhook_secret,
             self.gitlab_token,
             self.gitlab_webhook_secret,
+            self.alertmanager_webhook_token,
             self.anthropic_api_key,
         )
         return [s for s in candidates if s is not None]
@@ -280,4 +287,5 @@ class Settings:
             github_write_interval=write_interval,
             log_level=log_level,
             http=http,
+            alertmanager_webhook_token=_secret(env, "ALERTMANAGER_WEBHOOK_TOKEN"),
         )

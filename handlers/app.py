@@ -25,6 +25,8 @@ from starlette.routing import Route
 from bot.agent.agent import OpsAgent
 from bot.agent.reviews import IncidentWriter
 from bot.agent.toolbox import AgentServices
+from bot.alerts.groups import AlertGroups
+from bot.alerts.ports import LastDeploy, LastDeploys
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
 from bot.clients.github_issues import GitHubIssues
@@ -47,6 +49,7 @@ from bot.deploys.deploying import Deploys
 from bot.deploys.lock_commands import LOCK_COMMANDS, LockCommands
 from bot.deploys.locks import Locking
 from bot.deploys.ports import Forge
+from bot.errors import CommandError
 from bot.forges import ForgeName
 from bot.incidents.commands import INCIDENT_COMMANDS
 from bot.incidents.lifecycle import Incidents, IncidentServices
@@ -59,6 +62,7 @@ from bot.memory.memories import Memories
 from bot.model import Platform
 from bot.ports import Chat, IssueTracker
 from bot.settings import Settings
+from bot.stores.alerts import RedisAlertGroupStore
 from bot.stores.approvals import RedisApprovalStore
 from bot.stores.audit import RedisAuditLog
 from bot.stores.deploys import RedisDeploymentStore
@@ -76,6 +80,7 @@ from bot.todos.board import TodoBoard
 from bot.todos.checklist import TodoMirror
 from bot.todos.commands import TODO_COMMANDS, TodoCommands
 from bot.todos.ports import ThreadLinks
+from handlers.alertmanager import AlertmanagerWebhook
 from handlers.github import GitHubWebhook
 from handlers.gitlab import GitLabWebhook
 from handlers.health import Health
@@ -159,6 +164,22 @@ def build_integrations(settings: Settings) -> Integrations:
         found.forges["gitlab"] = GitLabForge(gitlab_api)
         found.trackers["gitlab"] = GitLabIssues(gitlab_api)
     return found
+
+
+def last_deploys(deploys: Deploys) -> LastDeploys:
+    """The alerts feature's view of a service's newest deploy, to any of its environments."""
+
+    async def newest(service: str) -> LastDeploy | None:
+        try:
+            found = await deploys.latest(service)
+        except CommandError:
+            return None  # not a configured service
+        if not found:
+            return None
+        d = max(found, key=lambda each: each.created_at)
+        return LastDeploy(d.service, d.environment, d.ref, d.sha, d.requester.ref, d.created_at, d.status)
+
+    return newest
 
 
 def claude_model(settings: Settings) -> ClaudeModel | None:
@@ -254,7 +275,15 @@ def build_runtime(
         metrics=Metrics(),
         commands=commands,
         chatops=chatops,
-        dispatcher=Dispatcher(chatops, deploying, board, incidents),
+        dispatcher=Dispatcher(
+            chatops,
+            deploying,
+            board,
+            incidents,
+            AlertGroups(
+                RedisAlertGroupStore(client), reporter, RedisMutexes(client), config, last_deploys(deploys), clock
+            ),
+        ),
         intake=Intake(queue),
         following=following,
         todos=board,
@@ -301,6 +330,7 @@ def build_web_app(runtime: Runtime, *, run_worker: bool) -> tuple[Starlette, Hea
     )
     github = GitHubWebhook(settings.github_webhook_secret, settings.bot_name, runtime.intake, runtime.metrics)
     gitlab_hook = GitLabWebhook(settings.gitlab_webhook_secret, settings.bot_name, runtime.intake, runtime.metrics)
+    alertmanager = AlertmanagerWebhook(settings.alertmanager_webhook_token, runtime.intake, runtime.metrics)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -325,6 +355,7 @@ def build_web_app(runtime: Runtime, *, run_worker: bool) -> tuple[Starlette, Hea
         Route("/slack/events", slack.handle, methods=["POST"]),
         Route("/github/webhook", github.handle, methods=["POST"]),
         Route("/gitlab/webhook", gitlab_hook.handle, methods=["POST"]),
+        Route("/alertmanager/webhook", alertmanager.handle, methods=["POST"]),
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),

@@ -178,6 +178,13 @@ def check_config(args: argparse.Namespace) -> int:
             print(f"todos: mirror {config.todo_mirror}, at most {config.max_todo_issues} todo issues per conversation")
             source = "memory.writers" if config.memory_writers is not None else "the deployers and approvers"
             print(f"memory writers: {len(config.writers)} ({source})")
+            alerts = config.alerts
+            print(
+                f"alerts: webhook {'on' if settings.alertmanager_webhook_enabled else 'off'}, "
+                f"{len(alerts.routes)} routes, default channel {alerts.default_channel or 'none'}, "
+                f"incidents for {', '.join(alerts.incident_severities) or 'no severity'}, "
+                f"services by label {alerts.service_label!r}"
+            )
         store = _redacted_url(settings.redis_url) if settings.redis_url else "embedded (nothing survives exit)"
         print(f"store: {store}")
         print(f"slack: {'on' if settings.slack_enabled else 'off'}")

@@ -27,10 +27,17 @@ class Reporter:
         return chat
 
     async def update(
-        self, place: Place, status_key: str, text: str, *, since: float | None = None, formerly: Sequence[str] = ()
+        self,
+        place: Place,
+        status_key: str,
+        text: str,
+        *,
+        since: float | None = None,
+        formerly: Sequence[str] = (),
+        buttons: Sequence[Button] = (),
     ) -> str:
         """Edit the message posted under ``status_key`` (looked for back to ``since``, a day by
-        default); post it if it's gone. The message's id either way.
+        default); post it if it's gone. The message's id either way; it has ``buttons``, or none.
 
         A message posted under one of the ``formerly`` keys counts too, and is re-tagged
         ``status_key`` by the edit, so renaming a key doesn't post a second message."""
@@ -46,10 +53,10 @@ class Reporter:
                 if message_id := await self._replies.find(chat, place, key, since=looked_back):
                     break
         if message_id:
-            await chat.update(place, message_id, text, reply_key=status_key)
+            await chat.update(place, message_id, text, reply_key=status_key, buttons=buttons)
             return message_id
         return await self._replies.send(
-            chat, place, text, reply_key=status_key, redelivered=False, asked_at=self._clock()
+            chat, place, text, reply_key=status_key, redelivered=False, asked_at=self._clock(), buttons=buttons
         )
 
     async def announce(self, place: Place, key: str, text: str, *, buttons: Sequence[Button] = ()) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployStatusReport
 from bot.forges import ForgeName
 from bot.incidents.reminder_due import ReminderDue
@@ -64,19 +65,30 @@ class IncidentReminders(Protocol):
     async def remind(self, incident_id: str, due: float) -> None: ...
 
 
+class AlertNotifications(Protocol):
+    async def notified(self, notification: Notification) -> str: ...
+
+
 class Dispatcher:
     def __init__(
-        self, chatops: Conversation, deploying: DeployStatuses, todos: TodoChanges, incidents: IncidentReminders
+        self,
+        chatops: Conversation,
+        deploying: DeployStatuses,
+        todos: TodoChanges,
+        incidents: IncidentReminders,
+        alerts: AlertNotifications | None = None,
     ) -> None:
         self._chatops = chatops
         self._deploying = deploying
         self._todos = todos
         self._incidents = incidents
+        self._alerts = alerts
         self._routes: dict[str, Route[Any]] = {
             ChatMessage.KIND: Route(ChatMessage.from_json, self._chat_message, self._chat_failed),
             DeployStatusReport.KIND: Route(DeployStatusReport.from_json, self._deploy_status),
             TODO_CHANGE: Route(todo_change_from_json, self._todo_change),
             ReminderDue.KIND: Route(ReminderDue.from_json, self._incident_reminder),
+            Notification.KIND: Route(Notification.from_json, self._alert_notification),
         }
 
     @property
@@ -130,6 +142,13 @@ class Dispatcher:
 
     async def _incident_reminder(self, reminder: ReminderDue, _: Delivery) -> None:
         await self._incidents.remind(reminder.incident, reminder.due)
+
+    async def _alert_notification(self, notification: Notification, _: Delivery) -> None:
+        if self._alerts is None:
+            log.warning("alert notification dropped: alert groups are not set up in this process")
+            return
+        outcome = await self._alerts.notified(notification)
+        log.info("alert notification", extra={"outcome": outcome, "alerts": len(notification.alerts)})
 
     async def _todo_change(self, change: TodoChange, _: Delivery) -> None:
         if isinstance(change, ChecklistEdited):

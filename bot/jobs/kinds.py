@@ -8,6 +8,7 @@ back. Each payload type lives beside the feature it belongs to:
     deploy.status      bot.deploys.status_report.DeployStatusReport   a forge reported a deploy's progress
     todo.change        bot.todos.changes.ChecklistEdited | TodoIssueChanged   a person ticked a box or closed an issue
     incident.reminder  bot.incidents.reminder_due.ReminderDue   an incident's update is due
+    alert.notification bot.alerts.model.Notification           Alertmanager (or Grafana) notified an alert group
 
 Kinds and payload fields are wire strings: jobs sit in Redis across deploys of
 opsbot, so a release must read what the previous one queued, and none of them

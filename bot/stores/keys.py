@@ -9,8 +9,8 @@ MARK, MUTEX and SEEN are namespaces whose names the core chooses, since it
 can't see this module: marks ``sent:`` (bot.conversation.replies),
 ``follow:`` (bot.conversation.following), ``todos-body:`` and ``todo-…:``
 (bot.todos), ``agent-answer:`` and ``agent-action:`` (bot.agent); mutexes
-``todos:`` (bot.todos); dedupe keys ``slack:``, ``github:``, ``gitlab:``,
-``console:`` (handlers) and ``incident-reminder:`` (bot.incidents).
+``todos:`` and ``alert-group:`` (bot.todos, bot.alerts); dedupe keys ``slack:``, ``github:``, ``gitlab:``,
+``alertmanager:``, ``console:`` (handlers) and ``incident-reminder:`` (bot.incidents).
 """
 
 PREFIX = "opsbot:"
@@ -47,6 +47,12 @@ INCIDENT_CHANNEL = PREFIX + "incident-channel:"  # + Slack channel id -> inciden
 # + declare message id, or "alert-group:" + a digest of an alert group's key -> incident id
 INCIDENT_REQUEST = PREFIX + "incident-request:"
 INCIDENTS_OPEN = PREFIX + "incidents-open"  # set of open incident ids
+ALERT_GROUP = PREFIX + "alert-group:"  # + digest of an Alertmanager group key, JSON
+
+
+def alert_group(group_id: str) -> str:
+    """``group_id`` is :func:`bot.alerts.ports.group_id`: group keys are of any length and any characters."""
+    return ALERT_GROUP + group_id
 
 
 def lock(environment: str, service: str | None) -> str:

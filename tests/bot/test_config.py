@@ -100,3 +100,57 @@ def test_who_may_teach_the_team_from_slack() -> None:
     for wrong in ({"writers": "U_DAVE"}, {"writers": ["dave"]}, ["U_DAVE"]):
         with pytest.raises(ConfigError, match=r"memory"):
             OpsConfig.parse({"memory": wrong})
+
+
+def test_the_alerts_section_reads_routes_in_order_and_its_defaults() -> None:
+    config = OpsConfig.parse(
+        {
+            "alerts": {
+                "routes": [
+                    {"match": {"service": "api", "env": "production"}, "channel": "C_API"},
+                    {"match": {"team": "db"}, "channel": "C_DB"},
+                ],
+                "default_channel": "C_ALERTS",
+                "service_label": "app",
+            }
+        }
+    )
+    alerts = config.alerts
+    assert [(r.match, r.channel) for r in alerts.routes] == [
+        ({"service": "api", "env": "production"}, "C_API"),
+        ({"team": "db"}, "C_DB"),
+    ]
+    assert alerts.default_channel == "C_ALERTS"
+    assert alerts.incident_severities == ("critical",)
+    assert alerts.service_label == "app"
+    assert OpsConfig.parse({}).alerts.service_label == "service"
+    assert OpsConfig.parse({}).alerts.default_channel is None
+
+
+def test_silencers_default_to_the_deployers_and_approvers() -> None:
+    environments = {"production": {"protected": True, "deployers": ["U_ALICE"], "approvers": ["U_CAROL"]}}
+    assert OpsConfig.parse({"environments": environments}).silencers == {"U_ALICE", "U_CAROL"}
+    listed = OpsConfig.parse({"environments": environments, "alerts": {"silencers": ["U_DAVE"]}})
+    assert listed.silencers == {"U_DAVE"}
+    assert OpsConfig.parse({"alerts": {"silencers": []}}).silencers == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("alerts", "complaint"),
+    [
+        ({"routes": [{"match": {"service": "api"}, "channel": "#api"}]}, r"routes\[1\]\.channel"),
+        ({"routes": [{"match": {"service": 1}, "channel": "C_API"}]}, r"must be strings"),
+        ({"routes": [{"match": {}, "channel": "C_API"}]}, r"non-empty mapping"),
+        ({"routes": [{"match": {"a": "b"}, "channel": "C_API", "continue": True}]}, r"unknown key 'continue'"),
+        ({"routes": {"match": {"a": "b"}}}, r"routes must be a list"),
+        ({"default_channel": "alerts"}, r"default_channel"),
+        ({"incident_severities": "critical"}, r"incident_severities"),
+        ({"silencers": ["carol"]}, r"silencers"),
+        ({"service_label": ""}, r"service_label"),
+        ({"route": []}, r"unknown key 'route'"),
+        (["C_ALERTS"], r"alerts must be a mapping"),
+    ],
+)
+def test_a_wrong_alerts_section_is_refused_saying_where(alerts: object, complaint: str) -> None:
+    with pytest.raises(ConfigError, match=complaint):
+        OpsConfig.parse({"alerts": alerts})

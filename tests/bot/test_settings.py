@@ -15,6 +15,7 @@ def test_nothing_set_means_everything_off_and_the_embedded_store() -> None:
     assert not settings.github_webhook_enabled
     assert not settings.gitlab_webhook_enabled
     assert not settings.assistant_enabled
+    assert not settings.alertmanager_webhook_enabled
     assert settings.github_credentials is None
     assert settings.bot_name == "opsbot"
     assert settings.slack_api_url == DEFAULT_SLACK_API_URL
@@ -37,8 +38,11 @@ def test_every_contract_variable_is_read() -> None:
             "ANTHROPIC_API_KEY": "sk-ant-x",
             "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
             "OPSBOT_MODEL": "claude-test",
+            "ALERTMANAGER_WEBHOOK_TOKEN": "am-token",
         }
     )
+    assert settings.alertmanager_webhook_enabled
+    assert "am-token" in [s.reveal() for s in settings.secrets()]
     assert settings.slack_enabled
     assert settings.github_webhook_enabled
     assert settings.gitlab_webhook_enabled

@@ -37,7 +37,7 @@ OLDEST = "1.30"
 NEWEST = ".".join(kubernetes_validate.latest_version().split(".")[:2])
 NAME = "app.kubernetes.io/name"
 COMPONENT = "app.kubernetes.io/component"
-WEBHOOKS = frozenset({"/slack/events", "/github/webhook", "/gitlab/webhook"})
+WEBHOOKS = frozenset({"/slack/events", "/github/webhook", "/gitlab/webhook", "/alertmanager/webhook"})
 # What every Secret opsbot runs with in production may hold.
 SECRET_NAMES = frozenset(
     {
@@ -49,6 +49,7 @@ SECRET_NAMES = frozenset(
         "GITHUB_WEBHOOK_SECRET",
         "GITLAB_TOKEN",
         "GITLAB_WEBHOOK_SECRET",
+        "ALERTMANAGER_WEBHOOK_TOKEN",
         "ANTHROPIC_API_KEY",
     }
 )

@@ -60,6 +60,7 @@ def test_check_config_lists_integrations_and_hides_secrets(tmp_path: Path, emula
     assert "todos: mirror checklist, at most 10 todo issues per conversation" in out
     assert "memory writers: 0 (the deployers and approvers)" in out
     assert "github: webhook on, credentials token" in out
+    assert "alerts: webhook off, 0 routes, default channel none, incidents for critical" in out
     assert "slack: off" in out
     for secret in ("very-secret-value", "ghp_tokenvalue", "hunter2"):
         assert secret not in out + err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from bot.alerts.model import Alert, Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.incidents.reminder_due import ReminderDue
 from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Person, SlackThread
@@ -38,4 +39,23 @@ checklist_edits = st.builds(ChecklistEdited, github_threads | gitlab_threads, te
 todo_issue_changes = st.builds(TodoIssueChanged, forges, texts, ids, texts, st.booleans(), people, times)
 reminders = st.builds(ReminderDue, texts, times)
 
-payloads = st.one_of(chat_messages, deploy_status_reports, checklist_edits, todo_issue_changes, reminders)
+labels = st.dictionaries(texts, texts, max_size=3)
+statuses = st.sampled_from(("firing", "resolved"))
+alerts = st.builds(Alert, texts, statuses, labels, labels, texts, texts, texts)
+notifications = st.builds(
+    Notification,
+    st.sampled_from(("alertmanager", "grafana")),
+    texts,
+    statuses,
+    texts,
+    labels,
+    labels,
+    labels,
+    texts,
+    st.lists(alerts, max_size=3).map(tuple),
+    st.integers(min_value=0, max_value=2**63 - 1),
+)
+
+payloads = st.one_of(
+    chat_messages, deploy_status_reports, checklist_edits, todo_issue_changes, reminders, notifications
+)

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 
+from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.forges import ForgeName
 from bot.incidents.reminder_due import ReminderDue
@@ -51,8 +52,12 @@ class Services:
     async def remind(self, incident_id: str, due: float) -> None:
         self.calls.append(("remind", (incident_id, due)))
 
+    async def notified(self, notification: Notification) -> str:
+        self.calls.append(("notified", notification))
+        return "posted"
+
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self, self, self, self)
+        return Dispatcher(self, self, self, self, self)
 
 
 def delivered(job: Job, *, redelivered: bool = False) -> Delivery:
@@ -71,6 +76,8 @@ def handed(payload: Payload, job: Job) -> tuple[str, object]:
     if isinstance(payload, TodoIssueChanged):
         fields = (payload.forge, payload.repo, payload.number, payload.description, payload.person)
         return "issue_state_changed", (*fields, payload.closed, payload.at)
+    if isinstance(payload, Notification):
+        return "notified", payload
     assert isinstance(payload, ReminderDue)
     return "remind", (payload.incident, payload.due)
 
@@ -79,7 +86,13 @@ MESSAGE = ChatMessage("slack:command:t-1", Person("slack", "U1"), SlackThread("C
 
 
 def test_the_table_knows_every_kind_opsbot_queues() -> None:
-    assert Services().dispatcher().kinds == {"chat.message", "deploy.status", "todo.change", "incident.reminder"}
+    assert Services().dispatcher().kinds == {
+        "chat.message",
+        "deploy.status",
+        "todo.change",
+        "incident.reminder",
+        "alert.notification",
+    }
 
 
 @settings(max_examples=200, deadline=None)
@@ -102,6 +115,14 @@ async def test_a_job_queued_by_the_previous_release_still_runs(raw: bytes, paylo
         assert services.calls == expected
     else:
         assert services.calls == [handed(payload, job)]
+
+
+async def test_without_alert_groups_a_notification_is_dropped_and_said_so(caplog: pytest.LogCaptureFixture) -> None:
+    services = Services()
+    notification = Notification("alertmanager", "r", "firing", "{}:{}", {}, {}, {}, "http://am:9093", ())
+    await Dispatcher(services, services, services, services).run(delivered(Job.of(notification)))
+    assert services.calls == []
+    assert "alert notification dropped" in caplog.text
 
 
 async def test_a_redelivered_message_is_handled_as_one_that_may_have_answered_already() -> None:

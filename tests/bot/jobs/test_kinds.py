@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Job, Payload
@@ -92,6 +93,7 @@ def read(kind: str, payload: dict[str, Any]) -> Payload:
         DeployStatusReport.KIND: DeployStatusReport.from_json,
         ChecklistEdited.KIND: todo_change_from_json,
         ReminderDue.KIND: ReminderDue.from_json,
+        Notification.KIND: Notification.from_json,
     }
     value: Payload = readers[kind](payload)
     return value
