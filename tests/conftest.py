@@ -81,6 +81,7 @@ SERVER_FIXTURES = frozenset({"redis_url", "emulator_servers", "alerting"})
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "unit: needs no redis-server, emulator or ASGI app (`make unit`)")
     config.addinivalue_line("markers", "needs_redis: runs against the suite's redis-server")
+    config.addinivalue_line("markers", "needs_alerting: runs against the suite's Prometheus and Alertmanager")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -91,5 +92,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             and not where.startswith(NOT_UNIT_DIRECTORIES)
             and not SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
             and item.get_closest_marker("needs_redis") is None
+            and item.get_closest_marker("needs_alerting") is None
         ):
             item.add_marker(pytest.mark.unit)

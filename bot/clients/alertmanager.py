@@ -15,10 +15,10 @@ silence answers 200; ``filter`` takes matchers as ``name="value"`` with ``\\`` a
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
-from urllib.parse import quote
 
 import aiohttp
 
@@ -37,8 +37,9 @@ SERVICE = "Alertmanager"
 TIMEOUT = 10.0  # seconds for one call, connecting included: a person is waiting on a button
 MESSAGE_LIMIT = 300  # characters of Alertmanager's (or a proxy's) message kept in an error
 NOT_FOUND = "silence not found"  # 0.25's answer (with a 500) to expiring an unknown silence
-SILENCE_STATES: frozenset[str] = frozenset({"active", "pending", "expired"})
-ALERT_STATES: frozenset[str] = frozenset({"active", "suppressed", "unprocessed"})
+# Tuples, not sets: the value tested comes from outside and may be unhashable (a list).
+SILENCE_STATES = ("active", "pending", "expired")
+ALERT_STATES = ("active", "suppressed", "unprocessed")
 T = TypeVar("T")
 PLAIN = {
     401: "the token was refused (check ALERTMANAGER_TOKEN)",
@@ -165,8 +166,14 @@ def _list(data: object) -> list[object]:
 
 
 def _silence_path(silence_id: str) -> str:
-    # Quoted whole, so an id can't reach another route ("../alerts") or add a query.
-    return "/silence/" + quote(silence_id, safe="")
+    """The silence's route. Alertmanager's ids are UUIDs; anything else names no silence, and is
+    never put in a path, where aiohttp's URL normalising would let "../alerts" reach another route
+    even percent-encoded."""
+    try:
+        canonical = str(uuid.UUID(silence_id))
+    except ValueError:
+        raise UpstreamRejected(SERVICE, f"{PLAIN[404]} (not a silence id)", status=404) from None
+    return "/silence/" + canonical
 
 
 def _message(body: bytes) -> str:
