@@ -75,7 +75,8 @@ def measure_latency(bench: Bench, redis_url: str, slack: SlackEmulator) -> Alert
     slack.reset()
     samples: list[float] = []
     lost = 0
-    env = bench.alerts_env(redis_url)
+    # INFO: the fleet waits for the worker to log that it started.
+    env = {**bench.alerts_env(redis_url), "OPSBOT_LOG_LEVEL": "INFO"}
     headers = {"content-type": "application/json", "authorization": f"Bearer {ALERTS_TOKEN}"}
     with tempfile.TemporaryDirectory() as logs, httpx.Client(timeout=10) as client:
         fleet = Fleet(env, Path(logs))
