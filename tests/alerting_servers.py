@@ -12,7 +12,9 @@ How a test uses it::
 
     def test_something(alerting: AlertingServers) -> None:
         test_id = alerting.new_test_id()              # isolates this test's alerts from the others'
-        alerting.relay.route(test_id, f"{bot_url}/alertmanager/webhook")   # optional: forward to opsbot
+        alerting.relay.route(test_id, f"{web.url}/alertmanager/webhook")   # optional: to a real opsbot serve
+        # or, to the in-process BotUnderTest:  (keep the loop running while waiting: await eventually(...))
+        alerting.relay.route_to(test_id, app_target(bot.http, asyncio.get_running_loop()))
         alerting.exporter.set(DOWN, {"test_id": test_id, "service": "api", "pod": "a"}, 0)  # fires
         delivery = alerting.relay.wait_for(test_id, lambda d: d.payload["status"] == "firing")
         alerting.exporter.set(DOWN, {...same labels...}, 1)                 # resolves
@@ -27,9 +29,9 @@ Alertmanager groups by ``alertname``, ``service`` and ``test_id`` with ``group_w
 ``group_interval`` of 1 s and ``repeat_interval`` of ``REPEAT_INTERVAL``, and sends resolved
 notifications. Its single webhook receiver points at the relay, which reads ``test_id`` from the
 notification's group labels: it keeps every delivery (headers and raw body) for that test and, when
-the test has routed its id to a URL, forwards the body and Alertmanager's own headers
-(``Authorization: Bearer <webhook_token>`` included) unchanged and answers Alertmanager with the
-target's status, so a failing opsbot makes Alertmanager retry as it would in production. The relay
+the test has routed its id (to a URL, or to an in-process app), hands on the body and Alertmanager's
+own headers (``Authorization: Bearer <webhook_token>`` included) unchanged and answers Alertmanager
+with the target's status, so a failing opsbot makes Alertmanager retry as it would in production. The relay
 was chosen over rewriting Alertmanager's configuration per test (``POST /-/reload``): it needs no
 reload to settle and lets tests run side by side against one Alertmanager.
 
@@ -38,6 +40,7 @@ Silences and alerts are read and written through Alertmanager's real API at ``al
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import shutil
@@ -170,10 +173,48 @@ class Delivery:
         return parsed
 
 
+# Takes a notification's headers and body, delivers it, answers the HTTP status for Alertmanager.
+Target = Callable[[Mapping[str, str], bytes], int]
+
+
+def http_target(url: str) -> Target:
+    """Deliver by POSTing to ``url``; a target that doesn't answer is 502, so Alertmanager retries."""
+
+    def deliver(headers: Mapping[str, str], body: bytes) -> int:
+        try:
+            return httpx.post(url, content=body, headers=dict(headers), timeout=10).status_code
+        except httpx.HTTPError:
+            return 502
+
+    return deliver
+
+
+def app_target(
+    client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop, path: str = "/alertmanager/webhook"
+) -> Target:
+    """Deliver to an in-process app (``BotUnderTest.http``, an ASGI client) on the test's event loop.
+
+    The relay runs in its own thread, so the POST is scheduled on ``loop`` and waited for: the test
+    must keep its loop running meanwhile (``await eventually(...)``, ``await bot.run_jobs()``), not
+    block it with a plain ``wait_until``; a delivery the loop doesn't take in 10 s answers 502.
+    """
+
+    def deliver(headers: Mapping[str, str], body: bytes) -> int:
+        posted = asyncio.run_coroutine_threadsafe(client.post(path, content=body, headers=dict(headers)), loop)
+        try:
+            return posted.result(timeout=10).status_code
+        except (TimeoutError, httpx.HTTPError):
+            posted.cancel()
+            return 502
+
+    return deliver
+
+
 class WebhookRelay:
     """Alertmanager's one receiver: keeps each test's notifications and forwards them when routed.
 
-    ``route(test_id, url)`` forwards that test's notifications to ``url`` from then on;
+    ``route(test_id, url)`` forwards that test's notifications to ``url`` from then on, and
+    ``route_to(test_id, app_target(bot.http, asyncio.get_running_loop()))`` to an in-process app;
     ``deliveries(test_id)`` lists what arrived; ``wait_for(test_id, matches)`` waits for one.
     Notifications without a ``test_id`` group label are kept under ``""``.
     """
@@ -181,7 +222,7 @@ class WebhookRelay:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._kept: dict[str, list[Delivery]] = {}
-        self._routes: dict[str, str] = {}
+        self._routes: dict[str, Target] = {}
         relay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -210,16 +251,16 @@ class WebhookRelay:
         with self._lock:
             self._kept.setdefault(test_id, []).append(delivery)
             target = self._routes.get(test_id)
-        if target is None:
-            return 200
-        try:
-            return httpx.post(target, content=body, headers=headers, timeout=10).status_code
-        except httpx.HTTPError:
-            return 502  # opsbot is down: Alertmanager retries, as it would against the real thing
+        return 200 if target is None else target(headers, body)
 
     def route(self, test_id: str, url: str) -> None:
+        """Forward ``test_id``'s notifications to ``url`` (a real ``opsbot serve``) over HTTP."""
+        self.route_to(test_id, http_target(url))
+
+    def route_to(self, test_id: str, target: Target) -> None:
+        """Hand ``test_id``'s notifications to ``target``; see :func:`http_target` and :func:`app_target`."""
         with self._lock:
-            self._routes[test_id] = url
+            self._routes[test_id] = target
 
     def unroute(self, test_id: str) -> None:
         with self._lock:
