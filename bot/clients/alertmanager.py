@@ -197,7 +197,7 @@ class AlertmanagerClient:
 
     async def _call(
         self, method: str, path: str, *, params: Sequence[tuple[str, str]] = (), body: object = None
-    ) -> tuple[int, bytes]:
+    ) -> bytes:
         headers = {"Accept": "application/json"}
         if self._token is not None:
             headers["Authorization"] = f"Bearer {self._token.reveal()}"
@@ -219,7 +219,7 @@ class AlertmanagerClient:
         if status >= 400:
             detail = PLAIN.get(status, f"HTTP {status}")
             raise UpstreamRejected(SERVICE, f"{detail} ({_message(content)})", status=status)
-        return status, content
+        return content
 
     async def create_silence(self, silence: NewSilence) -> str:
         body = {
@@ -231,7 +231,7 @@ class AlertmanagerClient:
             "createdBy": silence.created_by,
             "comment": silence.comment,
         }
-        _, content = await self._call("POST", "/silences", body=body)
+        content = await self._call("POST", "/silences", body=body)
 
         def silence_id(data: object) -> str:
             if not isinstance(data, dict) or not isinstance(data.get("silenceID"), str):
@@ -242,7 +242,7 @@ class AlertmanagerClient:
 
     async def silence(self, silence_id: str) -> Silence | None:
         try:
-            _, content = await self._call("GET", _silence_path(silence_id))
+            content = await self._call("GET", _silence_path(silence_id))
         except UpstreamRejected as exc:
             if exc.status == 404:
                 return None
@@ -250,7 +250,7 @@ class AlertmanagerClient:
         return _parsed(content, parse_silence)
 
     async def silences(self, matchers: Sequence[Matcher] = ()) -> list[Silence]:
-        _, content = await self._call("GET", "/silences", params=[("filter", filter_matcher(m)) for m in matchers])
+        content = await self._call("GET", "/silences", params=[("filter", filter_matcher(m)) for m in matchers])
         return _parsed(content, lambda data: [parse_silence(item) for item in _list(data)])
 
     async def expire_silence(self, silence_id: str) -> None:
@@ -269,5 +269,5 @@ class AlertmanagerClient:
             (name, "true" if on else "false")
             for name, on in (("active", active), ("silenced", silenced), ("inhibited", inhibited))
         ]
-        _, content = await self._call("GET", "/alerts", params=params)
+        content = await self._call("GET", "/alerts", params=params)
         return _parsed(content, lambda data: [parse_alert(item) for item in _list(data)])
