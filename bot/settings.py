@@ -133,6 +133,9 @@ class Settings:
     progress: ProgressPacing = ProgressPacing()
     # The bearer token Alertmanager's (or Grafana's) webhook sends; the endpoint is off without it.
     alertmanager_webhook_token: Secret | None = None
+    # Alertmanager's base URL, as its UI answers; opsbot adds /api/v2/... (silences, the agent's list_alerts).
+    alertmanager_url: str | None = None
+    alertmanager_token: Secret | None = None  # bearer, for an Alertmanager behind an authenticating proxy
 
     @property
     def slack_enabled(self) -> bool:
@@ -175,6 +178,7 @@ class Settings:
             self.gitlab_webhook_secret,
             self.alertmanager_webhook_token,
             self.anthropic_api_key,
+            self.alertmanager_token,
         )
         return [s for s in candidates if s is not None]
 
@@ -257,6 +261,15 @@ class Settings:
         elif raw_interval:
             write_interval = _number(env, "OPSBOT_GITHUB_WRITE_INTERVAL", 1.0, problems)
 
+        alertmanager_url = _text(env, "ALERTMANAGER_URL")
+        if alertmanager_url is not None:
+            alertmanager_url = alertmanager_url.rstrip("/")
+            if not alertmanager_url.startswith(("http://", "https://")):
+                problems.append(f"ALERTMANAGER_URL must be an http:// or https:// URL, got {alertmanager_url!r}")
+        alertmanager_token = _secret(env, "ALERTMANAGER_TOKEN")
+        if alertmanager_token is not None and alertmanager_url is None:
+            problems.append("ALERTMANAGER_TOKEN is set but ALERTMANAGER_URL is not")
+
         log_level = (_text(env, "OPSBOT_LOG_LEVEL", "INFO") or "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"OPSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -288,4 +301,6 @@ class Settings:
             log_level=log_level,
             http=http,
             alertmanager_webhook_token=_secret(env, "ALERTMANAGER_WEBHOOK_TOKEN"),
+            alertmanager_url=alertmanager_url,
+            alertmanager_token=alertmanager_token,
         )

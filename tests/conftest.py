@@ -13,6 +13,7 @@ from tests.redis_server import redis_server
 if TYPE_CHECKING:
     # The harness brings the whole app and every vendor SDK with it; imported where a fixture is
     # used, so the unit layer (`make unit`) doesn't pay for it.
+    from tests.alerting_servers import AlertingServers
     from tests.harness import BotUnderTest, Emulators
 
 
@@ -44,6 +45,15 @@ def emulator_servers() -> Iterator[Emulators]:
         yield Emulators(slack, github, gitlab, anthropic)
 
 
+@pytest.fixture(scope="session")
+def alerting() -> Iterator[AlertingServers]:
+    """A real Prometheus and Alertmanager shared by the alert tests (tests/alerting_servers.py)."""
+    from tests.alerting_servers import alerting_servers
+
+    with alerting_servers() as servers:
+        yield servers
+
+
 @pytest.fixture
 def emulators(emulator_servers: Emulators) -> Emulators:
     emulator_servers.reset()
@@ -65,12 +75,13 @@ async def bot(redis_url: str, redis_client: redis.Redis, emulators: Emulators) -
 # suites needs the server, so they run with the rest in `make test`.
 UNIT_DIRECTORIES = ("tests/bot/", "tests/contracts/")
 NOT_UNIT_DIRECTORIES = ("tests/bot/stores/", "tests/bot/clients/")
-SERVER_FIXTURES = frozenset({"redis_url", "emulator_servers"})
+SERVER_FIXTURES = frozenset({"redis_url", "emulator_servers", "alerting"})
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "unit: needs no redis-server, emulator or ASGI app (`make unit`)")
     config.addinivalue_line("markers", "needs_redis: runs against the suite's redis-server")
+    config.addinivalue_line("markers", "needs_alerting: runs against the suite's Prometheus and Alertmanager")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -81,5 +92,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             and not where.startswith(NOT_UNIT_DIRECTORIES)
             and not SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
             and item.get_closest_marker("needs_redis") is None
+            and item.get_closest_marker("needs_alerting") is None
         ):
             item.add_marker(pytest.mark.unit)

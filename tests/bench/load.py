@@ -24,7 +24,15 @@ from typing import Any, Literal, cast
 
 import uvloop
 
-from tests.bench.workloads import GitHubRequests, GitHubSource, PoolSource, Source, slack_pool
+from tests.bench.workloads import (
+    AlertRequests,
+    AlertSource,
+    GitHubRequests,
+    GitHubSource,
+    PoolSource,
+    Source,
+    slack_pool,
+)
 
 DRAIN_TIMEOUT = 10.0  # seconds allowed for in-flight responses after sending stops
 
@@ -35,7 +43,7 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class Spec:
-    kind: Literal["github", "slack"]
+    kind: Literal["github", "slack", "alerts"]
     host: str
     port: int
     connections: int
@@ -44,6 +52,7 @@ class Spec:
     tag: str
     body_file: str = ""  # github: the signed payload
     pool: int = 0  # slack: how many signed commands to prepare
+    token: str = ""  # alerts: the bearer token Alertmanager sends
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(dataclasses.asdict(self)))
@@ -259,6 +268,8 @@ def source_for(spec: Spec) -> Source:
     host = f"{spec.host}:{spec.port}"
     if spec.kind == "github":
         return GitHubSource(GitHubRequests.build(host, Path(spec.body_file).read_bytes(), spec.tag))
+    if spec.kind == "alerts":
+        return AlertSource(AlertRequests.build(host, spec.tag, spec.token))
     return PoolSource(slack_pool(host, spec.tag, spec.pool))
 
 

@@ -18,14 +18,16 @@ from tests.bench import floor
 from tests.bench.checks import Redelivery, StreamCheck, check_stream, floor_delivery, opsbot_delivery
 from tests.bench.load import DRAIN_TIMEOUT, LoadResult, ProtocolError, Spec, replay
 from tests.bench.servers import ROOT, BenchError, Server, clean_env, module_command, opsbot_command, running, stop
-from tests.bench.workloads import GitHubRequests, github_body
+from tests.bench.workloads import ALERTS_PATH, AlertRequests, GitHubRequests, github_body
 from tests.harness import GITHUB_SECRET, SLACK_SECRET
 
 Which = Literal["floor", "opsbot"]
+ALERTS_CHANNEL = "C_BENCH_ALERTS"
 HOST = "127.0.0.1"
 SLACK_TOKEN = "xoxb-test-token"  # what SlackEmulator accepts by default
 # Bolt reads SLACK_BOT_TOKEN itself and says so once at start-up when a client is also given.
 BOLT_START_NOTE = "`token` will be unused"
+ALERTS_TOKEN = "am-bench-" + "b" * 24  # ALERTMANAGER_WEBHOOK_TOKEN of the opsbot under test
 LOADGEN_SLACK = 60.0  # seconds on top of the run for the load generator to start and build its pool
 
 
@@ -92,7 +94,19 @@ class Bench:
             return module_command("tests.bench.floor"), env
         return module_command("tests.bench.slack_floor"), clean_env(**self._slack_env())
 
-    def _spec(self, kind: Literal["github", "slack"], which: Which, port: int) -> Spec:
+    def alerts_env(self, redis_url: str | None = None) -> dict[str, str]:
+        """opsbot with the Alertmanager webhook on and every alert routed to ``ALERTS_CHANNEL``."""
+        config = self._workdir / "ops.alerts.yaml"
+        config.write_text(f"alerts:\n  default_channel: {ALERTS_CHANNEL}\n  incident_severities: []\n")
+        return clean_env(
+            REDIS_URL=redis_url or self._redis_url,
+            ALERTMANAGER_WEBHOOK_TOKEN=ALERTS_TOKEN,
+            OPSBOT_CONFIG=str(config),
+            OPSBOT_LOG_LEVEL="WARNING",
+            **self._slack_env(),
+        )
+
+    def _spec(self, kind: Literal["github", "slack", "alerts"], which: Which, port: int) -> Spec:
         return Spec(
             kind=kind,
             host=HOST,
@@ -103,6 +117,7 @@ class Bench:
             tag=f"{which}-{uuid.uuid4().hex[:12]}",
             body_file=str(self._body_file) if kind == "github" else "",
             pool=self.config.slack_pool if kind == "slack" else 0,
+            token=ALERTS_TOKEN if kind == "alerts" else "",
         )
 
     def github(self, which: Which) -> Outcome:
@@ -122,6 +137,23 @@ class Bench:
         with running(f"{which} (slack)", command, env) as server:
             load = self._generate(self._spec("slack", which, server.port))
             return Outcome(which, load, log=_notable(server))
+
+    def alerts(self) -> Outcome | None:
+        """One run of notifications posted to ``POST /alertmanager/webhook``; None when opsbot has no
+        such route (it answers 404), so the report can say so instead of failing."""
+        self._redis.flushall()
+        with running("opsbot (alerts)", opsbot_command(), self.alerts_env()) as server:
+            probe = AlertRequests.build(f"{HOST}:{server.port}", "probe", ALERTS_TOKEN)
+            try:
+                [status] = asyncio.run(replay(HOST, server.port, [probe.request(probe.notification(0))]))
+            except (OSError, TimeoutError, ProtocolError, asyncio.IncompleteReadError) as exc:
+                raise BenchError(f"probing {ALERTS_PATH} failed: {exc!r}") from exc
+            if status == 404:
+                return None
+            if not 200 <= status < 300:
+                raise BenchError(f"{ALERTS_PATH} answered {status} to a notification with the right token")
+            load = self._generate(self._spec("alerts", "opsbot", server.port))
+            return Outcome("opsbot", load, log=_notable(server))
 
     def _redeliver(self, server: Server, spec: Spec, stream: str, ok_ids: list[str]) -> Redelivery:
         """Send some accepted deliveries again; the stream must not grow."""

@@ -1,4 +1,5 @@
-"""``python -m tests.bench``: GitHub ingest and Slack acknowledgement against their floors, memory recall,
+"""``python -m tests.bench``: GitHub ingest and Slack acknowledgement against their floors, alert ingest
+against the GitHub floor and its time to the Slack message, memory recall,
 Claude input tokens with the cached share, and worker throughput for 1, 2 and 4 workers."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
+from tests.bench.alerts import alerts_report, measure_alerts
 from tests.bench.recall import measure_recall, recall_report
 from tests.bench.report import Series, ingest_verdict, progress, settings_line, slack_verdict, table
 from tests.bench.rounds import Bench, BenchConfig, Outcome, Which
@@ -75,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench = Bench(redis_url, slack_api.url + "/api/", Path(tmp), FIXTURES, config)
             try:
                 github, slack = measure(bench)
+                print("Alertmanager webhook ingest", flush=True)
+                alerts = measure_alerts(bench, redis_url, slack_api)
             finally:
                 bench.close()
             print("Memory recall", flush=True)
@@ -96,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(ingest_verdict(github["floor"], github["opsbot"]))
     print(slack_verdict(slack["floor"], slack["opsbot"]))
+    print(alerts_report(alerts, github["floor"]))
     print(recall_report(recall))
     print(tokens_report(tokens))
     print(scale_report(scale))

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 # Inherited settings that could change what the servers do.
-SCRUBBED_PREFIXES = ("OPSBOT_", "SLACK_", "GITHUB_", "GITLAB_", "ANTHROPIC_", "REDIS_")
+SCRUBBED_PREFIXES = ("OPSBOT_", "SLACK_", "GITHUB_", "GITLAB_", "ANTHROPIC_", "REDIS_", "ALERTMANAGER_", "PROMETHEUS_")
 
 
 class BenchError(Exception):

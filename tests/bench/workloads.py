@@ -22,6 +22,8 @@ from tests.harness import GITHUB_SECRET, SLACK_SECRET, github_headers, slack_hea
 
 GITHUB_PATH = "/github/webhook"
 SLACK_PATH = "/slack/events"
+ALERTS_PATH = "/alertmanager/webhook"
+ALERTS_FIXTURE = Path(__file__).resolve().parents[1] / "alert_payloads" / "recorded-alertmanager-0.25.firing.json"
 GITHUB_EVENT = "issue_comment"
 GITHUB_FIXTURE = "github/issue_comment.created.on_issue.json"
 SLACK_TEXT = "status api"
@@ -105,3 +107,66 @@ class PoolSource:
         item = self._pool[self._n]
         self._n += 1
         return item
+
+
+def alert_body(notification: str, fixture: Path = ALERTS_FIXTURE) -> bytes:
+    """The recorded firing notification made one group of its own: ``notification`` stands in its
+    ``groupKey``, its group's ``test_id`` label and its alert's fingerprint, as Alertmanager would
+    send for a distinct group. Compact JSON, as Alertmanager sends it."""
+    payload = json.loads(fixture.read_bytes())
+    payload["groupKey"] = f'{{}}:{{alertname="OpsbotTestDown", service="api", test_id="{notification}"}}'
+    for labels in (payload["groupLabels"], payload["commonLabels"]):
+        labels["test_id"] = notification
+    for alert in payload["alerts"]:
+        alert["labels"]["test_id"] = notification
+        alert["fingerprint"] = notification
+        alert["annotations"]["summary"] = f"api is down ({notification})"
+    payload["commonAnnotations"]["summary"] = payload["alerts"][0]["annotations"]["summary"]
+    return orjson.dumps(payload)
+
+
+@dataclass(frozen=True)
+class AlertRequests:
+    """Alertmanager notifications, each a group of its own, sent with the bearer token.
+
+    Alertmanager signs nothing, so the body may differ per request: every request is the same
+    bytes with a fixed-width notification id spliced in, so Content-Length never changes.
+    """
+
+    parts: tuple[bytes, ...]
+    tag: str
+
+    @classmethod
+    def build(cls, host: str, tag: str, token: str) -> AlertRequests:
+        placeholder = "N" * len(cls.notification_of(tag, 0))
+        body = alert_body(placeholder)
+        headers = {
+            "user-agent": "Alertmanager/0.25.0",
+            "content-type": "application/json",
+            "authorization": f"Bearer {token}",
+        }
+        parts = tuple(render(host, ALERTS_PATH, headers, body).split(placeholder.encode()))
+        if len(parts) < 2:
+            raise ValueError("the notification placeholder must occur in the body")
+        return cls(parts, tag)
+
+    @staticmethod
+    def notification_of(tag: str, n: int) -> str:
+        return f"{tag}-{n:08d}"
+
+    def notification(self, n: int) -> str:
+        return self.notification_of(self.tag, n)
+
+    def request(self, notification: str) -> bytes:
+        return notification.encode().join(self.parts)
+
+
+class AlertSource:
+    def __init__(self, requests: AlertRequests) -> None:
+        self._requests = requests
+        self._n = 0
+
+    def next(self) -> tuple[str, bytes] | None:
+        notification = self._requests.notification(self._n)
+        self._n += 1
+        return notification, self._requests.request(notification)
