@@ -12,9 +12,10 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import gitlab
 import redis.asyncio as redis
@@ -26,6 +27,7 @@ from bot.agent.agent import OpsAgent
 from bot.agent.reviews import IncidentWriter
 from bot.agent.toolbox import AgentServices
 from bot.alerts.groups import AlertGroups
+from bot.alerts.incident_news import current_alerts
 from bot.alerts.ports import LastDeploy, LastDeploys
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
@@ -53,13 +55,13 @@ from bot.errors import CommandError
 from bot.forges import ForgeName
 from bot.incidents.commands import INCIDENT_COMMANDS
 from bot.incidents.lifecycle import Incidents, IncidentServices
-from bot.incidents.ports import Rooms
+from bot.incidents.ports import IncidentStore, Rooms
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.intake import Intake
 from bot.jobs.worker import Worker
 from bot.memory.commands import MEMORY_COMMANDS, MemoryCommands
 from bot.memory.memories import Memories
-from bot.model import Platform
+from bot.model import Place, Platform
 from bot.ports import Chat, IssueTracker
 from bot.settings import Settings
 from bot.stores.alerts import RedisAlertGroupStore
@@ -182,6 +184,32 @@ def last_deploys(deploys: Deploys) -> LastDeploys:
     return newest
 
 
+class AlertIncidents:
+    """The alerts feature's view of incidents (features don't import each other)."""
+
+    def __init__(self, incidents: Incidents, store: IncidentStore) -> None:
+        self._incidents = incidents
+        self._store = store
+
+    async def declare(self, key: str, title: str, severity: int, alerted_in: Place) -> str | None:
+        try:
+            incident = await self._incidents.declare_for_alerts(key, title, severity, alerted_in)
+        except CommandError as exc:  # no Slack rooms: the alert is still shown
+            log.warning("no incident for an alert group", extra={"error": str(exc)})
+            return None
+        return incident.id
+
+    async def news(self, incident_id: str, key: str, text: str) -> bool:
+        return await self._incidents.alert_news(incident_id, key, text)
+
+    async def all_resolved(self, incident_id: str, key: str) -> bool:
+        return await self._incidents.alerts_all_resolved(incident_id, key)
+
+    async def linked(self, incident_id: str) -> Sequence[str]:
+        incident = await self._store.get(incident_id)
+        return incident.alert_groups if incident is not None else ()
+
+
 def claude_model(settings: Settings) -> ClaudeModel | None:
     """Claude for the Ops agent; None without a key, and free text is answered "not configured"."""
     if settings.anthropic_api_key is None:
@@ -219,6 +247,8 @@ def build_runtime(
         reviewer=IncidentWriter(model, settings.agent) if model is not None else None,
     )
     incidents = Incidents(incident_services)
+    alert_groups = RedisAlertGroupStore(client)
+    incident_services.current_alerts = partial(current_alerts, alert_groups)
     deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, time.time)
     deploying = DeployCommands(
         deploys, RedisApprovalStore(client), reporter, audit, config, time.time, news=incidents.deploy_news
@@ -281,7 +311,13 @@ def build_runtime(
             board,
             incidents,
             AlertGroups(
-                RedisAlertGroupStore(client), reporter, RedisMutexes(client), config, last_deploys(deploys), clock
+                alert_groups,
+                reporter,
+                RedisMutexes(client),
+                config,
+                last_deploys(deploys),
+                clock,
+                incidents=AlertIncidents(incidents, incident_services.store),
             ),
         ),
         intake=Intake(queue),

@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Literal, Protocol
 
+from bot.alerts.incident_news import IncidentNews
 from bot.alerts.model import Alert, Notification
-from bot.alerts.ports import AlertGroup, AlertGroupStore, LastDeploy, LastDeploys, group_id
+from bot.alerts.ports import AlertGroup, AlertGroupStore, IncidentLink, LastDeploy, LastDeploys, group_id
 from bot.alerts.render import joined_note, render
 from bot.alerts.routing import channel_for, group_labels
 from bot.config import OpsConfig
@@ -83,6 +84,7 @@ class AlertGroups:
         config: OpsConfig,
         last_deploys: LastDeploys | None = None,
         clock: Callable[[], float] = time.time,
+        incidents: IncidentLink | None = None,
     ) -> None:
         self._store = store
         self._reporter = reporter
@@ -90,6 +92,7 @@ class AlertGroups:
         self._config = config
         self._last_deploys = last_deploys
         self._clock = clock
+        self._incidents = IncidentNews(incidents, store, config.alerts) if incidents is not None else None
 
     async def notified(self, notification: Notification) -> Outcome:
         gid = group_id(notification.group_key)
@@ -124,6 +127,17 @@ class AlertGroups:
             # note's key keeps it to one; saved first, the re-run would see nothing new and skip it.
             key = f"{after.reply_key}:firing:{notification.digest}"
             await self._reporter.announce(SlackThread(after.channel, after.message_ts), key, joined_note(joined))
+        if self._incidents is not None:
+            # Before the save too: a re-run names the same episode and change, and gets the same incident.
+            declared = await self._incidents.changed(before, after, notification, joined)
+            if declared.incident_id != after.incident_id:
+                # The message names the incident it opened (its thread has the channel's link).
+                shown = render(declared, await self._deploy(declared), now)
+                await self._reporter.update(
+                    SlackThread(declared.channel), declared.reply_key, shown.text,
+                    since=declared.first_seen - 60, buttons=shown.buttons,
+                )  # fmt: skip
+            after = declared
         await self._store.save(after)
         return "edited" if before.message_ts is not None else "posted"
 

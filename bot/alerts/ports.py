@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bot import json_fields
 from bot.alerts.model import SOURCES, Alert, Source
+from bot.model import Place
 
 # A group nobody has heard of for this long is forgotten (Alertmanager's own default
 # resolve_timeout is 5 minutes, its repeat_interval 4 hours: a month is far beyond both).
@@ -136,3 +137,25 @@ class LastDeploy:
 # The composition root wires this to the deploys feature (features don't import each other):
 # the newest deploy of a service to any of its environments, None when it has none or isn't known.
 LastDeploys = Callable[[str], Awaitable[LastDeploy | None]]
+
+
+class IncidentLink(Protocol):
+    """What the alerts feature asks of incidents (the composition root wires it to the incidents
+    feature; features don't import each other). ``key`` names an alert group's firing episode
+    (:func:`bot.alerts.incident_news.incident_key`): the same key always gets the same incident."""
+
+    async def declare(self, key: str, title: str, severity: int, alerted_in: Place) -> str | None:
+        """The incident id for the episode, declared the first time it is asked; None if it can't be."""
+        ...
+
+    async def news(self, incident_id: str, key: str, text: str) -> bool:
+        """Tell an open incident of a change in its alerts (neutral text), once per ``key``."""
+        ...
+
+    async def all_resolved(self, incident_id: str, key: str) -> bool:
+        """Tell an open incident every alert linked to it has resolved, once per ``key``."""
+        ...
+
+    async def linked(self, incident_id: str) -> Sequence[str]:
+        """The keys of every alert group linked to the incident (none if it is gone)."""
+        ...

@@ -156,6 +156,9 @@ def render(group: AlertGroup, deploy: LastDeploy | None, now: float) -> Rendered
         lines.append(f"Alertmanager left out {group.truncated_alerts} more alerts of this group.")
     if deploy is not None:
         lines.append(deploy_line(deploy, now))
+    if group.incident_id:
+        name = inert(group.incident_id, 100)
+        lines.append(f"Incident {name} was declared for this group (its channel is linked in the thread).")
     if am := alertmanager_link(group):
         lines.append(am)
     return Rendered("\n".join(lines), buttons(group))
