@@ -30,6 +30,7 @@ ENDED = "2023-02-06T14:00:00Z"
 async def bot(redis_url: str, redis_client: redis.Redis, emulators: Emulators) -> AsyncIterator[BotUnderTest]:
     for channel in ("C_API", "C_ALERTS"):
         emulators.slack.add_channel(channel.lower(), channel_id=channel)
+    emulators.github.add_repo("acme/ops")  # the example alert is critical: its incident's tracking issue
     async with BotUnderTest(bot_env(redis_url, emulators, ALERTMANAGER_WEBHOOK_TOKEN=TOKEN)) as running:
         yield running
     assert not emulators.errors, "an emulator failed"
@@ -60,7 +61,12 @@ def top_level(emulators: Emulators, channel: str) -> list[dict[str, Any]]:
 
 
 def replies(emulators: Emulators, channel: str, ts: str) -> list[dict[str, Any]]:
-    return [m for m in emulators.slack.messages(channel) if m.get("thread_ts") == ts and m["ts"] != ts]
+    """The group's threaded notes (not the announcement of the incident the critical example opens)."""
+    return [
+        m
+        for m in emulators.slack.messages(channel)
+        if m.get("thread_ts") == ts and m["ts"] != ts and not m["text"].startswith("🚨 Incident declared")
+    ]
 
 
 async def test_a_group_is_one_message_edited_in_place(bot: BotUnderTest, emulators: Emulators) -> None:

@@ -7,9 +7,6 @@ Alertmanager). The latency runs a real ``opsbot serve`` and ``opsbot worker`` ag
 emulator, which answers at once, so what is timed is opsbot's own overhead: the POST is sent, and
 the clock stops when chat.postMessage naming that notification reaches the emulator. Notifications
 go one at a time, so no one waits behind another.
-
-When the running opsbot has no such route (it answers 404) nothing is measured and the report says
-so: "not measured: route not present".
 """
 
 from __future__ import annotations
@@ -35,7 +32,6 @@ LATENCY_WARMUP = 10  # notifications first, untimed: imports, connections, the f
 MESSAGE_TIMEOUT = 10.0  # seconds one notification may take to reach Slack before it counts as lost
 POLL = 0.0005  # seconds between looks at the emulator
 ALERTS_RATIO = 0.70  # as GitHub ingest: the same work per request (check, dedupe, enqueue)
-NOT_PRESENT = "not measured: route not present"
 
 
 @dataclass(frozen=True)
@@ -105,13 +101,11 @@ def measure_latency(bench: Bench, redis_url: str, slack: SlackEmulator) -> Alert
     return AlertLatency(samples, lost)
 
 
-def measure_alerts(bench: Bench, redis_url: str, slack: SlackEmulator) -> AlertIngest | None:
-    """The ingest runs and the latency run; None when opsbot has no webhook route."""
+def measure_alerts(bench: Bench, redis_url: str, slack: SlackEmulator) -> AlertIngest:
+    """The ingest runs and the latency run."""
     runs: list[Outcome] = []
     for n in range(1, bench.config.rounds + 1):
         outcome = bench.alerts()
-        if outcome is None:
-            return None
         runs.append(outcome)
         load = outcome.load
         print(
@@ -123,9 +117,7 @@ def measure_alerts(bench: Bench, redis_url: str, slack: SlackEmulator) -> AlertI
     return AlertIngest(runs, measure_latency(bench, latency_db, slack))
 
 
-def alerts_report(ingest: AlertIngest | None, github_floor: Series) -> str:
-    if ingest is None:
-        return f"Alert ingest: {NOT_PRESENT} (POST {ALERTS_PATH} answered 404)\nVERDICT alert ingest: {NOT_PRESENT}"
+def alerts_report(ingest: AlertIngest, github_floor: Series) -> str:
     load = ingest.best.load
     floor = github_floor.best.load
     ratio = load.rps / floor.rps
