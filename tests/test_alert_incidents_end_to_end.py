@@ -1,20 +1,23 @@
 """An incident an alert group opens, over the Slack, GitHub and Anthropic emulators and Redis.
 
 The alerts feature calls these operations through the composition root's
-``Runtime.incidents``; here the test calls them as that job will, against the
-app as built for production.
+``Runtime.incidents``; the first tests call them as that job does, against the
+app as built for production. The last lets a real Prometheus rule fire and
+resolve through the real Alertmanager (tests/alerting_servers.py) into the app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pytest
 import redis.asyncio as redis
 
 from bot.model import SlackThread
+from tests.alerting_servers import CRITICAL_ALERT, CRITICAL_DOWN, REPEAT_INTERVAL, AlertingServers, app_target
 from tests.emulators import text
 from tests.harness import BotUnderTest, Emulators, bot_env, event_callback
 
@@ -117,3 +120,74 @@ async def test_whoever_clicks_declare_on_an_alert_commands_its_incident(
     assert "Commander: <@U_BOB>" in summary["text"]
     [announced] = [m for m in mine(emulators, "C_ALERTS") if m["text"].startswith("🚨 Incident declared")]
     assert announced["text"].endswith("commander <@U_BOB>")
+
+
+async def settle(bot: BotUnderTest, done: Callable[[], bool], what: str, timeout: float = 25.0) -> None:
+    """Run the worker, keeping the loop free for the relay's deliveries, until ``done``."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await bot.run_jobs()
+        await asyncio.sleep(0.1)
+
+
+async def test_a_real_critical_rule_opens_one_incident_that_hears_of_its_alerts(
+    redis_url: str, redis_client: redis.Redis, emulators: Emulators, alerting: AlertingServers
+) -> None:
+    emulators.github.add_repo(OPS)
+    emulators.slack.add_channel("c_api", channel_id="C_API")
+    test_id = alerting.new_test_id()
+    pods = [{"test_id": test_id, "service": "api", "pod": pod} for pod in ("api-0", "api-1")]
+    env = bot_env(redis_url, emulators, ALERTMANAGER_WEBHOOK_TOKEN=alerting.webhook_token)
+    async with BotUnderTest(env) as bot:
+        alerting.relay.route_to(test_id, app_target(bot.http, asyncio.get_running_loop()))
+        try:
+
+            def rooms() -> list[str]:
+                return [cid for cid, c in emulators.slack.channels.items() if c["name"].startswith("inc-")]
+
+            def told(room: str, words: str) -> list[str]:
+                return [m["text"] for m in mine(emulators, room) if m["text"].startswith("🔔") and words in m["text"]]
+
+            alerting.exporter.set(CRITICAL_DOWN, pods[0], 0)
+            await settle(bot, lambda: bool(rooms()) and bool(told(rooms()[0], "api-0")), "the incident")
+            [room] = rooms()
+            assert emulators.slack.channels[room]["name"].startswith(f"inc-{TODAY}-opsbottestcriticaldown")
+            issues = [i for i in emulators.github.issues(OPS) if "incident" in i["labels"]]
+            assert [i["title"] for i in issues] == [f"[Incident] sev1: {CRITICAL_ALERT}: api is down hard"]
+
+            # A second alert joins the group: the incident hears of it; re-sends add nothing.
+            alerting.exporter.set(CRITICAL_DOWN, pods[1], 0)
+            await settle(bot, lambda: bool(told(room, "api-1")), "news of the second alert")
+            await asyncio.sleep(REPEAT_INTERVAL + 1)
+            await bot.run_jobs()
+
+            for pod in pods:
+                alerting.exporter.set(CRITICAL_DOWN, pod, 1)
+            await settle(bot, lambda: bool(told(room, "has resolved")), "every alert resolved")
+        finally:
+            alerting.relay.unroute(test_id)
+            for pod in pods:
+                alerting.exporter.remove(CRITICAL_DOWN, pod)
+
+        assert rooms() == [room]  # one incident however often Alertmanager sent the group
+        assert len([i for i in emulators.github.issues(OPS) if "incident" in i["labels"]]) == 1
+        assert len(told(room, "api-0")) >= 1
+        assert len(told(room, "api-1")) >= 1
+        assert len(told(room, "Every alert linked to this incident has resolved")) == 1
+        news = [m["text"] for m in mine(emulators, room) if m["text"].startswith("🔔")]
+        assert len(news) == len(set(news)), news  # each change once
+        found = await bot.runtime.incidents.timeline_of(SlackThread(room))
+        assert found is not None
+        incident, timeline = found
+        assert incident.status == "open"  # the commander still resolves
+        alert_events = [e.text for e in timeline if e.kind == "alert"]
+        assert len(alert_events) == len(news)
+        assert any("has resolved" in text for text in alert_events)
+        on_issue = [c for c in comments(emulators, issues[0]["number"]) if c.startswith("**alert** by opsbot")]
+        assert len(on_issue) == len(news)
+        # The group's message in its routed channel names the incident.
+        [message] = [m for m in mine(emulators, "C_API") if m.get("thread_ts") in (None, m["ts"])]
+        assert incident.id in message["text"]
+    assert not emulators.errors, "an emulator failed"
