@@ -139,7 +139,8 @@ async def test_a_real_critical_rule_opens_one_incident_that_hears_of_its_alerts(
     emulators.slack.add_channel("c_api", channel_id="C_API")
     test_id = alerting.new_test_id()
     pods = [{"test_id": test_id, "service": "api", "pod": pod} for pod in ("api-0", "api-1")]
-    env = bot_env(redis_url, emulators, ALERTMANAGER_WEBHOOK_TOKEN=alerting.webhook_token)
+    emulators.slack.add_user("U_BOB", "bob")
+    env = bot_env(redis_url, emulators, agent=True, ALERTMANAGER_WEBHOOK_TOKEN=alerting.webhook_token)
     async with BotUnderTest(env) as bot:
         alerting.relay.route_to(test_id, app_target(bot.http, asyncio.get_running_loop()))
         try:
@@ -190,4 +191,18 @@ async def test_a_real_critical_rule_opens_one_incident_that_hears_of_its_alerts(
         # The group's message in its routed channel names the incident.
         [message] = [m for m in mine(emulators, "C_API") if m.get("thread_ts") in (None, m["ts"])]
         assert incident.id in message["text"]
+
+        # The Ops agent asked in the incident channel sees what its alert group shows now, from the store.
+        emulators.anthropic.script([text("**Summary**: all resolved.\n**Approach**: Read the alerts.")])
+        ask = f"<@{emulators.slack.bot_user_id}> what is still firing?"
+        ts = emulators.slack.add_message(room, ask, user="U_BOB")
+        await bot.slack(
+            event_callback({"type": "app_mention", "user": "U_BOB", "text": ask, "ts": ts, "channel": room}), JSON
+        )
+        await bot.run_jobs()
+        briefing = emulators.anthropic.bodies()[0]["messages"][0]["content"][0]["text"]
+        assert f"Alert group {CRITICAL_ALERT}" in briefing
+        assert "RESOLVED" in briefing
+        assert "resolved: OpsbotTestCriticalDown — api is down hard" in briefing
+        assert "pod=api-1" in briefing
     assert not emulators.errors, "an emulator failed"
