@@ -25,8 +25,10 @@ from starlette.routing import Route
 from bot.agent.agent import OpsAgent
 from bot.agent.reviews import IncidentWriter
 from bot.agent.toolbox import AgentServices
+from bot.alerts.actions import AlertActions, DeclareIncident
 from bot.alerts.groups import AlertGroups
 from bot.alerts.ports import LastDeploy, LastDeploys
+from bot.clients.alertmanager import AlertmanagerClient
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
 from bot.clients.github_issues import GitHubIssues
@@ -59,7 +61,7 @@ from bot.jobs.intake import Intake
 from bot.jobs.worker import Worker
 from bot.memory.commands import MEMORY_COMMANDS, MemoryCommands
 from bot.memory.memories import Memories
-from bot.model import Platform
+from bot.model import Platform, SlackThread
 from bot.ports import Chat, IssueTracker
 from bot.settings import Settings
 from bot.stores.alerts import RedisAlertGroupStore
@@ -189,6 +191,16 @@ def claude_model(settings: Settings) -> ClaudeModel | None:
     return ClaudeModel(settings.anthropic_api_key.reveal(), settings.anthropic_base_url, settings.model)
 
 
+def declare_incident(incidents: Incidents) -> DeclareIncident:
+    """The alerts feature's "Declare incident" button, carried out by the incidents feature."""
+
+    async def declare(source_key: str, title: str, severity: int, alerted_in: SlackThread, by: str) -> str:
+        incident = await incidents.declare_for_alerts(source_key, title, severity, alerted_in, by)
+        return incident.id
+
+    return declare
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -282,6 +294,19 @@ def build_runtime(
             incidents,
             AlertGroups(
                 RedisAlertGroupStore(client), reporter, RedisMutexes(client), config, last_deploys(deploys), clock
+            ),
+            AlertActions(
+                RedisAlertGroupStore(client),
+                reporter,
+                RedisMutexes(client),
+                config,
+                queue,
+                AlertmanagerClient(settings.alertmanager_url, settings.alertmanager_token)
+                if settings.alertmanager_url
+                else None,
+                declare_incident(incidents),
+                reconcile_every=settings.alert_reconcile_every,
+                clock=clock,
             ),
         ),
         intake=Intake(queue),

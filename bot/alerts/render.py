@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from bot.alerts.model import Alert
 from bot.alerts.ports import AlertGroup, LastDeploy, group_id
 from bot.model import Button
-from bot.text import SAFE_URL, link, strip_tokens
+from bot.text import SAFE_URL, link, mention, strip_tokens
 
 # The buttons' Slack action ids: wire strings the Slack handler routes clicks on. Each button's
 # value is the group's id (bot.alerts.ports.group_id), which AlertGroupStore.load takes.
@@ -158,6 +159,11 @@ def render(group: AlertGroup, deploy: LastDeploy | None, now: float) -> Rendered
         lines.append(deploy_line(deploy, now))
     if am := alertmanager_link(group):
         lines.append(am)
+    if group.silenced_by and group.silenced_until is not None:
+        until = datetime.fromtimestamp(group.silenced_until, UTC).strftime("%H:%M UTC")
+        lines.append(f"🔕 Silenced by {mention('slack', group.silenced_by)} until {until}")
+    if group.incident_id:
+        lines.append(f"🚨 Incident {inert(group.incident_id, 100)}")
     return Rendered("\n".join(lines), buttons(group))
 
 
