@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Final
 from urllib.parse import quote
 
 from bot.alerts.model import Alert
@@ -25,10 +26,10 @@ from bot.text import SAFE_URL, link, mention, strip_tokens
 
 # The buttons' Slack action ids: wire strings the Slack handler routes clicks on. Each button's
 # value is the group's id (bot.alerts.ports.group_id), which AlertGroupStore.load takes.
-SILENCE_1H_ACTION = "alert_silence_1h"
-SILENCE_4H_ACTION = "alert_silence_4h"
-DECLARE_ACTION = "alert_declare_incident"
-ASK_ACTION = "alert_ask_agent"
+SILENCE_1H_ACTION: Final = "alert_silence_1h"
+SILENCE_4H_ACTION: Final = "alert_silence_4h"
+DECLARE_ACTION: Final = "alert_declare_incident"
+ASK_ACTION: Final = "alert_ask_agent"
 
 SHOWN = 20  # alerts listed one by one; the rest are counted
 SUMMARY_LIMIT = 300
