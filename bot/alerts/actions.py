@@ -287,10 +287,9 @@ class AlertActions:
                 log.warning("could not reconcile a silenced alert group", extra={"error": str(exc)})
                 await self._schedule(due.group_id, now + self._reconcile_every)
                 return "failed"
-            alerts = {
-                fp: _ended(a) if a.status == "firing" and (fp not in held or held[fp].ends_at.timestamp() <= now) else a
-                for fp, a in group.alerts.items()
-            }
+            # Alertmanager leaves ended alerts out of its list: one it doesn't hold has resolved. (An
+            # alert's endsAt is no guide: Prometheus keeps pushing it a few resend delays ahead.)
+            alerts = {fp: _ended(a) if a.status == "firing" and fp not in held else a for fp, a in group.alerts.items()}
             resolved = bool(alerts) and all(a.status == "resolved" for a in alerts.values())
             after = group.but(alerts=alerts, resolved=resolved)
             ended = silence is None or silence.state == "expired" or silence.ends_at.timestamp() <= now
