@@ -293,7 +293,13 @@ def build_runtime(
             board,
             incidents,
             AlertGroups(
-                RedisAlertGroupStore(client), reporter, RedisMutexes(client), config, last_deploys(deploys), clock
+                RedisAlertGroupStore(client),
+                reporter,
+                RedisMutexes(client),
+                config,
+                last_deploys(deploys),
+                clock,
+                silenceable=settings.alertmanager_url is not None,
             ),
             AlertActions(
                 RedisAlertGroupStore(client),

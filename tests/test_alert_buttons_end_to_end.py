@@ -98,6 +98,10 @@ async def test_silence_from_slack_and_reconcile_while_silenced(
         await until(running, posted, "the alert message")
         [message] = ours()
         assert "FIRING: 1" in message["text"]
+        [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
+        assert [e["text"]["text"] for e in actions["elements"]] == [
+            "Silence 1h", "Silence 4h", "Declare incident", "Ask the Ops agent",
+        ]  # fmt: skip
 
         async def silences() -> list[dict[str, Any]]:
             found = (await am.get("/api/v2/silences")).json()

@@ -181,7 +181,7 @@ class AlertActions:
         await self._reporter.announce(place, f"alert-action:{action.group_id}:{what}:{action.click_id}", text)
 
     async def _show(self, group: AlertGroup) -> None:
-        shown = render(group, None, self._clock())
+        shown = render(group, None, self._clock(), silenceable=self._alertmanager is not None)
         await self._reporter.update(
             SlackThread(group.channel), group.reply_key, shown.text, since=group.first_seen - 60, buttons=shown.buttons
         )

@@ -83,7 +83,10 @@ class AlertGroups:
         config: OpsConfig,
         last_deploys: LastDeploys | None = None,
         clock: Callable[[], float] = time.time,
+        *,
+        silenceable: bool = True,  # False without ALERTMANAGER_URL: no Silence buttons
     ) -> None:
+        self._silenceable = silenceable
         self._store = store
         self._reporter = reporter
         self._mutexes = mutexes
@@ -113,7 +116,7 @@ class AlertGroups:
             # Kept (fresher annotations, the time), but not worth an edit.
             await self._store.save(after)
             return "unchanged"
-        shown = render(after, await self._deploy(after), now)
+        shown = render(after, await self._deploy(after), now, silenceable=self._silenceable)
         message_ts = await self._reporter.update(
             SlackThread(after.channel), after.reply_key, shown.text, since=after.first_seen - 60, buttons=shown.buttons
         )

@@ -126,19 +126,24 @@ def deploy_line(deploy: LastDeploy, now: float) -> str:
     )
 
 
-def buttons(group: AlertGroup) -> tuple[Button, ...]:
+def buttons(group: AlertGroup, *, silenceable: bool = True) -> tuple[Button, ...]:
+    """``silenceable``: whether opsbot can reach Alertmanager's API (``ALERTMANAGER_URL``) to silence."""
     if group.resolved:
         return ()  # nothing left to silence or declare
     value = group_id(group.group_key)
+    silence = (
+        (Button("Silence 1h", SILENCE_1H_ACTION, value), Button("Silence 4h", SILENCE_4H_ACTION, value))
+        if silenceable
+        else ()
+    )
     return (
-        Button("Silence 1h", SILENCE_1H_ACTION, value),
-        Button("Silence 4h", SILENCE_4H_ACTION, value),
+        *silence,
         Button("Declare incident", DECLARE_ACTION, value),
         Button("Ask the Ops agent", ASK_ACTION, value),
     )
 
 
-def render(group: AlertGroup, deploy: LastDeploy | None, now: float) -> Rendered:
+def render(group: AlertGroup, deploy: LastDeploy | None, now: float, *, silenceable: bool = True) -> Rendered:
     alerts = sorted(group.alerts.values(), key=lambda a: (a.status != "firing", a.starts_at, a.fingerprint))
     firing = sum(1 for a in alerts if a.status == "firing")
     state = "✅ **RESOLVED**" if group.resolved else f"🔥 **FIRING: {firing}**"
@@ -165,7 +170,7 @@ def render(group: AlertGroup, deploy: LastDeploy | None, now: float) -> Rendered
         lines.append(f"🔕 Silenced by {mention('slack', group.silenced_by)} until {until}")
     if group.incident_id:
         lines.append(f"🚨 Incident {inert(group.incident_id, 100)}")
-    return Rendered("\n".join(lines), buttons(group))
+    return Rendered("\n".join(lines), buttons(group, silenceable=silenceable))
 
 
 def joined_note(joined: Iterable[Alert]) -> str:

@@ -56,7 +56,7 @@ class Setup:
         self.queue = RecordingQueue()
         self.declared: list[tuple[str, str, int, SlackThread, str]] = []
         self.incidents: dict[str, str] = {}
-        reporter = Reporter({"slack": self.chat}, Replies(marks), marks, self.clock)
+        self.reporter = reporter = Reporter({"slack": self.chat}, Replies(marks), marks, self.clock)
         mutexes = FakeMutexes(clock=self.clock)
         self.groups = AlertGroups(self.store, reporter, mutexes, config, None, self.clock)
 
@@ -252,3 +252,20 @@ async def test_ask_starts_one_agent_task_in_the_thread(setup: Setup) -> None:
     assert message.via == "mention"
     assert message.author.id == "U_ANYONE"
     assert message.place == SlackThread(group.channel, group.message_ts)
+
+
+async def test_without_alertmanager_there_are_no_silence_buttons() -> None:
+    setup = Setup()
+    setup.groups = AlertGroups(
+        setup.store,
+        setup.reporter,
+        FakeMutexes(clock=setup.clock),
+        CONFIG,
+        None,
+        setup.clock,
+        silenceable=False,
+    )
+    group = await _group(setup)
+    assert group.message_ts is not None
+    actions = [b.action for b in setup.chat.messages[group.message_ts].buttons]
+    assert actions == [DECLARE_ACTION, ASK_ACTION]
