@@ -277,6 +277,15 @@ def build_runtime(
         assistant=assistant,
         bot_name=settings.bot_name,
     )
+    alert_groups = AlertGroups(
+        RedisAlertGroupStore(client),
+        reporter,
+        RedisMutexes(client),
+        config,
+        last_deploys(deploys),
+        clock,
+        silenceable=settings.alertmanager_url is not None,
+    )
     return Runtime(
         settings=settings,
         config=config,
@@ -292,15 +301,7 @@ def build_runtime(
             deploying,
             board,
             incidents,
-            AlertGroups(
-                RedisAlertGroupStore(client),
-                reporter,
-                RedisMutexes(client),
-                config,
-                last_deploys(deploys),
-                clock,
-                silenceable=settings.alertmanager_url is not None,
-            ),
+            alert_groups,
             AlertActions(
                 RedisAlertGroupStore(client),
                 reporter,
@@ -311,6 +312,7 @@ def build_runtime(
                 if settings.alertmanager_url
                 else None,
                 declare_incident(incidents),
+                last_deploy=alert_groups.last_deploy,
                 reconcile_every=settings.alert_reconcile_every,
                 clock=clock,
             ),

@@ -29,7 +29,7 @@ from bot import json_fields
 from bot.alerts.alertmanager_port import Alertmanager, Matcher, NewSilence
 from bot.alerts.groups import MUTEX, Reporting
 from bot.alerts.model import Alert
-from bot.alerts.ports import AlertGroup, AlertGroupStore
+from bot.alerts.ports import AlertGroup, AlertGroupStore, LastDeploy
 from bot.alerts.render import (
     ASK_ACTION,
     DECLARE_ACTION,
@@ -152,6 +152,7 @@ class AlertActions:
         alertmanager: Alertmanager | None = None,
         declare: DeclareIncident | None = None,
         *,
+        last_deploy: Callable[[AlertGroup], Awaitable[LastDeploy | None]] | None = None,
         reconcile_every: float = RECONCILE_EVERY,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -163,6 +164,7 @@ class AlertActions:
         self._alertmanager = alertmanager
         self._declare = declare
         self._reconcile_every = reconcile_every
+        self._last_deploy = last_deploy
         self._clock = clock
 
     async def clicked(self, action: AlertAction) -> str:
@@ -181,7 +183,8 @@ class AlertActions:
         await self._reporter.announce(place, f"alert-action:{action.group_id}:{what}:{action.click_id}", text)
 
     async def _show(self, group: AlertGroup) -> None:
-        shown = render(group, None, self._clock(), silenceable=self._alertmanager is not None)
+        deploy = None if self._last_deploy is None else await self._last_deploy(group)
+        shown = render(group, deploy, self._clock(), silenceable=self._alertmanager is not None)
         await self._reporter.update(
             SlackThread(group.channel), group.reply_key, shown.text, since=group.first_seen - 60, buttons=shown.buttons
         )

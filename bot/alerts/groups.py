@@ -130,6 +130,10 @@ class AlertGroups:
         await self._store.save(after)
         return "edited" if before.message_ts is not None else "posted"
 
+    async def last_deploy(self, group: AlertGroup) -> LastDeploy | None:
+        """The deploy line's deploy, for others that re-render a group's message (the buttons)."""
+        return await self._deploy(group)
+
     async def _deploy(self, group: AlertGroup) -> LastDeploy | None:
         service = group.common_labels.get(self._config.alerts.service_label)
         if self._last_deploys is None or service is None or service not in self._config.services:
