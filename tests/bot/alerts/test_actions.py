@@ -12,7 +12,7 @@ from bot.alerts.alertmanager_port import HeldAlert, Matcher
 from bot.alerts.fake_alertmanager import FakeAlertmanager
 from bot.alerts.fakes import FakeAlertGroupStore
 from bot.alerts.groups import AlertGroups
-from bot.alerts.ports import AlertGroup, group_id
+from bot.alerts.ports import AlertGroup, LastDeploy, group_id
 from bot.alerts.render import ASK_ACTION, DECLARE_ACTION, SILENCE_1H_ACTION, SILENCE_4H_ACTION
 from bot.config import OpsConfig
 from bot.conversation.replies import Replies
@@ -269,3 +269,26 @@ async def test_without_alertmanager_there_are_no_silence_buttons() -> None:
     assert group.message_ts is not None
     actions = [b.action for b in setup.chat.messages[group.message_ts].buttons]
     assert actions == [DECLARE_ACTION, ASK_ACTION]
+
+
+async def test_a_click_keeps_the_deploy_line() -> None:
+    setup = Setup()
+    deploy = LastDeploy("api", "production", "main", "abc1234def", "U_ALICE", setup.clock.now - 12 * 60)
+
+    async def last_deploy(group: AlertGroup) -> LastDeploy | None:
+        return deploy
+
+    setup.actions = AlertActions(
+        setup.store,
+        setup.reporter,
+        FakeMutexes(clock=setup.clock),
+        CONFIG,
+        setup.queue,
+        setup.am,
+        last_deploy=last_deploy,
+        clock=setup.clock,
+    )
+    group = await _group(setup)
+    await setup.actions.clicked(setup.click(SILENCE_1H_ACTION, group))
+    assert "api was deployed 12 min ago" in setup.message(group)
+    assert "Silenced by" in setup.message(group)
