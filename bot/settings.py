@@ -136,6 +136,8 @@ class Settings:
     # Alertmanager's base URL, as its UI answers; opsbot adds /api/v2/... (silences, the agent's list_alerts).
     alertmanager_url: str | None = None
     alertmanager_token: Secret | None = None  # bearer, for an Alertmanager behind an authenticating proxy
+    # Seconds between looks at a group silenced from Slack (Alertmanager notifies nothing while silenced).
+    alert_reconcile_every: float = 180.0
 
     @property
     def slack_enabled(self) -> bool:

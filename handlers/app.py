@@ -26,9 +26,11 @@ from starlette.routing import Route
 from bot.agent.agent import OpsAgent
 from bot.agent.reviews import IncidentWriter
 from bot.agent.toolbox import AgentServices
+from bot.alerts.actions import AlertActions, DeclareIncident
 from bot.alerts.groups import AlertGroups
 from bot.alerts.incident_news import current_alerts
 from bot.alerts.ports import LastDeploy, LastDeploys
+from bot.clients.alertmanager import AlertmanagerClient
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
 from bot.clients.github_issues import GitHubIssues
@@ -61,7 +63,7 @@ from bot.jobs.intake import Intake
 from bot.jobs.worker import Worker
 from bot.memory.commands import MEMORY_COMMANDS, MemoryCommands
 from bot.memory.memories import Memories
-from bot.model import Place, Platform
+from bot.model import Place, Platform, SlackThread
 from bot.ports import Chat, IssueTracker
 from bot.settings import Settings
 from bot.stores.alerts import RedisAlertGroupStore
@@ -217,6 +219,16 @@ def claude_model(settings: Settings) -> ClaudeModel | None:
     return ClaudeModel(settings.anthropic_api_key.reveal(), settings.anthropic_base_url, settings.model)
 
 
+def declare_incident(incidents: Incidents) -> DeclareIncident:
+    """The alerts feature's "Declare incident" button, carried out by the incidents feature."""
+
+    async def declare(source_key: str, title: str, severity: int, alerted_in: SlackThread, by: str) -> str:
+        incident = await incidents.declare_for_alerts(source_key, title, severity, alerted_in, by)
+        return incident.id
+
+    return declare
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -247,8 +259,8 @@ def build_runtime(
         reviewer=IncidentWriter(model, settings.agent) if model is not None else None,
     )
     incidents = Incidents(incident_services)
-    alert_groups = RedisAlertGroupStore(client)
-    incident_services.current_alerts = partial(current_alerts, alert_groups)
+    alert_store = RedisAlertGroupStore(client)
+    incident_services.current_alerts = partial(current_alerts, alert_store)
     deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, time.time)
     deploying = DeployCommands(
         deploys, RedisApprovalStore(client), reporter, audit, config, time.time, news=incidents.deploy_news
@@ -295,6 +307,16 @@ def build_runtime(
         assistant=assistant,
         bot_name=settings.bot_name,
     )
+    alert_groups = AlertGroups(
+        alert_store,
+        reporter,
+        RedisMutexes(client),
+        config,
+        last_deploys(deploys),
+        clock,
+        incidents=AlertIncidents(incidents, incident_services.store),
+        silenceable=settings.alertmanager_url is not None,
+    )
     return Runtime(
         settings=settings,
         config=config,
@@ -310,14 +332,20 @@ def build_runtime(
             deploying,
             board,
             incidents,
-            AlertGroups(
-                alert_groups,
+            alert_groups,
+            AlertActions(
+                alert_store,
                 reporter,
                 RedisMutexes(client),
                 config,
-                last_deploys(deploys),
-                clock,
-                incidents=AlertIncidents(incidents, incident_services.store),
+                queue,
+                AlertmanagerClient(settings.alertmanager_url, settings.alertmanager_token)
+                if settings.alertmanager_url
+                else None,
+                declare_incident(incidents),
+                last_deploy=alert_groups.last_deploy,
+                reconcile_every=settings.alert_reconcile_every,
+                clock=clock,
             ),
         ),
         intake=Intake(queue),

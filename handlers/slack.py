@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.alerts.actions import ACTIONS, AlertAction
 from bot.clients.slack import code_span, to_mrkdwn
 from bot.commands.table import CommandTable
 from bot.conversation.following import Following
@@ -175,6 +176,8 @@ class SlackEvents:
         app.event("message")(self._on_message)
         app.action(APPROVE_ACTION)(self._on_approve_click)
         app.action(KEEP_ACTION)(self._on_keep_click)
+        for alert_action in ACTIONS:
+            app.action(alert_action)(self._on_alert_click)
         # Everything else is acknowledged and ignored, as the contract asks;
         # without these Bolt would answer 404 to events we subscribe to but
         # don't act on (plain channel messages, reactions…).
@@ -258,6 +261,25 @@ class SlackEvents:
     async def _on_keep_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A click on Keep is the clicker typing `keep <offer id>` in the lesson's thread."""
         await self._typed_by_click(ack, body, action, "keep", KEEP_ACTION)
+
+    async def _on_alert_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A click on an alert message's button: acknowledged at once, carried out by a worker."""
+        await ack()
+        clicked = body.get("message") or {}
+        name = str(action.get("action_id") or "")
+        click_id = str(body.get("trigger_id") or action.get("action_ts") or "")
+        chosen = next((a for a in ACTIONS if a == name), None)
+        if chosen is None or not click_id:
+            return
+        alert_action = AlertAction(
+            action=chosen,
+            group_id=str(action.get("value") or ""),
+            clicker=str(body["user"]["id"]),
+            channel=str((body.get("channel") or {}).get("id") or ""),
+            message_ts=str(clicked.get("ts") or (body.get("container") or {}).get("message_ts") or ""),
+            click_id=click_id,
+        )
+        await self._door.admit(f"slack:alert-action:{click_id}", Job.of(alert_action, trace={"action": name}))
 
     async def _typed_by_click(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], command: str, action_id: str

@@ -84,8 +84,11 @@ class AlertGroups:
         config: OpsConfig,
         last_deploys: LastDeploys | None = None,
         clock: Callable[[], float] = time.time,
+        *,
         incidents: IncidentLink | None = None,
+        silenceable: bool = True,  # False without ALERTMANAGER_URL: no Silence buttons
     ) -> None:
+        self._silenceable = silenceable
         self._store = store
         self._reporter = reporter
         self._mutexes = mutexes
@@ -116,7 +119,7 @@ class AlertGroups:
             # Kept (fresher annotations, the time), but not worth an edit.
             await self._store.save(after)
             return "unchanged"
-        shown = render(after, await self._deploy(after), now)
+        shown = render(after, await self._deploy(after), now, silenceable=self._silenceable)
         message_ts = await self._reporter.update(
             SlackThread(after.channel), after.reply_key, shown.text, since=after.first_seen - 60, buttons=shown.buttons
         )
@@ -140,6 +143,10 @@ class AlertGroups:
             after = declared
         await self._store.save(after)
         return "edited" if before.message_ts is not None else "posted"
+
+    async def last_deploy(self, group: AlertGroup) -> LastDeploy | None:
+        """The deploy line's deploy, for others that re-render a group's message (the buttons)."""
+        return await self._deploy(group)
 
     async def _deploy(self, group: AlertGroup) -> LastDeploy | None:
         service = group.common_labels.get(self._config.alerts.service_label)

@@ -64,6 +64,20 @@ def openers(group: AlertGroup, config: AlertsConfig) -> list[Alert]:
     return sorted(found, key=lambda a: (a.starts_at, a.fingerprint))
 
 
+def declaration(gid: str, group: AlertGroup, config: AlertsConfig) -> tuple[str, str, int] | None:
+    """The key, title and severity the group's current episode is declared under, or None with
+    nothing firing. The alerts whose severity opens incidents name it when there are any, so a
+    Declare click on a group that opened its incident by itself finds that incident."""
+    firing = openers(group, config) or sorted(
+        (a for a in group.alerts.values() if a.status == "firing"), key=lambda a: (a.starts_at, a.fingerprint)
+    )
+    if not firing:
+        return None
+    first = firing[0]
+    severity = min(severity_of(a.labels.get("severity", "")) for a in firing)
+    return incident_key(gid, first.starts_at), incident_title(first), severity
+
+
 def incident_title(alert: Alert) -> str:
     summary = alert.annotations.get("summary", "")
     name = alert.name or "Alert"
@@ -166,11 +180,11 @@ class IncidentNews:
         # A group that has an incident keeps it until it resolves; firing again after that opens a new one.
         if not opening or after.message_ts is None or (after.incident_id is not None and not before.resolved):
             return after
-        first = opening[0]
-        key = incident_key(gid, first.starts_at)
-        severity = min(severity_of(a.labels.get("severity", "")) for a in opening)
+        declared = declaration(gid, after, self._config)
+        assert declared is not None  # there are openers, so something is firing
+        key, incident_title_, severity = declared
         incident_id = await self._link.declare(
-            key, incident_title(first), severity, SlackThread(after.channel, after.message_ts)
+            key, incident_title_, severity, SlackThread(after.channel, after.message_ts)
         )
         return after if incident_id is None else after.but(incident_id=incident_id)
 

@@ -15,19 +15,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
 from urllib.parse import quote
 
 from bot.alerts.model import Alert
 from bot.alerts.ports import AlertGroup, LastDeploy, group_id
 from bot.model import Button
-from bot.text import SAFE_URL, link, strip_tokens
+from bot.text import SAFE_URL, link, mention, strip_tokens
 
 # The buttons' Slack action ids: wire strings the Slack handler routes clicks on. Each button's
 # value is the group's id (bot.alerts.ports.group_id), which AlertGroupStore.load takes.
-SILENCE_1H_ACTION = "alert_silence_1h"
-SILENCE_4H_ACTION = "alert_silence_4h"
-DECLARE_ACTION = "alert_declare_incident"
-ASK_ACTION = "alert_ask_agent"
+SILENCE_1H_ACTION: Final = "alert_silence_1h"
+SILENCE_4H_ACTION: Final = "alert_silence_4h"
+DECLARE_ACTION: Final = "alert_declare_incident"
+ASK_ACTION: Final = "alert_ask_agent"
 
 SHOWN = 20  # alerts listed one by one; the rest are counted
 SUMMARY_LIMIT = 300
@@ -124,19 +126,24 @@ def deploy_line(deploy: LastDeploy, now: float) -> str:
     )
 
 
-def buttons(group: AlertGroup) -> tuple[Button, ...]:
+def buttons(group: AlertGroup, *, silenceable: bool = True) -> tuple[Button, ...]:
+    """``silenceable``: whether opsbot can reach Alertmanager's API (``ALERTMANAGER_URL``) to silence."""
     if group.resolved:
         return ()  # nothing left to silence or declare
     value = group_id(group.group_key)
+    silence = (
+        (Button("Silence 1h", SILENCE_1H_ACTION, value), Button("Silence 4h", SILENCE_4H_ACTION, value))
+        if silenceable
+        else ()
+    )
     return (
-        Button("Silence 1h", SILENCE_1H_ACTION, value),
-        Button("Silence 4h", SILENCE_4H_ACTION, value),
+        *silence,
         Button("Declare incident", DECLARE_ACTION, value),
         Button("Ask the Ops agent", ASK_ACTION, value),
     )
 
 
-def render(group: AlertGroup, deploy: LastDeploy | None, now: float) -> Rendered:
+def render(group: AlertGroup, deploy: LastDeploy | None, now: float, *, silenceable: bool = True) -> Rendered:
     alerts = sorted(group.alerts.values(), key=lambda a: (a.status != "firing", a.starts_at, a.fingerprint))
     firing = sum(1 for a in alerts if a.status == "firing")
     state = "✅ **RESOLVED**" if group.resolved else f"🔥 **FIRING: {firing}**"
@@ -161,7 +168,12 @@ def render(group: AlertGroup, deploy: LastDeploy | None, now: float) -> Rendered
         lines.append(f"Incident {name} was declared for this group (its channel is linked in the thread).")
     if am := alertmanager_link(group):
         lines.append(am)
-    return Rendered("\n".join(lines), buttons(group))
+    if group.silenced_by and group.silenced_until is not None:
+        until = datetime.fromtimestamp(group.silenced_until, UTC).strftime("%H:%M UTC")
+        lines.append(f"🔕 Silenced by {mention('slack', group.silenced_by)} until {until}")
+    if group.incident_id:
+        lines.append(f"🚨 Incident {inert(group.incident_id, 100)}")
+    return Rendered("\n".join(lines), buttons(group, silenceable=silenceable))
 
 
 def joined_note(joined: Iterable[Alert]) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployStatusReport
 from bot.forges import ForgeName
@@ -69,6 +70,12 @@ class AlertNotifications(Protocol):
     async def notified(self, notification: Notification) -> str: ...
 
 
+class AlertButtons(Protocol):
+    async def clicked(self, action: AlertAction) -> str: ...
+
+    async def reconcile(self, due: ReconcileDue) -> str: ...
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -77,7 +84,9 @@ class Dispatcher:
         todos: TodoChanges,
         incidents: IncidentReminders,
         alerts: AlertNotifications | None = None,
+        alert_buttons: AlertButtons | None = None,
     ) -> None:
+        self._alert_buttons = alert_buttons
         self._chatops = chatops
         self._deploying = deploying
         self._todos = todos
@@ -89,6 +98,8 @@ class Dispatcher:
             TODO_CHANGE: Route(todo_change_from_json, self._todo_change),
             ReminderDue.KIND: Route(ReminderDue.from_json, self._incident_reminder),
             Notification.KIND: Route(Notification.from_json, self._alert_notification),
+            AlertAction.KIND: Route(AlertAction.from_json, self._alert_action),
+            ReconcileDue.KIND: Route(ReconcileDue.from_json, self._alert_reconcile),
         }
 
     @property
@@ -149,6 +160,19 @@ class Dispatcher:
             return
         outcome = await self._alerts.notified(notification)
         log.info("alert notification", extra={"outcome": outcome, "alerts": len(notification.alerts)})
+
+    async def _alert_action(self, action: AlertAction, _: Delivery) -> None:
+        if self._alert_buttons is None:
+            log.warning("alert button click dropped: alert actions are not set up in this process")
+            return
+        outcome = await self._alert_buttons.clicked(action)
+        log.info("alert button", extra={"outcome": outcome, "action": action.action})
+
+    async def _alert_reconcile(self, due: ReconcileDue, _: Delivery) -> None:
+        if self._alert_buttons is None:
+            return
+        outcome = await self._alert_buttons.reconcile(due)
+        log.info("alert group reconciled", extra={"outcome": outcome})
 
     async def _todo_change(self, change: TodoChange, _: Delivery) -> None:
         if isinstance(change, ChecklistEdited):

@@ -9,6 +9,8 @@ back. Each payload type lives beside the feature it belongs to:
     todo.change        bot.todos.changes.ChecklistEdited | TodoIssueChanged   a person ticked a box or closed an issue
     incident.reminder  bot.incidents.reminder_due.ReminderDue   an incident's update is due
     alert.notification bot.alerts.model.Notification           Alertmanager (or Grafana) notified an alert group
+    alert.action       bot.alerts.actions.AlertAction           someone clicked a button on an alert message
+    alert.reconcile    bot.alerts.actions.ReconcileDue          time to compare a silenced group with Alertmanager
 
 Kinds and payload fields are wire strings: jobs sit in Redis across deploys of
 opsbot, so a release must read what the previous one queued, and none of them

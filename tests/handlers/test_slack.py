@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from pathlib import Path
@@ -12,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from bot.alerts.actions import AlertAction
+from bot.alerts.render import SILENCE_1H_ACTION
 from handlers.slack import form_fields
 from tests import fixtures
 from tests.harness import (
@@ -163,3 +166,25 @@ def test_a_form_body_reads_as_the_standard_library_reads_it(body: str) -> None:
     # form_fields is a faster parse of slash-command bodies; whatever the bytes, it must
     # agree with the standard library's reading (last repeated name wins, blanks kept).
     assert form_fields(body) == dict(parse_qsl(body, keep_blank_values=True))
+
+
+def alert_click_body(action_id: str, value: str, user: str, trigger: str) -> bytes:
+    click = copy.deepcopy(fixtures.load("slack/block_actions.button.bolt-python.json"))
+    click["user"]["id"] = user
+    click["trigger_id"] = trigger
+    click["channel"] = {"id": "C_ALERTS", "name": "alerts"}
+    click["message"] = {"type": "message", "ts": "1700000000.000100", "text": "FIRING"}
+    click["actions"][0].update(action_id=action_id, value=value, type="button")
+    return f"payload={quote(json.dumps(click))}".encode()
+
+
+async def test_an_alert_button_click_is_acknowledged_and_queued_once(bot: BotUnderTest) -> None:
+    body = alert_click_body(SILENCE_1H_ACTION, "g" * 24, "U_ALICE", "trig-alert-1")
+    assert (await bot.slack(body)).status_code == 200
+    assert (await bot.slack(body)).status_code == 200  # Slack retried: one job
+    [delivery] = await bot.runtime.queue.take("test", count=10, wait=0)
+    assert delivery.job.kind == AlertAction.KIND
+    action = AlertAction.from_json(delivery.job.payload)
+    assert action == AlertAction(
+        SILENCE_1H_ACTION, "g" * 24, "U_ALICE", "C_ALERTS", "1700000000.000100", "trig-alert-1"
+    )

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.alerts.fakes import FakeAlertGroupStore, FakeIncidentLink
 from bot.alerts.groups import AlertGroups
-from bot.alerts.incident_news import current_alerts, group_of, incident_key, severity_of
+from bot.alerts.incident_news import current_alerts, declaration, group_of, incident_key, severity_of
 from bot.alerts.ports import group_id
 from bot.clients.slack_markup import to_mrkdwn
 from bot.config import OpsConfig
@@ -169,3 +169,18 @@ def test_any_plain_group_key_is_its_group_id(key: str) -> None:
 )
 def test_severity_labels_map_to_incident_severities(label: str, severity: int) -> None:
     assert severity_of(label) == severity
+
+
+async def test_a_declare_click_names_the_episode_the_group_opened_by_itself(setup: Setup) -> None:
+    """An earlier warning in the group doesn't change the key: the critical alert names the episode."""
+    early_warning = alert("w", starts="2023-02-06T12:00:00Z", labels={"severity": "warning"})
+    await setup.groups.notified(notification(early_warning, alert("a")))
+    group = await setup.store.load(group_id(notification(alert("a")).group_key))
+    assert group is not None
+    [incident] = setup.link.incidents.values()
+    declared = declaration(group_id(group.group_key), group, CONFIG.alerts)
+    assert declared is not None
+    assert declared[0] == incident.key
+    assert declared[2] == 1  # the worst opening alert
+    quiet = group.but(alerts={})
+    assert declaration(group_id(group.group_key), quiet, CONFIG.alerts) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from bot.alerts.actions import ACTIONS, AlertAction, ReconcileDue
 from bot.alerts.model import Alert, Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.incidents.reminder_due import ReminderDue
@@ -56,6 +57,16 @@ notifications = st.builds(
     st.integers(min_value=0, max_value=2**63 - 1),
 )
 
+alert_actions = st.builds(AlertAction, st.sampled_from(ACTIONS), texts, texts, texts, texts, texts)
+alert_reconciles = st.builds(ReconcileDue, texts, times)
+
 payloads = st.one_of(
-    chat_messages, deploy_status_reports, checklist_edits, todo_issue_changes, reminders, notifications
+    chat_messages,
+    deploy_status_reports,
+    checklist_edits,
+    todo_issue_changes,
+    reminders,
+    notifications,
+    alert_actions,
+    alert_reconciles,
 )

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 
+from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.forges import ForgeName
@@ -56,8 +57,16 @@ class Services:
         self.calls.append(("notified", notification))
         return "posted"
 
+    async def clicked(self, action: AlertAction) -> str:
+        self.calls.append(("clicked", action))
+        return "silenced"
+
+    async def reconcile(self, due: ReconcileDue) -> str:
+        self.calls.append(("reconcile", due))
+        return "pending"
+
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self, self, self, self, self)
+        return Dispatcher(self, self, self, self, self, self)
 
 
 def delivered(job: Job, *, redelivered: bool = False) -> Delivery:
@@ -78,6 +87,10 @@ def handed(payload: Payload, job: Job) -> tuple[str, object]:
         return "issue_state_changed", (*fields, payload.closed, payload.at)
     if isinstance(payload, Notification):
         return "notified", payload
+    if isinstance(payload, AlertAction):
+        return "clicked", payload
+    if isinstance(payload, ReconcileDue):
+        return "reconcile", payload
     assert isinstance(payload, ReminderDue)
     return "remind", (payload.incident, payload.due)
 
@@ -92,6 +105,8 @@ def test_the_table_knows_every_kind_opsbot_queues() -> None:
         "todo.change",
         "incident.reminder",
         "alert.notification",
+        "alert.action",
+        "alert.reconcile",
     }
 
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.incidents.reminder_due import ReminderDue
@@ -94,6 +95,8 @@ def read(kind: str, payload: dict[str, Any]) -> Payload:
         ChecklistEdited.KIND: todo_change_from_json,
         ReminderDue.KIND: ReminderDue.from_json,
         Notification.KIND: Notification.from_json,
+        AlertAction.KIND: AlertAction.from_json,
+        ReconcileDue.KIND: ReconcileDue.from_json,
     }
     value: Payload = readers[kind](payload)
     return value
