@@ -19,7 +19,7 @@ from typing import Literal, Protocol
 from bot.alerts.incident_news import IncidentNews
 from bot.alerts.model import Alert, Notification
 from bot.alerts.ports import AlertGroup, AlertGroupStore, IncidentLink, LastDeploy, LastDeploys, group_id
-from bot.alerts.render import joined_note, render
+from bot.alerts.render import Rendered, joined_note, render
 from bot.alerts.routing import channel_for, group_labels
 from bot.config import OpsConfig
 from bot.errors import UpstreamError
@@ -119,7 +119,7 @@ class AlertGroups:
             # Kept (fresher annotations, the time), but not worth an edit.
             await self._store.save(after)
             return "unchanged"
-        shown = render(after, await self._deploy(after), now, silenceable=self._silenceable)
+        shown = await self._render(after, now)
         message_ts = await self._reporter.update(
             SlackThread(after.channel), after.reply_key, shown.text, since=after.first_seen - 60, buttons=shown.buttons
         )
@@ -135,7 +135,7 @@ class AlertGroups:
             declared = await self._incidents.changed(before, after, notification, joined)
             if declared.incident_id != after.incident_id:
                 # The message names the incident it opened (its thread has the channel's link).
-                shown = render(declared, await self._deploy(declared), now)
+                shown = await self._render(declared, now)
                 await self._reporter.update(
                     SlackThread(declared.channel), declared.reply_key, shown.text,
                     since=declared.first_seen - 60, buttons=shown.buttons,
@@ -147,6 +147,10 @@ class AlertGroups:
     async def last_deploy(self, group: AlertGroup) -> LastDeploy | None:
         """The deploy line's deploy, for others that re-render a group's message (the buttons)."""
         return await self._deploy(group)
+
+    async def _render(self, group: AlertGroup, now: float) -> Rendered:
+        """The group's message as it stands: every render here shows the same buttons."""
+        return render(group, await self._deploy(group), now, silenceable=self._silenceable)
 
     async def _deploy(self, group: AlertGroup) -> LastDeploy | None:
         service = group.common_labels.get(self._config.alerts.service_label)
