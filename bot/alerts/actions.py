@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Literal, Protocol, get_args
 
 from bot import json_fields
 from bot.alerts.alertmanager_port import Alertmanager, Matcher, NewSilence
-from bot.alerts.groups import MUTEX, Reporting
+from bot.alerts.groups import MUTEX
 from bot.alerts.incident_news import declaration
 from bot.alerts.model import Alert
 from bot.alerts.ports import AlertGroup, AlertGroupStore, LastDeploy
@@ -40,6 +40,7 @@ from bot.alerts.render import (
     title,
 )
 from bot.config import OpsConfig
+from bot.conversation.reporting import Reporter
 from bot.errors import UpstreamError
 from bot.failures import explain, new_error_id
 from bot.jobs.kinds import Job
@@ -132,7 +133,7 @@ class AlertActions:
     def __init__(
         self,
         store: AlertGroupStore,
-        reporter: Reporting,
+        reporter: Reporter,
         mutexes: Mutexes,
         config: OpsConfig,
         queue: Queue,

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from collections.abc import Callable
+from typing import Literal
 
 from bot.alerts.incident_news import IncidentNews
 from bot.alerts.model import Alert, Notification
@@ -22,31 +22,15 @@ from bot.alerts.ports import AlertGroup, AlertGroupStore, IncidentLink, LastDepl
 from bot.alerts.render import Rendered, joined_note, render
 from bot.alerts.routing import channel_for, group_labels
 from bot.config import OpsConfig
+from bot.conversation.reporting import Reporter
 from bot.errors import UpstreamError
-from bot.model import Button, Place, SlackThread
+from bot.model import SlackThread
 from bot.ports import Mutexes
 
 log = logging.getLogger(__name__)
 
 Outcome = Literal["unrouted", "unchanged", "posted", "edited"]
 MUTEX = "alert-group:"  # + group id
-
-
-class Reporting(Protocol):
-    """:class:`bot.conversation.reporting.Reporter`, as far as alert groups use it."""
-
-    async def update(
-        self,
-        place: Place,
-        status_key: str,
-        text: str,
-        *,
-        since: float | None = None,
-        formerly: Sequence[str] = (),
-        buttons: Sequence[Button] = (),
-    ) -> str: ...
-
-    async def announce(self, place: Place, key: str, text: str, *, buttons: Sequence[Button] = ()) -> None: ...
 
 
 def newly_firing(before: AlertGroup, notification: Notification) -> list[Alert]:
@@ -79,7 +63,7 @@ class AlertGroups:
     def __init__(
         self,
         store: AlertGroupStore,
-        reporter: Reporting,
+        reporter: Reporter,
         mutexes: Mutexes,
         config: OpsConfig,
         last_deploys: LastDeploys | None = None,
