@@ -211,6 +211,8 @@ class MemoryCommands:
         learned = await self.learn(message, command.type, command.text, source="command", scope=command.scope)
         if isinstance(learned, Offer):
             return Answer(offered_text(learned), (keep_button(learned),))
+        if learned.uses > 0:  # a new memory has never been used: this one said it already
+            return f"🧠 Already known as `{learned.id}` ({label(learned.scope)}): {learned.content}"
         return f"🧠 Remembered `{learned.id}` as _{learned.type}_ ({label(learned.scope)}): {learned.content}"
 
     async def keep(self, command: Keep, message: ChatMessage) -> str:

@@ -135,8 +135,9 @@ class Memories:
         now = self._clock()
         same = await self._near_duplicate(scope, clean)
         if same is not None:
-            # Adding the kept memory again is the store's "used once more".
-            return await self._store.add(replace(same, last_used=now), digest(same.content), words(same.content))
+            # Taught again: the kept memory counts as used once more, as a recall would.
+            await self._store.mark_used([same], now)
+            return replace(same, uses=same.uses + 1, last_used=now)
         memory = Memory(new_id(), scope, kind, clean, author, source, now, now)
         stored = await self._store.add(memory, digest(clean), words(clean))
         await self._enforce_bound(scope)

@@ -187,3 +187,13 @@ def test_every_place_reads_the_team_and_its_own_scope(place: Place) -> None:
     scopes = commands.scopes(said(ALICE, place))
     assert scopes[0] == "global"
     assert len(scopes) == len(set(scopes))
+
+
+async def test_teaching_what_is_known_says_so_and_keeps_one(commands: MemoryCommands) -> None:
+    lesson = "Deploy api to staging before production"
+    first = await commands.remember(Remember("guideline", lesson), said(ALICE, OPS))
+    again = await commands.remember(Remember("guideline", lesson.lower() + "!"), said(ALICE, OPS, 2))
+    assert str(first).startswith("🧠 Remembered")
+    assert str(again).startswith("🧠 Already known as")
+    listing = await commands.list(ListMemories(), said(BOB, OPS, 3))
+    assert listing.count(lesson) == 1
