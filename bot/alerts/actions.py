@@ -280,8 +280,7 @@ class AlertActions:
             # Alertmanager leaves ended alerts out of its list: one it doesn't hold has resolved. (An
             # alert's endsAt is no guide: Prometheus keeps pushing it a few resend delays ahead.)
             alerts = {fp: _ended(a) if a.status == "firing" and fp not in held else a for fp, a in group.alerts.items()}
-            resolved = bool(alerts) and all(a.status == "resolved" for a in alerts.values())
-            after = group.but(alerts=alerts, resolved=resolved)
+            after = group.but(alerts=alerts)
             ended = silence is None or silence.state == "expired" or silence.ends_at.timestamp() <= now
             if ended:
                 after = after.but(silence_id=None, silenced_until=None, silenced_by=None)
@@ -292,8 +291,8 @@ class AlertActions:
                 return "ended"
             until = after.silenced_until or now
             # Resolved: nothing more to learn until the silence ends, when its line goes.
-            await self._schedule(due.group_id, until if resolved else min(now + self._reconcile_every, until))
-            return "resolved" if resolved else "pending"
+            await self._schedule(due.group_id, until if after.resolved else min(now + self._reconcile_every, until))
+            return "resolved" if after.resolved else "pending"
 
 
 def _clock(at: float) -> str:

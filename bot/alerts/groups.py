@@ -55,7 +55,6 @@ def merged(group: AlertGroup, notification: Notification, now: float) -> AlertGr
         truncated_alerts=notification.truncated_alerts,
         source=notification.source,
         last_notified=now,
-        resolved=bool(alerts) and all(a.status == "resolved" for a in alerts.values()),
     )
 
 

@@ -50,11 +50,15 @@ class AlertGroup:
     last_notified: float
     truncated_alerts: int = 0
     source: Source = "alertmanager"
-    resolved: bool = False
     silence_id: str | None = None  # Alertmanager's id of the silence made from the message
     silenced_until: float | None = None
     silenced_by: str | None = None  # the Slack user id who clicked Silence
     incident_id: str | None = None  # the incident declared for the group
+
+    @property
+    def resolved(self) -> bool:
+        """Every alert seen in the group has resolved (a group seen with none is not)."""
+        return bool(self.alerts) and all(a.status == "resolved" for a in self.alerts.values())
 
     @property
     def reply_key(self) -> str:
@@ -77,7 +81,6 @@ class AlertGroup:
             "last_notified": self.last_notified,
             "truncated_alerts": self.truncated_alerts,
             "source": self.source,
-            "resolved": self.resolved,
             "silence_id": self.silence_id,
             "silenced_until": self.silenced_until,
             "silenced_by": self.silenced_by,
@@ -104,7 +107,6 @@ class AlertGroup:
             last_notified=json_fields.number(data, "last_notified"),
             truncated_alerts=json_fields.integer(data, "truncated_alerts"),
             source=json_fields.one_of(data, "source", SOURCES),
-            resolved=json_fields.flag(data, "resolved"),
             silence_id=json_fields.optional_text(data, "silence_id"),
             silenced_until=_optional_number(data, "silenced_until"),
             silenced_by=json_fields.optional_text(data, "silenced_by"),

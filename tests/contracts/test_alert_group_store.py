@@ -52,7 +52,6 @@ async def test_saving_replaces_the_group_with_every_field(groups: AlertGroupStor
     resolved = Alert(**{**vars(ALERT), "status": "resolved", "ends_at": "2023-02-06T14:00:00Z"})
     silenced = GROUP.but(
         alerts={ALERT.fingerprint: resolved},
-        resolved=True,
         silence_id="5f2c",
         silenced_until=1_700_003_600.5,
         silenced_by="U_CAROL",
