@@ -30,6 +30,19 @@ ALERTS_KEYS = frozenset({"routes", "default_channel", "incident_severities", "si
 ROUTE_KEYS = frozenset({"match", "channel"})
 DEFAULT_INCIDENT_SEVERITIES = ("critical",)
 DEFAULT_SERVICE_LABEL = "service"
+# A Prometheus label name, and a Kubernetes namespace / object name (RFC 1123 labels and subdomains).
+LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+KUBERNETES_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+KUBERNETES_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+WORKLOAD_KEYS = frozenset({"namespace", "deployment"})
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Where a service runs in one environment: a Kubernetes Deployment in a namespace."""
+
+    namespace: str
+    deployment: str
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,13 @@ class Service:
     environments: tuple[str, ...]
     github: str | None = None
     gitlab: str | None = None
+    # Label matchers the agent's metric queries start from; empty: {service: <name>}.
+    metric_labels: Mapping[str, str] = field(default_factory=dict)
+    kubernetes: Mapping[str, Workload] = field(default_factory=dict)  # per environment
+
+    @property
+    def metrics(self) -> Mapping[str, str]:
+        return self.metric_labels or {"service": self.name}
 
 
 @dataclass(frozen=True)
@@ -308,8 +328,53 @@ def _services(
         for env in envs:
             if str(env) not in environments:
                 problems.append(f"{where}: environment {env!r} is not defined under environments")
-        result[name] = Service(name, tuple(str(e) for e in envs), github, gitlab)
+        result[name] = Service(
+            name,
+            tuple(str(e) for e in envs),
+            github,
+            gitlab,
+            _metric_labels(spec.get("metrics"), where, problems),
+            _workloads(spec.get("kubernetes"), tuple(str(e) for e in envs), where, problems),
+        )
     return result
+
+
+def _metric_labels(raw: object, where: str, problems: list[str]) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        problems.append(f"{where}.metrics must be a non-empty mapping of label: value")
+        return {}
+    labels: dict[str, str] = {}
+    for label, value in raw.items():
+        if not LABEL_NAME.match(str(label)) or not isinstance(value, str | int) or isinstance(value, bool):
+            problems.append(f"{where}.metrics: {label!r}: {value!r} is not a Prometheus label and value")
+            continue
+        labels[str(label)] = str(value)
+    return labels
+
+
+def _workloads(raw: object, environments: tuple[str, ...], where: str, problems: list[str]) -> dict[str, Workload]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{where}.kubernetes must map environments to {{namespace, deployment}}")
+        return {}
+    found: dict[str, Workload] = {}
+    for env, spec in raw.items():
+        at = f"{where}.kubernetes.{env}"
+        if str(env) not in environments:
+            problems.append(f"{at}: {env!r} is not one of the service's environments")
+            continue
+        if not isinstance(spec, dict) or set(spec) != WORKLOAD_KEYS:
+            problems.append(f"{at} needs exactly namespace: and deployment:")
+            continue
+        namespace, deployment = str(spec["namespace"]), str(spec["deployment"])
+        if not (KUBERNETES_NAMESPACE.match(namespace) and KUBERNETES_NAME.match(deployment)):
+            problems.append(f"{at}: {namespace!r}/{deployment!r} are not Kubernetes names")
+            continue
+        found[str(env)] = Workload(namespace, deployment)
+    return found
 
 
 def _repo(value: object, key: str, source: str, problems: list[str]) -> str | None:

@@ -136,6 +136,9 @@ class Settings:
     # Alertmanager's base URL, as its UI answers; opsbot adds /api/v2/... (silences, the agent's list_alerts).
     alertmanager_url: str | None = None
     alertmanager_token: Secret | None = None  # bearer, for an Alertmanager behind an authenticating proxy
+    prometheus_url: str | None = None  # the agent's query_metrics; /api/v1/... is appended
+    prometheus_token: Secret | None = None
+    kubeconfig: str | None = None  # KUBECONFIG; the agent's cluster_status also works in-cluster
     # Seconds between looks at a group silenced from Slack (Alertmanager notifies nothing while silenced).
     alert_reconcile_every: float = 180.0
 
@@ -181,6 +184,7 @@ class Settings:
             self.alertmanager_webhook_token,
             self.anthropic_api_key,
             self.alertmanager_token,
+            self.prometheus_token,
         )
         return [s for s in candidates if s is not None]
 
@@ -272,6 +276,16 @@ class Settings:
         if alertmanager_token is not None and alertmanager_url is None:
             problems.append("ALERTMANAGER_TOKEN is set but ALERTMANAGER_URL is not")
 
+        prometheus_url = _text(env, "PROMETHEUS_URL")
+        if prometheus_url is not None:
+            prometheus_url = prometheus_url.rstrip("/")
+            if not prometheus_url.startswith(("http://", "https://")):
+                problems.append(f"PROMETHEUS_URL must be an http:// or https:// URL, got {prometheus_url!r}")
+        prometheus_token = _secret(env, "PROMETHEUS_TOKEN")
+        if prometheus_token is not None and prometheus_url is None:
+            problems.append("PROMETHEUS_TOKEN is set but PROMETHEUS_URL is not")
+        kubeconfig = _text(env, "KUBECONFIG")
+
         log_level = (_text(env, "OPSBOT_LOG_LEVEL", "INFO") or "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"OPSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -305,4 +319,7 @@ class Settings:
             alertmanager_webhook_token=_secret(env, "ALERTMANAGER_WEBHOOK_TOKEN"),
             alertmanager_url=alertmanager_url,
             alertmanager_token=alertmanager_token,
+            prometheus_url=prometheus_url,
+            prometheus_token=prometheus_token,
+            kubeconfig=kubeconfig,
         )

@@ -88,6 +88,7 @@ from handlers.alertmanager import AlertmanagerWebhook
 from handlers.github import GitHubWebhook
 from handlers.gitlab import GitLabWebhook
 from handlers.health import Health
+from handlers.looks import build_looks
 from handlers.slack import SlackEvents
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,16 @@ def build_runtime(
     assistant: Assistant = UnconfiguredAssistant()
     if model is not None:
         agent_services = AgentServices(
-            commands, deploys, memories, board, following, marks, incidents, forges, reporter=reporter
+            commands,
+            deploys,
+            memories,
+            board,
+            following,
+            marks,
+            incidents,
+            forges,
+            reporter=reporter,
+            looks=build_looks(settings, config, integrations, deploys),
         )
         assistant = OpsAgent(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name,

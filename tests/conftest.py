@@ -7,8 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 import redis.asyncio as redis
+from hypothesis import settings
 
 from tests.redis_server import redis_server
+
+# Property tests check what is true, not how fast: speed is `make bench`'s. Hypothesis's default
+# 200 ms deadline fails an example that merely ran while the other core was busy (`-n auto`).
+settings.register_profile("opsbot", deadline=None)
+settings.load_profile("opsbot")
 
 if TYPE_CHECKING:
     # The harness brings the whole app and every vendor SDK with it; imported where a fixture is

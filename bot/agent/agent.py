@@ -98,7 +98,9 @@ class OpsAgent:
         self._clock = clock
         self._sleep = sleep
         # Built once: byte for byte the same in every request, so the cache serves it.
-        self.prefix = Prefix(instructions(bot_name, catalogue(config)), tool_specs(services.commands.grammar))
+        self.prefix = Prefix(
+            instructions(bot_name, catalogue(config)), tool_specs(services.commands.grammar, services.looks)
+        )
 
     async def answer(self, message: ChatMessage) -> Answer | str:
         key = f"agent-answer:{message.id}"

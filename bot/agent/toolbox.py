@@ -17,6 +17,7 @@ and the agent's answer keeps its own message.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -33,9 +34,11 @@ from bot.conversation.following import Following
 from bot.conversation.reporting import Reporter
 from bot.deploys.commands import status_text
 from bot.deploys.deploying import Deploys
-from bot.errors import CommandError, UpstreamError
+from bot.errors import CommandError, UpstreamError, UpstreamUnavailable
 from bot.forges import ForgeAccess, ForgeName
 from bot.incidents.lifecycle import Incidents
+from bot.investigation.looks import LOOK_TIMEOUT, Look
+from bot.investigation.looks import RESULT_LIMIT as LOOK_RESULT_LIMIT
 from bot.memory.commands import MemoryCommands, keep_button, line
 from bot.memory.model import Memory
 from bot.memory.offers import Offer
@@ -90,6 +93,8 @@ class AgentServices:
     forges: Mapping[ForgeName, ForgeAccess] = field(default_factory=dict)
     # Posts a deploy's status message where the task was asked; None: it stays in the answer.
     reporter: Reporter | None = None
+    # The systems the agent may look at (bot.investigation), configured ones only, in their fixed order.
+    looks: tuple[Look, ...] = ()
 
 
 def _text(value: Any, default: str = "") -> str:
@@ -109,6 +114,7 @@ class Toolbox:
             "remember": self._remember,
             "update_todos": self._update_todos,
         }
+        self._looks = {look.spec.name: look for look in services.looks}
         self._commands: dict[str, tuple[Entry[Any, Any], AgentTool]] = {
             tool.name: (entry, tool)
             for entry in services.commands.grammar.agent_callable()
@@ -123,9 +129,19 @@ class Toolbox:
         except UpstreamError as exc:
             text, is_error = f"{exc.service} did not answer this time: {exc.detail}", True
         log.info("agent tool", extra={"tool": call.name, "refused": is_error, "message_id": self._message.id})
-        return ToolResult(call.id, self._fence.wrap("tool-result", text, RESULT_LIMIT, tool=call.name), is_error)
+        limit = LOOK_RESULT_LIMIT if call.name in self._looks else RESULT_LIMIT
+        return ToolResult(call.id, self._fence.wrap("tool-result", text, limit, tool=call.name), is_error)
+
+    async def _look(self, look: Look, given: dict[str, Any]) -> str:
+        """A look at a system, bounded in time: a backend that hangs costs the task seconds, not its budget."""
+        try:
+            return await asyncio.wait_for(look.run(self._message, given), LOOK_TIMEOUT)
+        except TimeoutError:
+            raise UpstreamUnavailable(look.spec.backend, f"no answer within {LOOK_TIMEOUT:.0f} seconds") from None
 
     async def _dispatch(self, call: ToolCall) -> str:
+        if (look := self._looks.get(call.name)) is not None:
+            return await self._look(look, call.input)
         if call.name in self._own:
             return await self._own[call.name](call.input)
         found = self._commands.get(call.name)

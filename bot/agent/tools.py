@@ -12,6 +12,7 @@ prompt prefix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.commands.entry import ENVIRONMENT_INPUT, REF_INPUT, SERVICE_INPUT, Entr
 from bot.commands.names import NAME_PATTERN
 from bot.commands.table import Grammar
 from bot.commands.types import MEMORY_TYPES
+from bot.investigation.looks import Look, LookSpec
 from bot.todos.lists import STATUSES
 
 
@@ -122,18 +124,30 @@ OWN_TOOLS: tuple[OwnTool, ...] = (
 _ORDER: dict[ToolKind, int] = {"read": 0, "record": 1, "action": 2}
 
 
-def kinds(grammar: Grammar) -> dict[str, ToolKind]:
+def look_spec(spec: LookSpec) -> ToolSpec:
+    """A look of the systems (bot.investigation): read-only, with its own schema."""
+    return ToolSpec(spec.name, spec.description, _schema(dict(spec.properties), spec.required))
+
+
+def kinds(grammar: Grammar, looks: Sequence[Look] = ()) -> dict[str, ToolKind]:
     """Each tool's name and whether it reads, records or acts."""
     found = {entry.tool.name: entry.tool.kind for entry in grammar.agent_callable() if entry.tool is not None}
-    for tool in OWN_TOOLS:
+    for tool in (*OWN_TOOLS, *(OwnTool(look.spec.name, "read", "", {}) for look in looks)):
         if tool.name in found:
             raise ValueError(f"the agent's own tool {tool.name!r} has the name of a command's")
         found[tool.name] = tool.kind
     return found
 
 
-def tool_specs(grammar: Grammar) -> tuple[ToolSpec, ...]:
-    """Every tool, read-only ones first, in an order that never changes."""
-    kind_of = kinds(grammar)
-    specs = [*(command_spec(entry) for entry in grammar.agent_callable()), *(tool.spec() for tool in OWN_TOOLS)]
+def tool_specs(grammar: Grammar, looks: Sequence[Look] = ()) -> tuple[ToolSpec, ...]:
+    """Every tool, read-only ones first, in an order that never changes for a given configuration.
+
+    ``looks`` are the configured ones only, in bot.investigation's fixed order: a tool whose
+    backend isn't configured is not offered at all."""
+    kind_of = kinds(grammar, looks)
+    specs = [
+        *(command_spec(entry) for entry in grammar.agent_callable()),
+        *(tool.spec() for tool in OWN_TOOLS),
+        *(look_spec(look.spec) for look in looks),
+    ]
     return tuple(sorted(specs, key=lambda spec: _ORDER[kind_of[spec.name]]))

@@ -81,7 +81,7 @@ def sentinel_master(
         to_sentinels["username"] = url.sentinel_username
     if url.sentinel_password is not None:
         to_sentinels["password"] = url.sentinel_password.reveal()
-    sentinels = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves Sentinel.__init__ unannotated
+    sentinels = Sentinel(  # type: ignore[no-untyped-call, unused-ignore]  # unannotated before redis-py 8.2
         list(url.sentinels),
         sentinel_kwargs=to_sentinels,
         socket_connect_timeout=connect_timeout,
