@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from tests.bench.alerts import alerts_report, measure_alerts
+from tests.bench.looks import looks_report, measure_looks
 from tests.bench.recall import measure_recall, recall_report
 from tests.bench.report import Series, ingest_verdict, progress, settings_line, slack_verdict, table
 from tests.bench.rounds import Bench, BenchConfig, Outcome, Which
@@ -87,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             tokens = asyncio.run(measure_tokens(redis_url))
             print("Worker scale-out", flush=True)
             scale = asyncio.run(measure_scale(redis_url))
+            print("Agent tools on large cases", flush=True)
+            looks = measure_looks()
     except KeyboardInterrupt:
         print("\nopsbot bench: interrupted; every server it started has been stopped", file=sys.stderr)
         return 130
@@ -104,5 +107,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(recall_report(recall))
     print(tokens_report(tokens))
     print(scale_report(scale))
+    print(looks_report(looks))
     print(f"(took {time.monotonic() - started:.0f} s)")
     return 0
