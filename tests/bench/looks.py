@@ -38,12 +38,14 @@ class LookMeasure:
         return self.tokens <= TOKEN_BOUND
 
 
-# One entry per look's large case; each returns its measures. Filled in by each look's bench module.
-LOOK_BENCHES: list[Callable[[], Sequence[LookMeasure]]] = []
+def benches() -> list[Callable[[], Sequence[LookMeasure]]]:
+    """One function per look's large cases, each returning its measures (imported here, not at the
+    top, because those modules import this one)."""
+    return []
 
 
 def measure_looks() -> list[LookMeasure]:
-    return [measure for bench in LOOK_BENCHES for measure in bench()]
+    return [measure for bench in benches() for measure in bench()]
 
 
 def looks_report(measures: Sequence[LookMeasure]) -> str:
