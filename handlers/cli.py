@@ -161,6 +161,7 @@ def memory(args: argparse.Namespace) -> int:
 def check_config(args: argparse.Namespace) -> int:
     problems: list[str] = []
     settings: Settings | None = None
+    config: OpsConfig | None = None
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
@@ -198,6 +199,11 @@ def check_config(args: argparse.Namespace) -> int:
         )
         assistant = f"on, model {settings.model}" if settings.assistant_enabled else "off (no ANTHROPIC_API_KEY)"
         print(f"assistant: {assistant}")
+        if config is not None:
+            from handlers.looks import tools_report  # brings the looks' clients: only when asked
+
+            for line in tools_report(settings, config):
+                print(line)
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -66,6 +66,30 @@ def test_check_config_lists_integrations_and_hides_secrets(tmp_path: Path, emula
         assert secret not in out + err
 
 
+def test_check_config_says_which_agent_tools_are_on_and_why_the_others_are_off(tmp_path: Path) -> None:
+    config = tmp_path / "ops.yaml"
+    config.write_text(
+        "services:\n  api:\n    github: acme/api\n    environments: [staging]\n"
+        "    kubernetes:\n      staging: {namespace: api-staging, deployment: api}\n"
+        "environments:\n  staging: {}\n"
+    )
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    env = {
+        "OPSBOT_CONFIG": str(config),
+        "PROMETHEUS_URL": "http://prometheus:9090",
+        "PROMETHEUS_TOKEN": "prom-secret-token",
+        "KUBECONFIG": str(kubeconfig),
+    }
+    process = opsbot(["check-config"], env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = (part.decode() for part in process.communicate(timeout=60))
+    assert process.returncode == 0, err
+    assert "agent tools on: query_metrics, cluster_status" in out
+    assert "  list_alerts: off (ALERTMANAGER_URL is not set)" in out
+    assert "  ci_logs: off (no GitHub or GitLab credentials)" in out
+    assert "prom-secret-token" not in out + err
+
+
 def test_check_config_exits_1_with_one_line_per_problem(tmp_path: Path) -> None:
     config = tmp_path / "ops.yaml"
     config.write_text("services:\n  api:\n    environments: [nowhere]\n")
