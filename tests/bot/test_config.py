@@ -154,3 +154,45 @@ def test_silencers_default_to_the_deployers_and_approvers() -> None:
 def test_a_wrong_alerts_section_is_refused_saying_where(alerts: object, complaint: str) -> None:
     with pytest.raises(ConfigError, match=complaint):
         OpsConfig.parse({"alerts": alerts})
+
+
+def _service(**extra: object) -> dict[str, object]:
+    return {
+        "services": {"api": {"github": "acme/api", "environments": ["staging", "production"], **extra}},
+        "environments": {"staging": {}, "production": {}},
+    }
+
+
+def test_where_the_agent_looks_for_a_service_metrics_and_workloads() -> None:
+    plain = OpsConfig.parse(_service()).services["api"]
+    assert plain.metrics == {"service": "api"}  # the contract's default
+    assert plain.kubernetes == {}
+    configured = OpsConfig.parse(
+        _service(
+            metrics={"job": "api", "team": "payments"},
+            kubernetes={
+                "staging": {"namespace": "api-staging", "deployment": "api"},
+                "production": {"namespace": "api", "deployment": "api-web"},
+            },
+        )
+    ).services["api"]
+    assert configured.metrics == {"job": "api", "team": "payments"}
+    assert configured.kubernetes["production"].namespace == "api"
+    assert configured.kubernetes["production"].deployment == "api-web"
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"metrics": {"bad-label": "x"}}, "is not a Prometheus label"),
+        ({"metrics": []}, "must be a non-empty mapping"),
+        ({"kubernetes": {"qa": {"namespace": "qa", "deployment": "api"}}}, "not one of the service's environments"),
+        ({"kubernetes": {"staging": {"namespace": "api"}}}, "needs exactly namespace: and deployment:"),
+        ({"kubernetes": {"staging": {"namespace": "Api_Staging", "deployment": "api"}}}, "are not Kubernetes names"),
+        ({"kubernetes": {"staging": {"namespace": "a.b", "deployment": "api"}}}, "are not Kubernetes names"),
+    ],
+)
+def test_a_wrong_metrics_or_kubernetes_entry_is_named(extra: dict[str, object], problem: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        OpsConfig.parse(_service(**extra))
+    assert any(problem in p for p in raised.value.problems), raised.value.problems
