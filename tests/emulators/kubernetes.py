@@ -47,7 +47,7 @@ def _field(obj: dict[str, Any], path: str) -> str:
 
 
 class KubernetesEmulator(Emulator):
-    def __init__(self, token: str = "k8s-test-token") -> None:
+    def __init__(self, token: str = "k8s-test-token") -> None:  # noqa: S107 - the emulator's own test token
         super().__init__()
         self.token = token
         self.allowed: set[tuple[str, str, str]] | None = None  # (group, resource, verb); None: anything
@@ -102,7 +102,8 @@ class KubernetesEmulator(Emulator):
         return status(
             403,
             "Forbidden",
-            f'{shown} "{name}" is forbidden: {who} cannot {verb} resource "{resource}" {in_group} in the namespace "{ns}"',
+            f'{shown} "{name}" is forbidden: {who} cannot {verb} resource "{resource}" {in_group} '
+            f'in the namespace "{ns}"',
         )
 
     def _in(self, resource: str, ns: str) -> list[dict[str, Any]]:
@@ -126,10 +127,13 @@ class KubernetesEmulator(Emulator):
             for part in filter(None, request.query.get("fieldSelector", "").split(",")):
                 key, _, value = part.partition("=")
                 if resource != "events" or key not in EVENT_FIELDS:
-                    return status(400, "BadRequest", f'field label not supported: {key}')
+                    return status(400, "BadRequest", f"field label not supported: {key}")
                 items = [o for o in items if _field(o, key) == value]
             version = "apps/v1" if group else "v1"
-            return Reply(200, {"kind": f"{kind}List", "apiVersion": version, "metadata": {"resourceVersion": "4242"}, "items": items})
+            return Reply(
+                200,
+                {"kind": f"{kind}List", "apiVersion": version, "metadata": {"resourceVersion": "4242"}, "items": items},
+            )
 
         return handler
 
@@ -142,7 +146,9 @@ class KubernetesEmulator(Emulator):
         containers = [c["name"] for c in pod["spec"]["containers"]]
         container = request.query.get("container") or (containers[0] if len(containers) == 1 else "")
         if container not in containers:
-            return status(400, "BadRequest", f"a container name must be specified for pod {name}, choose one of: {containers}")
+            return status(
+                400, "BadRequest", f"a container name must be specified for pod {name}, choose one of: {containers}"
+            )
         previous = request.query.get("previous") == "true"
         text = self.logs.get((ns, name, container, previous))
         if text is None and previous:

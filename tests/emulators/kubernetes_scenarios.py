@@ -21,7 +21,9 @@ def meta(kind: str, ns: str, name: str, owner: tuple[str, str] | None = None, **
     return data
 
 
-def deployment(ns: str, name: str, *, desired: int = 3, ready: int | None = None, stuck: bool = False) -> dict[str, Any]:
+def deployment(
+    ns: str, name: str, *, desired: int = 3, ready: int | None = None, stuck: bool = False
+) -> dict[str, Any]:
     ready = desired if ready is None else ready
     progressing = (
         {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
@@ -30,9 +32,14 @@ def deployment(ns: str, name: str, *, desired: int = 3, ready: int | None = None
         else {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
               "message": f'ReplicaSet "{name}-7d9" has successfully progressed.'}
     )  # fmt: skip
-    available = {"type": "Available", "status": "True" if ready else "False",
-                 "reason": "MinimumReplicasAvailable" if ready else "MinimumReplicasUnavailable",
-                 "message": "Deployment has minimum availability." if ready else "Deployment does not have minimum availability."}  # fmt: skip
+    available = {
+        "type": "Available",
+        "status": "True" if ready else "False",
+        "reason": "MinimumReplicasAvailable" if ready else "MinimumReplicasUnavailable",
+        "message": "Deployment has minimum availability."
+        if ready
+        else "Deployment does not have minimum availability.",
+    }
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -40,13 +47,21 @@ def deployment(ns: str, name: str, *, desired: int = 3, ready: int | None = None
         "spec": {
             "replicas": desired,
             "selector": {"matchLabels": dict(LABELS)},
-            "template": {"metadata": {"labels": dict(LABELS)},
-                         "spec": {"containers": [{"name": "app", "image": "ghcr.io/acme/api:1.2.3"}]}},
+            "template": {
+                "metadata": {"labels": dict(LABELS)},
+                "spec": {"containers": [{"name": "app", "image": "ghcr.io/acme/api:1.2.3"}]},
+            },
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
             "progressDeadlineSeconds": 600,
-        },  # fmt: skip
-        "status": {"observedGeneration": 2, "replicas": desired, "updatedReplicas": desired, "readyReplicas": ready,
-                   "availableReplicas": ready, "conditions": [available, progressing]},  # fmt: skip
+        },
+        "status": {
+            "observedGeneration": 2,
+            "replicas": desired,
+            "updatedReplicas": desired,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "conditions": [available, progressing],
+        },
     }
 
 
@@ -65,7 +80,9 @@ def pod(ns: str, name: str, owner: str, state: dict[str, Any] | None = None, *, 
         scheduled or {"type": "PodScheduled", "status": "True", "lastTransitionTime": NOW},
     ]}  # fmt: skip
     if scheduled is None:
-        status["conditions"].append({"type": "Ready", "status": "True" if ready else "False", "lastTransitionTime": NOW})
+        status["conditions"].append(
+            {"type": "Ready", "status": "True" if ready else "False", "lastTransitionTime": NOW}
+        )
         status["containerStatuses"] = [
             {"name": "app", "ready": ready, "restartCount": restarts, "image": "ghcr.io/acme/api:1.2.3",
              "imageID": "", "started": ready, "state": state or {"running": {"startedAt": NOW}},
