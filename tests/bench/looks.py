@@ -41,7 +41,9 @@ class LookMeasure:
 def benches() -> list[Callable[[], Sequence[LookMeasure]]]:
     """One function per look's large cases, each returning its measures (imported here, not at the
     top, because those modules import this one)."""
-    return []
+    from tests.bench.looks_cluster import cluster_benches
+
+    return [cluster_benches]
 
 
 def measure_looks() -> list[LookMeasure]:

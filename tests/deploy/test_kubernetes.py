@@ -18,6 +18,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from bot.clients.kubernetes import RBAC_RULES
 from bot.config import OpsConfig
 from bot.jobs.ports import QueueDepth
 from bot.settings import HttpLimits, WorkerTuning
@@ -69,6 +70,20 @@ def resource_files() -> list[str]:
 
 def generated_files() -> list[str]:
     return [str(name) for gen in kustomization().get("configMapGenerator", []) for name in gen["files"]]
+
+
+def transformer_files() -> list[str]:
+    return [str(name) for name in kustomization().get("transformers", [])]
+
+
+def opsbot_namespace() -> str:
+    """Where the kustomization places what names no namespace of its own (its NamespaceTransformer)."""
+    (path,) = transformer_files()
+    (transformer,) = yaml_documents(KUBE / path)
+    assert transformer["kind"] == "NamespaceTransformer"
+    # Only blank namespaces: the RoleBindings must stay in the namespaces they grant reading in.
+    assert transformer["unsetOnly"] is True
+    return str(transformer["metadata"]["namespace"])
 
 
 def manifests() -> Iterator[Manifest]:
@@ -125,7 +140,7 @@ def env_value(spec: Manifest, name: str) -> str | None:
 
 
 def test_every_file_is_applied_generated_or_an_example() -> None:
-    listed = {*resource_files(), *generated_files()}
+    listed = {*resource_files(), *generated_files(), *transformer_files()}
     present = {p.name for p in KUBE.iterdir()} - {"kustomization.yaml"}
     assert not listed - present, f"named in kustomization.yaml but missing: {sorted(listed - present)}"
     assert present == listed | EXAMPLES, f"neither applied nor a known example: {sorted(present - listed - EXAMPLES)}"
@@ -162,8 +177,10 @@ def test_resources_carry_opsbot_labels_and_no_namespace_of_their_own() -> None:
         metadata = manifest["metadata"]
         assert metadata["labels"][NAME] == "opsbot", metadata["name"]
         # The kustomization places everything; an overlay may choose another namespace.
-        assert "namespace" not in metadata, metadata["name"]
-    assert kustomization()["namespace"] == "opsbot"
+        if manifest["kind"] != "RoleBinding":  # a binding lives in the namespace it grants reading in
+            assert "namespace" not in metadata, metadata["name"]
+    assert "namespace" not in kustomization(), "it would move the RoleBindings into opsbot's namespace"
+    assert opsbot_namespace() == "opsbot"
     for name in ("web", "worker"):
         assert deployment(name)["metadata"]["labels"][COMPONENT] == name
 
@@ -263,7 +280,8 @@ def test_pods_and_containers_run_restricted() -> None:
     groups = range(int(image_user[2]), int(image_user[2]) + 1) if image_user[2] else range(1, 2**31)
     for name in ("web", "worker"):
         pod = deployment(name)["spec"]["template"]["spec"]
-        assert pod["automountServiceAccountToken"] is False
+        # The agent's cluster_status reads the cluster as opsbot's ServiceAccount (read-only, see rbac.yaml).
+        assert pod["automountServiceAccountToken"] is True
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] == uid
         assert pod["securityContext"]["runAsGroup"] in groups
@@ -416,8 +434,10 @@ def test_the_kustomize_build_is_valid_and_wires_the_generated_config() -> None:
     (entry,) = kustomization()["images"]
     for document in documents:
         assert kubernetes_validate.validate(document, OLDEST, strict=True) == OLDEST
-        if document["kind"] != "Namespace":
-            assert document["metadata"]["namespace"] == kustomization()["namespace"]
+        if document["kind"] == "RoleBinding":
+            assert document["metadata"]["namespace"] in workload_namespaces()
+        elif document["kind"] not in ("Namespace", "ClusterRole"):
+            assert document["metadata"]["namespace"] == opsbot_namespace()
         if document["kind"] == "Deployment":
             pod = document["spec"]["template"]["spec"]
             assert {v["configMap"]["name"] for v in pod["volumes"] if "configMap" in v} == {
@@ -436,3 +456,42 @@ def test_the_ingress_limits_slow_and_greedy_clients_in_line_with_the_server() ->
     assert 0 < int(nginx["limit-connections"]) <= HttpLimits().max_connections
     for timeout in ("proxy-connect-timeout", "proxy-send-timeout", "proxy-read-timeout"):
         assert 0 < int(nginx[timeout]) <= HttpLimits().body_timeout
+
+
+# --- what the agent may read in the cluster ------------------------------------------------------------------
+
+
+def workload_namespaces() -> set[str]:
+    config = OpsConfig.load(KUBE / "ops.yaml")
+    return {w.namespace for service in config.services.values() for w in service.kubernetes.values()}
+
+
+def test_the_cluster_role_grants_exactly_what_the_client_calls() -> None:
+    (role,) = of_kind("ClusterRole")
+    granted = [
+        (group, resource, tuple(rule["verbs"]))
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+    ]
+    assert sorted(granted) == sorted(RBAC_RULES), "the Role and bot/clients/kubernetes.py's RBAC_RULES differ"
+    assert not [g for g in granted if "*" in (g[0], g[1], *g[2])], "no wildcard"
+    assert set(rule_keys for rule in role["rules"] for rule_keys in rule) == {"apiGroups", "resources", "verbs"}
+
+
+def test_every_namespace_of_the_example_ops_config_has_a_binding_for_opsbot() -> None:
+    (role,) = of_kind("ClusterRole")
+    (account,) = of_kind("ServiceAccount")
+    bindings = of_kind("RoleBinding")
+    assert workload_namespaces(), "the example names where its services run"
+    assert {b["metadata"]["namespace"] for b in bindings} == workload_namespaces()
+    for binding in bindings:
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": role["metadata"]["name"],
+        }
+        assert binding["subjects"] == [
+            {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": opsbot_namespace()}
+        ]
+    assert not of_kind("ClusterRoleBinding"), "reading is granted per namespace, never cluster-wide"
