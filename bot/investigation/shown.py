@@ -23,14 +23,16 @@ def one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: max(0, limit - 1)] + "…"
 
 
+def quoted(value: str) -> str:
+    """A label value short, on one line and double-quoted, as PromQL writes it."""
+    return json.dumps(one_line(value, LABEL_VALUE_LIMIT), ensure_ascii=False)
+
+
 def labels_text(labels: Mapping[str, str], *, most: int | None = None) -> str:
     """``{a="x", b="y"}`` in label order, values quoted as PromQL would; past ``most`` labels, a count of the rest."""
     names = sorted(labels)
     shown = names if most is None else names[:most]
-    parts = [
-        f"{one_line(name, LABEL_NAME_LIMIT)}={json.dumps(one_line(labels[name], LABEL_VALUE_LIMIT), ensure_ascii=False)}"
-        for name in shown
-    ]
+    parts = [f"{one_line(name, LABEL_NAME_LIMIT)}={quoted(labels[name])}" for name in shown]
     if len(shown) < len(names):
         parts.append(f"+{len(names) - len(shown)} more labels")
     return "{" + ", ".join(parts) + "}"
