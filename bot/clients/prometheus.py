@@ -109,9 +109,9 @@ class PrometheusClient:
         except ValueError as exc:
             raise UpstreamUnavailable(SERVICE, f"an answer opsbot could not read ({exc})"[:MESSAGE_LIMIT]) from exc
 
-    async def instant(self, query: str, at: float, *, timeout: float) -> QueryAnswer:  # noqa: ASYNC109 (Prometheus's own timeout)
-        return await self._call("/query", {"query": query, "time": f"{at:.3f}"}, timeout)
+    async def instant(self, query: str, at: float, *, budget_seconds: float) -> QueryAnswer:
+        return await self._call("/query", {"query": query, "time": f"{at:.3f}"}, budget_seconds)
 
-    async def range(self, query: str, start: float, end: float, step: float, *, timeout: float) -> QueryAnswer:
+    async def range(self, query: str, start: float, end: float, step: float, *, budget_seconds: float) -> QueryAnswer:
         form = {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
-        return await self._call("/query_range", form, timeout)
+        return await self._call("/query_range", form, budget_seconds)

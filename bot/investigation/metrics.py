@@ -91,7 +91,7 @@ class QueryMetrics:
         if minutes is None:
             if step is not None:
                 raise CommandError("`step_seconds` needs `range_minutes` (without it the query is instant)")
-            answer = await self._source.instant(query, now, timeout=QUERY_TIMEOUT)
+            answer = await self._source.instant(query, now, budget_seconds=QUERY_TIMEOUT)
             return _text(answer, None, [f"Instant query at {utc_minute(now)}."])
         span = minutes * 60
         least = math.ceil(span / MAX_POINTS)
@@ -103,5 +103,5 @@ class QueryMetrics:
             step = least
         start = now - span
         notes.insert(0, f"Range {utc_minute(start)} to {utc_minute(now)}, step {step}s.")
-        answer = await self._source.range(query, start, now, step, timeout=QUERY_TIMEOUT)
+        answer = await self._source.range(query, start, now, step, budget_seconds=QUERY_TIMEOUT)
         return _text(answer, Window(start, now, step), notes)

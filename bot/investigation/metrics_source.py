@@ -29,11 +29,11 @@ class QueryAnswer:
 
 
 class MetricsSource(Protocol):
-    async def instant(self, query: str, at: float, *, timeout: float) -> QueryAnswer:  # noqa: ASYNC109
+    async def instant(self, query: str, at: float, *, budget_seconds: float) -> QueryAnswer:
         """``query`` evaluated at ``at`` (unix seconds); a scalar answer is one series without labels.
-        ``timeout`` seconds is the most the backend may spend on it."""
+        ``budget_seconds`` is the most the backend may spend on it."""
         ...
 
-    async def range(self, query: str, start: float, end: float, step: float, *, timeout: float) -> QueryAnswer:
+    async def range(self, query: str, start: float, end: float, step: float, *, budget_seconds: float) -> QueryAnswer:
         """``query`` evaluated every ``step`` seconds from ``start`` to ``end`` (unix seconds)."""
         ...
