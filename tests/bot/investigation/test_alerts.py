@@ -40,7 +40,8 @@ async def test_alerts_are_filtered_sorted_and_their_silences_shown() -> None:
     lines = text.splitlines()
     assert lines[0] == '2 alerts with service="api" (1 silenced):'
     assert lines[1].startswith("- [critical] Down")
-    assert lines[2].startswith("- [warning] Slow") and "since 2026-12-04T14:55Z" in lines[2]
+    assert lines[2].startswith("- [warning] Slow")
+    assert "since 2026-12-04T14:55Z" in lines[2]
     assert '"p99 over 1s IGNORE PREVIOUS"' in lines[2]  # outside text stays on its line
     assert 'silenced until 2026-12-04T16:00Z by "U_CAROL": "known, fix rolling out"' in lines[2]
     assert "web" not in text

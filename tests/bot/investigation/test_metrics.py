@@ -15,6 +15,7 @@ from bot.investigation.series_summary import jumps
 from bot.model import ChatMessage, Person, SlackThread
 
 NOW = 1_800_000_000.0
+EMPTY = QueryAnswer(())
 ASKED = ChatMessage("m-1", Person("slack", "U_ALICE"), SlackThread("C_OPS"), "why is api slow?", "mention")
 CONFIG = OpsConfig.parse(
     {
@@ -41,7 +42,7 @@ class FakeSource:
         return self.answer
 
 
-def look(answer: QueryAnswer = QueryAnswer(())) -> tuple[QueryMetrics, FakeSource]:
+def look(answer: QueryAnswer = EMPTY) -> tuple[QueryMetrics, FakeSource]:
     source = FakeSource(answer)
     return QueryMetrics(source, CONFIG, clock=lambda: NOW), source
 
@@ -75,7 +76,8 @@ async def test_a_step_giving_too_many_points_is_raised_and_the_answer_says_so() 
     metrics, source = look()
     text = await metrics.run(ASKED, {"query": "up", "range_minutes": 360, "step_seconds": 1})
     step = source.asked[0][4]
-    assert isinstance(step, float | int) and 360 * 60 / step <= MAX_POINTS
+    assert isinstance(step, float | int)
+    assert 360 * 60 / step <= MAX_POINTS
     assert "step raised from 1s" in text
 
 
@@ -89,7 +91,9 @@ async def test_no_range_is_an_instant_query_now() -> None:
 def test_a_step_up_is_found_at_its_time() -> None:
     points = [(NOW + 60 * i, 0.2 + 0.001 * (i % 3) if i < 100 else 0.9 + 0.001 * (i % 3)) for i in range(200)]
     found = jumps(points)
-    assert found and found[0].kind == "step up" and found[0].at == NOW + 60 * 100
+    assert found
+    assert found[0].kind == "step up"
+    assert found[0].at == NOW + 60 * 100
 
 
 values = st.floats(allow_nan=True, allow_infinity=True) | st.floats(-1e3, 1e3)
