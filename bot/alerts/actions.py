@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Protocol, get_args
 
 from bot import json_fields
-from bot.alerts.alertmanager_port import Alertmanager, Matcher, NewSilence
+from bot.alertmanager import Alertmanager, Matcher, NewSilence
 from bot.alerts.groups import MUTEX
 from bot.alerts.incident_news import declaration
 from bot.alerts.model import Alert

@@ -1,4 +1,4 @@
-"""Alertmanager as a :class:`bot.alerts.alertmanager_port.Alertmanager`, over its API v2 and aiohttp.
+"""Alertmanager as a :class:`bot.alertmanager.Alertmanager`, over its API v2 and aiohttp.
 
 ``base_url`` is Alertmanager's address as its UI answers (``ALERTMANAGER_URL``, e.g.
 ``http://alertmanager:9093``, or with the route prefix it is served under); ``/api/v2/...`` is
@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 import aiohttp
 
-from bot.alerts.alertmanager_port import (
+from bot.alertmanager import (
     AlertState,
     HeldAlert,
     Matcher,

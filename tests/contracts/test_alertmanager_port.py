@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot.alerts.alertmanager_port import Alertmanager, HeldAlert, Matcher, NewSilence
-from bot.alerts.fake_alertmanager import FakeAlertmanager
+from bot.alertmanager import Alertmanager, HeldAlert, Matcher, NewSilence
 from bot.errors import UpstreamRejected
+from bot.fake_alertmanager import FakeAlertmanager
 
 
 @dataclass

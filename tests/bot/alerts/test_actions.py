@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.alertmanager import HeldAlert, Matcher
 from bot.alerts.actions import ASK_TEXT, AlertAction, AlertActions, ReconcileDue
-from bot.alerts.alertmanager_port import HeldAlert, Matcher
-from bot.alerts.fake_alertmanager import FakeAlertmanager
 from bot.alerts.fakes import FakeAlertGroupStore
 from bot.alerts.groups import AlertGroups
 from bot.alerts.incident_news import incident_key, severity_of
@@ -18,6 +17,7 @@ from bot.alerts.render import ASK_ACTION, DECLARE_ACTION, SILENCE_1H_ACTION, SIL
 from bot.config import OpsConfig
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
+from bot.fake_alertmanager import FakeAlertmanager
 from bot.fakes import FakeMarks, FakeMutexes, ManualClock, RecordingChat
 from bot.jobs.kinds import Job
 from bot.model import ChatMessage, SlackThread

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.alerts.alertmanager_port import Matcher, NewSilence
+from bot.alertmanager import Matcher, NewSilence
 from bot.clients.alertmanager import AlertmanagerClient, filter_matcher, parse_alert, parse_silence
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.secrets import Secret

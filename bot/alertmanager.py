@@ -1,7 +1,10 @@
-"""What the alerts feature asks of Alertmanager, in its own words: silences and the alerts it holds.
+"""What opsbot asks of Alertmanager, in its own words: silences and the alerts it holds.
+
+Below the features: the alerts feature silences and reconciles through it, and the Ops agent's
+``list_alerts`` look (bot.investigation) reads the alerts it holds.
 
 ``Alertmanager`` is the port; bot/clients/alertmanager.py implements it over Alertmanager's API v2
-(``ALERTMANAGER_URL``) and bot/alerts/fake_alertmanager.py in memory. The values mirror API v2's
+(``ALERTMANAGER_URL``) and bot/fake_alertmanager.py in memory. The values mirror API v2's
 ``gettableSilence`` and ``gettableAlert``, reduced to what opsbot reads.
 
 Failures come out as the core's errors (bot/errors.py): ``UpstreamUnavailable`` when Alertmanager

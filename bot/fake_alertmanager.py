@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from bot.alerts.alertmanager_port import HeldAlert, Matcher, NewSilence, Silence, SilenceState
+from bot.alertmanager import HeldAlert, Matcher, NewSilence, Silence, SilenceState
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.fakes import Clock
 
