@@ -1,193 +1,187 @@
-"""The part of a CI job's log worth reading: error-looking lines with some context, and the tail.
+"""The relevant part of a CI job's log: its error-looking passages with some context, and its tail.
 
-Logs can be tens of megabytes, so they are read as a stream of lines with bounded
-state: a ring buffer of the lines before an error, a deque for the tail, and a cap
-on the error blocks kept (the tail is still kept after it). Each kept line is
-cleaned (GitHub's timestamp prefix, ``##[group]`` markers, GitLab's section markers
-and ANSI colour codes removed) and redacted before it is cut to length, so a cut
-can never leave part of a secret behind.
+A log may be tens of megabytes, so it is read once, line by line, keeping only
+bounded state: a few lines before the current one (the context of an error that
+comes next), the passages kept so far (a fixed number of a fixed length), a
+fingerprint per distinct error line (so the same failure repeated a thousand
+times is shown once), and the last lines. After the passage cap, error lines
+are only counted, and the tail is still kept to the end.
+
+Lines are cleaned first: ANSI colour codes, GitHub Actions' timestamp prefixes
+and ``##[group]`` markers, GitLab's section markers and carriage-return
+progress redraws are noise to a reader. Secrets are redacted on whole passages
+before anything is cut, so a cut can't leave half a token a detector no longer
+recognises.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.redaction import redact
 
-CONTEXT_BEFORE = 3
-CONTEXT_AFTER = 3
+CONTEXT_BEFORE = 3  # lines shown before an error line
+CONTEXT_AFTER = 3  # and after it
+MAX_PASSAGES = 6  # error passages kept per log; later error lines are only counted
+MAX_PASSAGE_LINES = 14  # a passage that keeps finding errors stops growing here
 TAIL_LINES = 20
-MAX_BLOCKS = 8  # error blocks kept per job; later error lines are only counted
-MAX_SEEN = 500  # distinct error lines remembered for de-duplication
-LINE_LIMIT = 300  # characters of one shown line
-RAW_LINE_LIMIT = 16_384  # bytes of one line kept while splitting; the rest of a longer line is dropped
+MAX_FINGERPRINTS = 10_000  # distinct error lines remembered for de-duplication
+RAW_LINE_LIMIT = 4_000  # characters of a line kept at all; far more than is ever shown
+SHOWN_LINE_LIMIT = 200  # characters of a line shown
 
-TIMESTAMP = re.compile(r"^\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ")
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
+GITHUB_TIMESTAMP = re.compile(r"^\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ?")
+GITHUB_COMMAND = re.compile(r"^##\[(group|command|debug|notice|warning|section)\]")
+GITHUB_ERROR = re.compile(r"^##\[error\]")
+GITHUB_NOISE = re.compile(r"^##\[endgroup\]\s*$")
 GITLAB_SECTION = re.compile(r"section_(start|end):\d+:[A-Za-z0-9_.-]+(\[[^\]]*\])?")
-NOISE = re.compile(r"^##\[(group|endgroup)\]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 ERROR = re.compile(
-    r"(?i)(\b(error|errors|failed|failure|exception|traceback|panic|fatal|assert\w*|segmentation fault|"
-    r"timed out|oomkilled|killed)\b|exit (code|status) [1-9]|##\[error\])"
+    r"(?i)(\berror\b|\berr!|\bfail(ed|ure|s)?\b|\bfatal\b|exception|traceback|\bpanic|"
+    r"exit (code|status) [1-9]|exited with|assert|segmentation fault|core dumped|\bkilled\b|oomkilled|"
+    r"out of memory|timed out|\bdenied\b|undefined reference|cannot find|could not|\bunable to\b)"
 )
-NOTHING_FAILED = re.compile(r"(?i)\b0 (errors?|failed|failures)\b")
-KEY_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY")
-KEY_END = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY")
 DIGITS = re.compile(r"\d+")
 
 
 def clean(line: str) -> str | None:
-    """The line as a person would read it, or None for markers that carry nothing."""
-    line = line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line.rstrip("\r")
-    line = TIMESTAMP.sub("", line)
-    line = GITLAB_SECTION.sub("", ANSI.sub("", line))
-    if NOISE.match(line):
+    """A log line as a reader wants it; None for a line that is only a marker."""
+    line = line[:RAW_LINE_LIMIT]
+    if "\r" in line:  # a progress bar redrawn in place: what was left on screen is the last part
+        line = line.rstrip("\r").rsplit("\r", 1)[-1]
+    line = GITHUB_TIMESTAMP.sub("", line)
+    if GITHUB_NOISE.match(line):
         return None
-    line = line.replace("##[error]", "error: ").replace("##[warning]", "warning: ")
-    return line.rstrip() or None
+    line = GITHUB_ERROR.sub("Error: ", line)
+    line = GITHUB_COMMAND.sub("", line)
+    line = GITLAB_SECTION.sub("", ANSI.sub("", line))
+    return CONTROL.sub("", line).rstrip()
 
 
-def is_error(line: str) -> bool:
-    return ERROR.search(line) is not None and NOTHING_FAILED.search(line) is None
+def looks_like_error(line: str) -> bool:
+    return ERROR.search(line) is not None
 
 
-def lines_of(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Lines of a byte stream, decoded leniently; an overlong line is kept to its first RAW_LINE_LIMIT bytes."""
-    pending = bytearray()
-    overlong = False
-    for chunk in chunks:
-        start = 0
-        while (end := chunk.find(b"\n", start)) != -1:
-            if not overlong:
-                pending += chunk[start:end][: RAW_LINE_LIMIT - len(pending)]
-            yield pending.decode("utf-8", "replace")
-            pending.clear()
-            overlong = False
-            start = end + 1
-        if not overlong:
-            pending += chunk[start:][: RAW_LINE_LIMIT - len(pending)]
-            overlong = len(pending) >= RAW_LINE_LIMIT
-    if pending:
-        yield pending.decode("utf-8", "replace")
+def _fingerprint(line: str) -> int:
+    # Numbers differ between repeats of one failure (line numbers, durations, ids).
+    return hash(DIGITS.sub("#", line.strip().lower()))
+
+
+Numbered = tuple[int, str]  # line number (from 1) and text
 
 
 @dataclass
 class Excerpt:
-    blocks: list[list[tuple[int, str]]] = field(default_factory=list)
-    tail: list[tuple[int, str]] = field(default_factory=list)
     lines: int = 0
-    error_lines: int = 0
-    repeated: int = 0  # error lines like one already shown
-    past_cap: int = 0  # error lines after the block cap, counted only
+    passages: list[list[Numbered]] = field(default_factory=list)
+    more_errors: int = 0  # error-looking lines after the passage cap, repeats excluded
+    tail: list[Numbered] = field(default_factory=list)
 
 
-class LogExcerpter:
-    """Fed one line at a time (:meth:`feed`), then asked for the :class:`Excerpt`. Never raises on any text."""
-
-    def __init__(self) -> None:
-        self._before: deque[tuple[int, str]] = deque(maxlen=CONTEXT_BEFORE)
-        self._tail: deque[tuple[int, str]] = deque(maxlen=TAIL_LINES)
-        self._seen: set[str] = set()
-        self._after = 0
-        self._in_key = False
-        self._done = Excerpt()
-
-    def feed(self, raw: str) -> None:
-        found = self._done
-        found.lines += 1
+def excerpt(lines: Iterable[str]) -> Excerpt:
+    """Read ``lines`` once, keeping only what :func:`render` may show."""
+    found = Excerpt()
+    before: deque[Numbered] = deque(maxlen=CONTEXT_BEFORE)
+    tail: deque[Numbered] = deque(maxlen=TAIL_LINES)
+    seen: set[int] = set()
+    current: list[Numbered] | None = None  # the passage still taking lines after its error
+    after = 0
+    number = 0
+    for raw in lines:
+        number += 1
         text = clean(raw)
         if text is None:
-            return
-        text = self._hide_keys(text)
-        entry = (found.lines, text)
-        self._tail.append(entry)
-        if self._after > 0:
-            self._after -= 1
-            found.blocks[-1].append(entry)
-            if is_error(text):
-                found.error_lines += 1
-                self._after = CONTEXT_AFTER
-            return
-        if not is_error(text):
-            self._before.append(entry)
-            return
-        found.error_lines += 1
-        if len(found.blocks) >= MAX_BLOCKS:
-            found.past_cap += 1
-            return
-        shape = DIGITS.sub("#", text.lower())
-        if shape in self._seen:
-            found.repeated += 1
-            return
-        if len(self._seen) < MAX_SEEN:
-            self._seen.add(shape)
-        found.blocks.append([*self._before, entry])
-        self._before.clear()
-        self._after = CONTEXT_AFTER
-
-    def _hide_keys(self, text: str) -> str:
-        """A private key's body lines look like nothing to a line-by-line redactor: hidden whole."""
-        if KEY_BEGIN.search(text):
-            self._in_key = KEY_END.search(text) is None
-            return "[REDACTED private-key]"
-        if self._in_key:
-            self._in_key = KEY_END.search(text) is None
-            return "[REDACTED private-key]"
-        return text
-
-    def excerpt(self) -> Excerpt:
-        found = self._done
-        last_shown = found.blocks[-1][-1][0] if found.blocks else 0
-        found.tail = [entry for entry in self._tail if entry[0] > last_shown]
-        return found
+            continue
+        entry = (number, text)
+        tail.append(entry)
+        error = looks_like_error(text)
+        if error:
+            mark = _fingerprint(text)
+            if mark in seen:
+                error = False
+            elif len(seen) < MAX_FINGERPRINTS:
+                seen.add(mark)
+        if current is not None and len(current) < MAX_PASSAGE_LINES and (after > 0 or error):
+            current.append(entry)
+            after = CONTEXT_AFTER if error else after - 1
+            if after == 0:
+                current = None
+            continue
+        current = None
+        if error:
+            if len(found.passages) < MAX_PASSAGES:
+                current = [*before, entry]
+                found.passages.append(current)
+                after = CONTEXT_AFTER
+            else:
+                found.more_errors += 1
+        before.append(entry)
+    found.lines = number
+    found.tail = list(tail)
+    return found
 
 
-def shown(text: str) -> str:
-    """One line as the model reads it: redacted whole, then cut."""
-    text = redact(text)
-    return text if len(text) <= LINE_LIMIT else text[: LINE_LIMIT - 1] + "…"
+def _redacted(lines: list[Numbered]) -> list[Numbered]:
+    """One redaction over the whole passage, so a secret spread over lines (a key block) is found."""
+    texts = redact("\n".join(text for _, text in lines)).split("\n")
+    if len(texts) != len(lines):  # a multi-line secret became one marker: keep the numbers in step
+        return [(lines[0][0], " ".join(texts))]
+    return [(n, text) for (n, _), text in zip(lines, texts, strict=True)]
 
 
-def cost(text: str) -> int:
-    """Characters ``text`` takes once JSON-encoded, as the model's tool result is counted."""
-    return len(json.dumps(text)) - 2
+def _shown(entry: Numbered) -> str:
+    number, text = entry
+    if len(text) > SHOWN_LINE_LIMIT:
+        text = text[: SHOWN_LINE_LIMIT - 1] + "…"
+    return f"{number:>7}| {text}"
+
+
+def _fit(lines: list[str], budget: int, *, keep_end: bool) -> tuple[list[str], int]:
+    """As many of ``lines`` as fit in ``budget`` characters (the last ones if ``keep_end``), and how many were left."""
+    kept: list[str] = []
+    used = 0
+    for line in reversed(lines) if keep_end else lines:
+        if used + len(line) + 1 > budget:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    if keep_end:
+        kept.reverse()
+    return kept, len(lines) - len(kept)
 
 
 def render(found: Excerpt, budget: int) -> str:
-    """The excerpt as text within ``budget`` encoded characters: error blocks first, then the tail."""
-    head = (
-        f"{found.lines:,} lines, {found.error_lines:,} error-looking"
-        + (f" ({found.repeated:,} like earlier ones)" if found.repeated else "")
-        + (f", {found.past_cap:,} past the first {MAX_BLOCKS} blocks not shown" if found.past_cap else "")
-    )
-    out, used = [head], cost(head) + 1
-    tail = [f"  {n}: {shown(t)}" for n, t in found.tail]
-    tail_cost = sum(cost(x) + 1 for x in tail) + 40
-    block_budget = max(budget // 2, budget - tail_cost)
-    for block in found.blocks:
-        for n, t in block:
-            line = f"  {n}: {shown(t)}"
-            if used + cost(line) + 1 > block_budget:
-                break
-            out.append(line)
-            used += cost(line) + 1
-        else:
-            out.append("  …")
-            used += 4
-            continue
-        break
-    if tail:
-        out.append("last lines:")
-        used += 12
-        kept: list[str] = []
-        for line in reversed(tail):
-            if used + cost(line) + 1 > budget:
-                break
-            kept.append(line)
-            used += cost(line) + 1
-        out.extend(reversed(kept))
-    return "\n".join(out)
+    """The excerpt in at most ``budget`` characters: error passages first, then the tail."""
+    shown_numbers: set[int] = set()
+    passage_lines: list[str] = []
+    for passage in found.passages:
+        if passage_lines:
+            passage_lines.append("    …")
+        for entry in _redacted(passage):
+            passage_lines.append(_shown(entry))
+            shown_numbers.add(entry[0])
+    tail = [e for e in found.tail if e[0] not in shown_numbers]
+    tail_lines = [_shown(entry) for entry in _redacted(tail)] if tail else []
+    head = f"log: {found.lines:,} lines, {len(found.passages)} error-looking passages"
+    if found.more_errors:
+        head += f" ({found.more_errors:,} more error-looking lines not shown)"
+    if not found.passages:
+        head = f"log: {found.lines:,} lines, no error-looking lines"
+    room = budget - len(head) - 40
+    # Errors say what went wrong; the tail says how it ended. Each gets at least a share.
+    errors, left = _fit(passage_lines, max(room - min(room // 3, _size(tail_lines)), 0), keep_end=False)
+    ending, cut = _fit(tail_lines, room - _size(errors), keep_end=True)
+    parts = [head]
+    if errors:
+        parts += ["error-looking lines:", *errors] + ([f"    … ({left} lines not shown)"] if left else [])
+    if ending:
+        parts += [f"last {len(ending)} lines:", *ending]
+    text = "\n".join(parts)
+    return text if len(text) <= budget else text[: max(budget - 1, 0)] + "…"
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
