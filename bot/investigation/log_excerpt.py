@@ -52,13 +52,20 @@ def clean(line: str) -> str | None:
     line = line[:RAW_LINE_LIMIT]
     if "\r" in line:  # a progress bar redrawn in place: what was left on screen is the last part
         line = line.rstrip("\r").rsplit("\r", 1)[-1]
-    line = GITHUB_TIMESTAMP.sub("", line)
-    if GITHUB_NOISE.match(line):
-        return None
-    line = GITHUB_ERROR.sub("Error: ", line)
-    line = GITHUB_COMMAND.sub("", line)
-    line = GITLAB_SECTION.sub("", ANSI.sub("", line))
-    return CONTROL.sub("", line).rstrip()
+    # Each pattern runs only where its cue is: a 50 MB log is mostly plain lines.
+    if line[:1].isdigit() or line[:1] == "\ufeff":
+        line = GITHUB_TIMESTAMP.sub("", line)
+    if line.startswith("##["):
+        if GITHUB_NOISE.match(line):
+            return None
+        line = GITHUB_COMMAND.sub("", GITHUB_ERROR.sub("Error: ", line))
+    if "\x1b" in line:
+        line = ANSI.sub("", line)
+    if "section_" in line:
+        line = GITLAB_SECTION.sub("", line)
+    if not line.isprintable():
+        line = CONTROL.sub("", line)
+    return line.rstrip()
 
 
 def looks_like_error(line: str) -> bool:
@@ -101,8 +108,8 @@ def excerpt(lines: Iterable[str]) -> Excerpt:
         if error:
             mark = _fingerprint(text)
             if mark in seen:
-                error = False
-            elif len(seen) < MAX_FINGERPRINTS:
+                continue  # a repeat says nothing new, and is no one's context either
+            if len(seen) < MAX_FINGERPRINTS:
                 seen.add(mark)
         if current is not None and len(current) < MAX_PASSAGE_LINES and (after > 0 or error):
             current.append(entry)

@@ -1,77 +1,79 @@
-"""The log excerpter: error lines with context, the tail, bounded on any input."""
+"""The log excerpter: error passages with context, the tail, bounded whatever the log."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.investigation.log_excerpt import MAX_BLOCKS, TAIL_LINES, LogExcerpter, cost, lines_of, render
+from bot.investigation.log_excerpt import MAX_PASSAGES, clean, excerpt, render
 
-BUDGET = 2_000
-
-
-def excerpt_of(lines: list[str]) -> str:
-    reader = LogExcerpter()
-    for line in lines:
-        reader.feed(line)
-    return render(reader.excerpt(), BUDGET)
+NOISE = [f"2024-01-01T00:00:{i % 60:02d}.0000000Z step {i}: compiling module {i}" for i in range(500)]
 
 
-def test_the_error_line_comes_with_its_context_and_the_tail() -> None:
-    lines = [f"2024-01-01T00:00:00.0000000Z step {n}" for n in range(1000)]
-    lines[500] = "2024-01-01T00:00:00.0000000Z \x1b[31mAssertionError: expected 200, got 503\x1b[0m"
-    text = excerpt_of(lines)
-    assert "501: AssertionError: expected 200, got 503" in text
-    assert "500: step 499" in text
-    assert "502: step 501" in text
-    assert "1000: step 999" in text
-    assert "2024-01-01T" not in text
-    assert "\x1b" not in text
+def test_an_error_line_is_shown_with_its_context_and_the_tail() -> None:
+    lines = [*NOISE[:200], "2024-01-01T00:00:00.0000000Z ##[error]Process completed with exit code 1.", *NOISE[200:]]
+    text = render(excerpt(lines), 4_000)
+    assert "Error: Process completed with exit code 1." in text
+    assert "step 199: compiling" in text  # context before
+    assert "step 200: compiling" in text  # and after
+    assert "step 499: compiling" in text  # the tail
+    assert "2024-01-01T00:00" not in text  # timestamps stripped
+
+
+def test_colour_codes_group_markers_and_gitlab_sections_are_noise() -> None:
+    assert clean("\x1b[31;1mERROR: boom\x1b[0m") == "ERROR: boom"
+    assert clean("2024-01-01T00:00:00.0000000Z ##[endgroup]") is None
+    assert clean("2024-01-01T00:00:00.1234567Z ##[group]Run npm test") == "Run npm test"
+    assert clean("section_start:1700000000:step_script\r\x1b[0KExecuting step") == "Executing step"
 
 
 def test_a_secret_in_a_log_line_is_redacted() -> None:
-    text = excerpt_of(["error: login failed with token ghp_" + "a1B2" * 10])
-    assert "ghp_" not in text
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    text = render(excerpt([*NOISE[:50], f"Error: push failed with token {token}", *NOISE[:30]]), 4_000)
+    assert token not in text
+    assert token[:12] not in text
     assert "REDACTED" in text
 
 
-def test_a_private_key_block_is_hidden_line_by_line() -> None:
-    text = excerpt_of(
-        ["-----BEGIN RSA PRIVATE KEY-----", "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM", "-----END RSA PRIVATE KEY-----"]
-    )
-    assert "MIIE" not in text
+def test_a_repeated_failure_is_shown_once_and_later_errors_only_counted() -> None:
+    repeated = [f"Error: connection refused to db (attempt {i})" for i in range(1_000)]
+    names = ("alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta")
+    distinct = [line for name in names for line in (f"FAILED test_{name}", *NOISE[:10])]
+    found = excerpt([*repeated, *NOISE[:10], *distinct, "done"])
+    assert sum("connection refused" in text for p in found.passages for _, text in p) == 1
+    assert len(found.passages) == MAX_PASSAGES
+    assert found.more_errors > 0
+    assert found.tail[-1][1] == "done"
 
 
-def test_group_markers_are_dropped_and_error_markers_read_as_errors() -> None:
-    text = excerpt_of(["##[group]Run pytest", "##[error]Process completed with exit code 1.", "##[endgroup]"])
-    assert "##[" not in text
-    assert "error: Process completed with exit code 1." in text
+def test_no_error_lines_says_so_and_keeps_the_tail() -> None:
+    text = render(excerpt(NOISE), 2_000)
+    assert "no error-looking lines" in text
+    assert "step 499" in text
 
 
-def test_a_long_line_without_newlines_stays_bounded_while_split() -> None:
-    lines = list(lines_of([b"x" * 100_000, b"y" * 100_000, b"\nnext\n"]))
-    assert len(lines) == 2
-    assert len(lines[0]) <= 16_384
-    assert lines[1] == "next"
+@given(st.lists(st.text(max_size=300), max_size=300), st.integers(min_value=200, max_value=6_000))
+def test_any_log_renders_within_its_budget(lines: list[str], budget: int) -> None:
+    assert len(render(excerpt(lines), budget)) <= budget
 
 
-@given(st.lists(st.text(max_size=400), max_size=300))
-def test_any_lines_give_a_bounded_excerpt_that_keeps_the_first_error_and_the_tail(lines: list[str]) -> None:
-    lines = [*lines, "FATAL: the very first error", *[f"tail {n}" for n in range(TAIL_LINES)]]
-    text = excerpt_of(lines)
-    assert cost(text) <= BUDGET
-    assert f"tail {TAIL_LINES - 1}" in text
+@given(
+    st.lists(st.from_regex(r"[a-z ]{0,60}", fullmatch=True), min_size=30, max_size=200),
+    st.integers(min_value=0, max_value=29),
+)
+def test_an_error_line_and_the_last_line_are_kept(noise: list[str], at: int) -> None:
+    lines = [*noise[:at], "fatal: the build broke here", *noise[at:], "the very last line"]
+    text = render(excerpt(lines), 4_000)
+    assert "fatal: the build broke here" in text
+    assert "the very last line" in text
 
 
-@given(st.integers(min_value=MAX_BLOCKS + 1, max_value=200))
-def test_error_lines_past_the_cap_are_counted_not_shown(errors: int) -> None:
-    reader = LogExcerpter()
-    for n in range(errors):
-        reader.feed(f"error in module_{chr(97 + n % 26)}{'x' * (n // 26)}")
-        reader.feed("ok")
-        reader.feed("ok")
-        reader.feed("ok")
-        reader.feed("ok")
-    found = reader.excerpt()
-    assert len(found.blocks) == MAX_BLOCKS
-    assert found.error_lines == errors
+def test_a_huge_log_is_read_once_into_bounded_state() -> None:
+    def lines() -> object:
+        for i in range(50_000):
+            yield f"line {i} " + "x" * 100 + (" error" if i % 997 == 0 else "")
+
+    found = excerpt(lines())  # type: ignore[arg-type]
+    assert found.lines == 50_000
+    assert len(found.passages) <= MAX_PASSAGES
+    assert len(render(found, 4_500)) <= 4_500
