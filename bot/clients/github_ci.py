@@ -32,7 +32,7 @@ class GitHubCi:
         self._connector = connector
 
     def _repo(self, repo: str) -> Repository:
-        return self._connector.for_repo(repo).get_repo(repo, lazy=True)
+        return self._connector.for_repo(repo).get_repo(repo)
 
     async def head(self, repo: str, ref: str | None, change: int | None) -> tuple[str, str]:
         def run() -> tuple[str, str]:
@@ -40,7 +40,7 @@ class GitHubCi:
             if change is not None:
                 head = found.get_pull(change).head
                 return f"#{change} ({head.ref})", head.sha
-            name = ref or self._connector.for_repo(repo).get_repo(repo).default_branch
+            name = ref or found.default_branch
             commit = found.get_commit(name)
             commit.update()  # a lazy commit's "sha" is the name it was asked for
             return name, commit.sha
