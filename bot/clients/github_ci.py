@@ -96,9 +96,7 @@ class GitHubCi:
                     commits.append(ChangedCommit(commit.sha, who, date, (git.message or "").split("\n", 1)[0]))
                 if len(commits) >= COMMITS_READ:
                     break
-            files = tuple(
-                ChangedFile(f.filename, f.status, f.additions or 0, f.deletions or 0) for f in found.files
-            )
+            files = tuple(ChangedFile(f.filename, f.status, f.additions or 0, f.deletions or 0) for f in found.files)
             head_sha = commits[0].sha if commits else found.base_commit.sha
             return Comparison(found.base_commit.sha, head_sha, total, tuple(commits), files, len(files) < MAX_FILES)
 

@@ -180,7 +180,7 @@ def render(found: Excerpt, budget: int) -> str:
     room = budget - len(head) - 40
     # Errors say what went wrong; the tail says how it ended. Each gets at least a share.
     errors, left = _fit(passage_lines, max(room - min(room // 3, _size(tail_lines)), 0), keep_end=False)
-    ending, cut = _fit(tail_lines, room - _size(errors), keep_end=True)
+    ending, _ = _fit(tail_lines, room - _size(errors), keep_end=True)
     parts = [head]
     if errors:
         parts += ["error-looking lines:", *errors] + ([f"    … ({left} lines not shown)"] if left else [])

@@ -36,7 +36,9 @@ PR_THREAD = GitHubThread("acme/web", 7, True)
 
 
 def failing(ci: FakeForgeCi, sha: str, lines: list[str]) -> None:
-    ci.jobs[sha] = [FailedJob("9", "test", "CI", "failure", "https://github.com/acme/api/actions/runs/1/job/9", "Run tests")]
+    ci.jobs[sha] = [
+        FailedJob("9", "test", "CI", "failure", "https://github.com/acme/api/actions/runs/1/job/9", "Run tests")
+    ]
     ci.logs["9"] = lines
 
 
@@ -44,7 +46,8 @@ async def test_ci_logs_on_a_pr_thread_reads_its_head_without_input() -> None:
     ci = FakeForgeCi(changes={7: SHA})
     failing(ci, SHA, ["setup", "npm ERR! test failed", "cleanup"])
     text = await CiLogs(CONFIG, {"github": ci}).run(asked(PR_THREAD), {})
-    assert "acme/web" in text and "#7" in text
+    assert "acme/web" in text
+    assert "#7" in text
     assert "npm ERR! test failed" in text
     assert "Run tests" in text
     assert ci.asked[0] == ("head", "acme/web")
@@ -118,10 +121,14 @@ def history() -> FakeHistory:
 
 async def test_what_changed_between_the_two_last_deploys() -> None:
     ci = FakeForgeCi(comparisons={("1" * 40, "2" * 40): comparison(3)})
-    text = await WhatChanged(CONFIG, {"github": ci}, history()).run(asked(SLACK), {"service": "api", "environment": "production"})
+    text = await WhatChanged(CONFIG, {"github": ci}, history()).run(
+        asked(SLACK), {"service": "api", "environment": "production"}
+    )
     assert "running in production: 22222222 (main" in text
-    assert "deployed before: 11111111 (v1.2" in text and "github:bob" in text
-    assert "3 commits" in text and "change number 3" in text
+    assert "deployed before: 11111111 (v1.2" in text
+    assert "github:bob" in text
+    assert "3 commits" in text
+    assert "change number 3" in text
     assert "src/" in text
 
 
@@ -130,7 +137,9 @@ async def test_what_changed_between_two_refs() -> None:
     text = await WhatChanged(CONFIG, {"github": ci}, FakeHistory()).run(
         asked(SLACK), {"service": "api", "from": "v1", "to": "v2"}
     )
-    assert "2 commits" in text and "`v1`" in text and "`v2`" in text
+    assert "2 commits" in text
+    assert "`v1`" in text
+    assert "`v2`" in text
 
 
 @pytest.mark.parametrize(
@@ -156,13 +165,16 @@ async def test_a_forge_that_fails_is_an_upstream_error() -> None:
             raise UpstreamRejected("GitHub", "the token lacks a permission this needs", status=403)
 
     with pytest.raises(UpstreamRejected):
-        await WhatChanged(CONFIG, {"github": Down()}, history()).run(asked(SLACK), {"service": "api", "environment": "production"})
+        await WhatChanged(CONFIG, {"github": Down()}, history()).run(
+            asked(SLACK), {"service": "api", "environment": "production"}
+        )
 
 
 def test_a_500_commit_compare_is_summarised_within_the_limit() -> None:
     text = summarise(comparison(500, files=300), "api from a to b")
     assert len(text) <= RESULT_LIMIT
-    assert "500 commits" in text and "and 470 more" in text
+    assert "500 commits" in text
+    assert "and 470 more" in text
     assert text.index("change number 500") < text.index("change number 499")  # newest first
 
 
@@ -172,8 +184,13 @@ names = st.text(min_size=1, max_size=80)
 @given(
     st.lists(st.builds(ChangedCommit, names, names, names, st.text(max_size=400)), max_size=600),
     st.lists(
-        st.builds(ChangedFile, st.text(min_size=1, max_size=300), st.sampled_from(["added", "modified"]),
-                  st.integers(0, 10**6), st.integers(0, 10**6)),  # fmt: skip
+        st.builds(
+            ChangedFile,
+            st.text(min_size=1, max_size=300),
+            st.sampled_from(["added", "modified"]),
+            st.integers(0, 10**6),
+            st.integers(0, 10**6),
+        ),
         max_size=400,
     ),
     st.integers(min_value=0, max_value=10_000),
