@@ -12,7 +12,7 @@ from bot.errors import CommandError, UpstreamError
 from bot.investigation.ci_logs import CiLogs
 from bot.investigation.looks import RESULT_LIMIT
 from bot.investigation.what_changed import DeployPoint, WhatChanged
-from bot.model import ChatMessage, GitHubThread, Person, Place, SlackThread
+from bot.model import ChatMessage, GitHubThread, GitLabThread, Person, Place, SlackThread
 from handlers.app import gitlab_client
 from tests.bot.investigation.fakes import FakeHistory
 from tests.emulators.github_actions import log_text
@@ -166,4 +166,47 @@ async def test_github_bad_ref_in_compare_is_refused(emulators: Emulators) -> Non
     with pytest.raises(CommandError, match="is not a branch"):
         await WhatChanged(CONFIG, {"github": github_ci(emulators)}, FakeHistory()).run(
             asked(SlackThread("C1")), {"service": "api", "from": "nope", "to": "main"}
+        )
+
+
+async def test_gitlab_failing_job_trace_on_a_merge_request(emulators: Emulators) -> None:
+    gitlab = emulators.gitlab
+    gitlab.add_project("acme/shop", 7)
+    gitlab.add_merge_request(7, 3, "Fix cart", sha="d" * 40)
+    pipeline = gitlab.add_pipeline_run(7, "d" * 40)
+    trace = "section_start:1700000000:step_script\r\x1b[0K\x1b[32;1m$ make test\x1b[0;m\n"
+    trace += "".join(f"ok {i}\n" for i in range(200)) + "\x1b[31mpanic: nil map write\x1b[0m\n"
+    trace += "".join(f"  at frame {i}\n" for i in range(30)) + "ERROR: Job failed: exit code 2\n"
+    gitlab.add_ci_job(pipeline, "go test", trace=trace)
+    gitlab.add_ci_job(pipeline, "build", status="success", trace="fine\n")
+    text = await CiLogs(CONFIG, {"gitlab": gitlab_ci(emulators)}).run(
+        asked(GitLabThread("acme/shop", 3, "merge_request")), {}
+    )
+    assert "go test: failed" in text
+    assert "panic: nil map write" in text
+    assert "ERROR: Job failed: exit code 2" in text
+    assert "\x1b" not in text
+    assert "section_start" not in text
+    assert "build" not in text
+
+
+async def test_gitlab_what_changed_between_two_refs(emulators: Emulators) -> None:
+    emulators.gitlab.add_project("acme/shop", 7)
+    shas = emulators.gitlab.add_commits(
+        7,
+        [
+            {"message": f"shop change {i}", "author": "jdoe",
+             "files": [{"filename": f"app/f{i}.rb", "status": "modified", "additions": 2, "deletions": 1}]}
+            for i in range(6)
+        ],
+    )  # fmt: skip
+    text = await WhatChanged(CONFIG, {"gitlab": gitlab_ci(emulators)}, FakeHistory()).run(
+        asked(SlackThread("C1")), {"service": "shop", "from": shas[1], "to": shas[5]}
+    )
+    assert "4 commits" in text
+    assert text.index("shop change 5") < text.index("shop change 2")
+    assert "+8 −4" in text
+    with pytest.raises(CommandError, match="is not a branch"):
+        await WhatChanged(CONFIG, {"gitlab": gitlab_ci(emulators)}, FakeHistory()).run(
+            asked(SlackThread("C1")), {"service": "shop", "from": "nope"}
         )
