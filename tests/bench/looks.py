@@ -41,7 +41,9 @@ class LookMeasure:
 def benches() -> list[Callable[[], Sequence[LookMeasure]]]:
     """One function per look's large cases, each returning its measures (imported here, not at the
     top, because those modules import this one)."""
-    return []
+    from tests.bench.looks_forges import measure_forge_looks
+
+    return [measure_forge_looks]
 
 
 def measure_looks() -> list[LookMeasure]:
