@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import gitlab
@@ -33,8 +33,10 @@ from bot.alerts.ports import LastDeploy, LastDeploys
 from bot.clients.alertmanager import AlertmanagerClient
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
+from bot.clients.github_ci import GitHubCi
 from bot.clients.github_issues import GitHubIssues
 from bot.clients.gitlab import GitLabChat, GitLabForge
+from bot.clients.gitlab_ci import GitLabCi
 from bot.clients.gitlab_issues import GitLabIssues
 from bot.clients.slack import SlackChat
 from bot.clients.slack_rooms import SlackRooms
@@ -58,6 +60,7 @@ from bot.forges import ForgeName
 from bot.incidents.commands import INCIDENT_COMMANDS
 from bot.incidents.lifecycle import Incidents, IncidentServices
 from bot.incidents.ports import IncidentStore, Rooms
+from bot.investigation.forge_ports import ForgeCi
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.intake import Intake
 from bot.jobs.worker import Worker
@@ -148,6 +151,7 @@ class Integrations:
     trackers: dict[ForgeName, IssueTracker]
     rooms: Rooms | None = None
     thread_links: ThreadLinks | None = None  # `/ops todos` in a channel links its threads
+    ci: dict[ForgeName, ForgeCi] = field(default_factory=dict)  # the agent's CI logs and compares
 
 
 def build_integrations(settings: Settings) -> Integrations:
@@ -163,11 +167,13 @@ def build_integrations(settings: Settings) -> Integrations:
         found.chats["github"] = found.readers["github"] = github
         found.forges["github"] = GitHubForge(connector)
         found.trackers["github"] = GitHubIssues(connector)
+        found.ci["github"] = GitHubCi(connector)
     if (gitlab_api := gitlab_client(settings)) is not None:
         gitlab_chat = GitLabChat(gitlab_api)
         found.chats["gitlab"] = found.readers["gitlab"] = gitlab_chat
         found.forges["gitlab"] = GitLabForge(gitlab_api)
         found.trackers["gitlab"] = GitLabIssues(gitlab_api)
+        found.ci["gitlab"] = GitLabCi(gitlab_api)
     return found
 
 

@@ -42,9 +42,10 @@ def benches() -> list[Callable[[], Sequence[LookMeasure]]]:
     """One function per look's large cases, each returning its measures (imported here, not at the
     top, because those modules import this one)."""
     from tests.bench.looks_cluster import cluster_benches
+    from tests.bench.looks_forges import measure_forge_looks
     from tests.bench.looks_metrics import metrics_benches
 
-    return [metrics_benches, cluster_benches]
+    return [metrics_benches, measure_forge_looks, cluster_benches]
 
 
 def measure_looks() -> list[LookMeasure]:

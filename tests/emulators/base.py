@@ -38,8 +38,11 @@ class Reply:
     status: int = 200
     body: Any = None  # JSON-serialisable; None sends an empty body
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a plain-text body (job logs) instead of JSON
 
     def to_response(self) -> Response:
+        if self.raw is not None:
+            return Response(self.raw, status_code=self.status, headers={"content-type": "text/plain", **self.headers})
         if self.body is None:
             return Response(status_code=self.status, headers=self.headers)
         content = json.dumps(self.body, separators=(",", ":")).encode()

@@ -15,6 +15,7 @@ import copy
 from . import github_shapes as shape
 from .base import Reply, Route, route
 from .faults import ApiRequest
+from .github_actions import BLOBS, ActionsRoutes
 from .github_comments import CommentRoutes
 from .github_deploys import DeployRoutes
 from .github_state import Json, fake_sha, invalid, not_found, reply
@@ -40,7 +41,7 @@ def issue_problem(body: Json) -> Reply | None:
 ROLES = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read", "none": "none"}
 
 
-class GitHubEmulator(CommentRoutes, DeployRoutes):
+class GitHubEmulator(ActionsRoutes, CommentRoutes, DeployRoutes):
     # -- test-side setup and inspection -----------------------------------------------------
     def add_repo(self, full_name: str, default_branch: str = "main", branches: dict[str, str] | None = None) -> None:
         """``branches`` maps names to head SHAs; the default branch gets one if not given."""
@@ -93,6 +94,8 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
 
     # -- plumbing -------------------------------------------------------------------------
     def authenticate(self, request: ApiRequest) -> Reply | None:
+        if request.path.startswith(BLOBS):
+            return None  # a job log's signed blob URL is its own credential
         scheme, _, credential = request.headers.get("authorization", "").partition(" ")
         if not credential:
             return reply(shape.error(401, "Requires authentication"))
@@ -131,6 +134,7 @@ class GitHubEmulator(CommentRoutes, DeployRoutes):
             route("GET", f"{repo}/pulls/{{number}}", self._get_pull),
             route("GET", f"{repo}/pulls/{{number}}/files", self._pull_files),
             *self.deploy_routes(repo),
+            *self.actions_routes(repo),
         ]
 
     # -- users, repositories, the app ---------------------------------------------------------

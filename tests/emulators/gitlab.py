@@ -13,6 +13,7 @@ from typing import Any
 from . import gitlab_shapes as shape
 from .base import Reply, Route, route
 from .faults import ApiRequest
+from .gitlab_ci import CiRoutes
 from .gitlab_notes import NoteRoutes
 from .gitlab_pipelines import PipelineRoutes
 from .gitlab_state import API, Json, fake_sha, message, not_found, params
@@ -28,7 +29,7 @@ def _labels(value: Any) -> list[str]:
     return [x.strip() for x in items if x.strip()]
 
 
-class GitLabEmulator(NoteRoutes, PipelineRoutes):
+class GitLabEmulator(CiRoutes, NoteRoutes, PipelineRoutes):
     # -- test-side setup and inspection -----------------------------------------------------
     def add_project(self, path: str, id: int, default_branch: str = "main") -> None:
         with self._lock:
@@ -110,6 +111,7 @@ class GitLabEmulator(NoteRoutes, PipelineRoutes):
             route("PUT", f"{project}/issues/{{iid}}", self._edit_issue),
             *self.note_routes(),
             *self.pipeline_routes(),
+            *self.ci_routes(),
         ]
 
     # -- users, projects, members -----------------------------------------------------------

@@ -1,0 +1,79 @@
+"""The log excerpter: error passages with context, the tail, bounded whatever the log."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.investigation.log_excerpt import MAX_PASSAGES, clean, excerpt, render
+
+NOISE = [f"2024-01-01T00:00:{i % 60:02d}.0000000Z step {i}: compiling module {i}" for i in range(500)]
+
+
+def test_an_error_line_is_shown_with_its_context_and_the_tail() -> None:
+    lines = [*NOISE[:200], "2024-01-01T00:00:00.0000000Z ##[error]Process completed with exit code 1.", *NOISE[200:]]
+    text = render(excerpt(lines), 4_000)
+    assert "Error: Process completed with exit code 1." in text
+    assert "step 199: compiling" in text  # context before
+    assert "step 200: compiling" in text  # and after
+    assert "step 499: compiling" in text  # the tail
+    assert "2024-01-01T00:00" not in text  # timestamps stripped
+
+
+def test_colour_codes_group_markers_and_gitlab_sections_are_noise() -> None:
+    assert clean("\x1b[31;1mERROR: boom\x1b[0m") == "ERROR: boom"
+    assert clean("2024-01-01T00:00:00.0000000Z ##[endgroup]") is None
+    assert clean("2024-01-01T00:00:00.1234567Z ##[group]Run npm test") == "Run npm test"
+    assert clean("section_start:1700000000:step_script\r\x1b[0KExecuting step") == "Executing step"
+
+
+def test_a_secret_in_a_log_line_is_redacted() -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    text = render(excerpt([*NOISE[:50], f"Error: push failed with token {token}", *NOISE[:30]]), 4_000)
+    assert token not in text
+    assert token[:12] not in text
+    assert "REDACTED" in text
+
+
+def test_a_repeated_failure_is_shown_once_and_later_errors_only_counted() -> None:
+    repeated = [f"Error: connection refused to db (attempt {i})" for i in range(1_000)]
+    names = ("alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta")
+    distinct = [line for name in names for line in (f"FAILED test_{name}", *NOISE[:10])]
+    found = excerpt([*repeated, *NOISE[:10], *distinct, "done"])
+    assert sum("connection refused" in text for p in found.passages for _, text in p) == 1
+    assert len(found.passages) == MAX_PASSAGES
+    assert found.more_errors > 0
+    assert found.tail[-1][1] == "done"
+
+
+def test_no_error_lines_says_so_and_keeps_the_tail() -> None:
+    text = render(excerpt(NOISE), 2_000)
+    assert "no error-looking lines" in text
+    assert "step 499" in text
+
+
+@given(st.lists(st.text(max_size=300), max_size=300), st.integers(min_value=200, max_value=6_000))
+def test_any_log_renders_within_its_budget(lines: list[str], budget: int) -> None:
+    assert len(render(excerpt(lines), budget)) <= budget
+
+
+@given(
+    st.lists(st.from_regex(r"[a-z ]{0,60}", fullmatch=True), min_size=30, max_size=200),
+    st.integers(min_value=0, max_value=29),
+)
+def test_an_error_line_and_the_last_line_are_kept(noise: list[str], at: int) -> None:
+    lines = [*noise[:at], "fatal: the build broke here", *noise[at:], "the very last line"]
+    text = render(excerpt(lines), 4_000)
+    assert "fatal: the build broke here" in text
+    assert "the very last line" in text
+
+
+def test_a_huge_log_is_read_once_into_bounded_state() -> None:
+    def lines() -> object:
+        for i in range(50_000):
+            yield f"line {i} " + "x" * 100 + (" error" if i % 997 == 0 else "")
+
+    found = excerpt(lines())  # type: ignore[arg-type]
+    assert found.lines == 50_000
+    assert len(found.passages) <= MAX_PASSAGES
+    assert len(render(found, 4_500)) <= 4_500
