@@ -51,6 +51,7 @@ from handlers.http_payloads import MalformedPayload
 from handlers.slack import SLASH_COMMAND
 from tests.deploy.common import DEPLOY, ROOT, yaml_documents
 from tests.emulators import ApiRequest, GitHubEmulator, SlackEmulator
+from tests.emulators.github_actions import BLOBS
 
 SLACK_MANIFEST = DEPLOY / "slack-app-manifest.yaml"
 GITHUB_MANIFEST = DEPLOY / "github-app-manifest.json"
@@ -151,6 +152,7 @@ PULLS_READ: Grants = (("pull_requests", "read"),)
 PULLS_WRITE: Grants = (("pull_requests", "write"),)
 DEPLOYMENTS_READ: Grants = (("deployments", "read"),)
 DEPLOYMENTS_WRITE: Grants = (("deployments", "write"),)
+ACTIONS_READ: Grants = (("actions", "read"),)
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,11 @@ ENDPOINTS = (
     Endpoint("GET", f"{REPO}/commits/{{ref}}", (("contents", "read"),)),
     Endpoint("GET", f"{REPO}/commits/{{ref}}/check-runs", (("checks", "read"),)),
     Endpoint("GET", f"{REPO}/commits/{{ref}}/status", (("statuses", "read"),)),
+    # The agent's ci_logs and what_changed.
+    Endpoint("GET", f"{REPO}/actions/runs", ACTIONS_READ),
+    Endpoint("GET", f"{REPO}/actions/runs/{{run_id}}/jobs", ACTIONS_READ),
+    Endpoint("GET", f"{REPO}/actions/jobs/{{job_id}}/logs", ACTIONS_READ),
+    Endpoint("GET", f"{REPO}/compare/{{basehead}}", (("contents", "read"),)),
 )
 # Endpoints opsbot calls that the emulator does not serve, with the PyGithub call in bot/ that sends each.
 NOT_EMULATED = (
@@ -288,7 +295,9 @@ def slack_calls() -> dict[str, tuple[ast.Call, ...]]:
 
 
 def github_routes() -> list[tuple[str, re.Pattern[str]]]:
-    return [(route.method, route.pattern) for route in GitHubEmulator().routes()]
+    """The emulator's API routes; not the log blobs it redirects to, which stand for GitHub's
+    short-lived storage URLs (no API, no permission: the URL itself is the credential)."""
+    return [(route.method, route.pattern) for route in GitHubEmulator().routes() if BLOBS not in route.pattern.pattern]
 
 
 def routes_matching(endpoint: Endpoint) -> list[str]:
