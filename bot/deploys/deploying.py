@@ -32,6 +32,20 @@ log = logging.getLogger(__name__)
 TERMINAL = {"success", "failure", "error", "inactive", "cancelled"}
 
 
+def _stage(status: str) -> int:
+    """How far along a status is: waiting, running, finished."""
+    return 2 if status in TERMINAL else 1 if status == "in_progress" else 0
+
+
+def reported(before: Deployment, status: str, url: str | None) -> Deployment:
+    """The deployment after a status report. Forges may deliver statuses out of order, and
+    workers may relay them out of order: a report of an earlier stage than the one recorded
+    (``in_progress`` after ``success``) is stale and changes nothing."""
+    if _stage(status) < _stage(before.status):
+        return before
+    return replace(before, status=status, url=url or before.url)
+
+
 class Deploys:
     def __init__(
         self,
@@ -257,12 +271,12 @@ class Deploys:
 
     async def status_changed(self, key: str, status: str, url: str | None) -> tuple[Deployment, Deployment] | None:
         """Record a status from the forge; (before, after), or None if it isn't ours."""
-        before = await self._store.get(key)
-        if before is None:
+        change = await self._store.update(key, lambda before: reported(before, status, url))
+        if change is None:
             return None
-        after = replace(before, status=status, url=url or before.url)
-        await self._store.save(after)
-        await self._still_in_flight(after)
+        before, after = change
+        if after is not before:
+            await self._still_in_flight(after)
         return before, after
 
     async def _still_in_flight(self, deployment: Deployment) -> None:

@@ -10,6 +10,7 @@ The forge answers from what it was told: branches, who may push, CI results.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.conversation.readers import Check
@@ -42,6 +43,17 @@ class FakeDeploymentStore:
 
     async def get(self, key: str) -> Deployment | None:
         return self._records.get(key)
+
+    async def update(
+        self, key: str, change: Callable[[Deployment], Deployment]
+    ) -> tuple[Deployment, Deployment] | None:
+        before = self._records.get(key)
+        if before is None:
+            return None
+        after = change(before)
+        if after is not before:
+            await self.save(after)
+        return before, after
 
     async def history(self, service: str, environment: str, limit: int) -> list[Deployment]:
         keys = _newest_first(self._history.get((service, environment), {}))[:limit]

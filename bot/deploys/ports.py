@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from bot.conversation.readers import Check
@@ -35,6 +36,12 @@ class DeploymentStore(Protocol):
     async def save(self, deployment: Deployment) -> None: ...
 
     async def get(self, key: str) -> Deployment | None: ...
+
+    async def update(
+        self, key: str, change: Callable[[Deployment], Deployment]
+    ) -> tuple[Deployment, Deployment] | None:
+        """Apply ``change`` to the record atomically (two workers relaying two statuses of one
+        deployment must not overwrite each other); (before, after), or None if there is no record."""
 
     async def history(self, service: str, environment: str, limit: int) -> list[Deployment]:
         """Newest first."""

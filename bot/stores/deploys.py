@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as redis
+from redis.exceptions import WatchError
 
 from bot.deploys.model import Deployment, InFlight
 from bot.stores import keys
@@ -65,6 +67,32 @@ class RedisDeploymentStore:
     async def get(self, key: str) -> Deployment | None:
         raw = await self._redis.get(keys.DEPLOYMENT + key)
         return decode(raw) if raw is not None else None
+
+    @translating
+    async def update(
+        self, key: str, change: Callable[[Deployment], Deployment]
+    ) -> tuple[Deployment, Deployment] | None:
+        # WATCH, read, decide, MULTI/SET: if another worker wrote the record meanwhile, EXEC
+        # fails and the change is decided again on what that worker wrote.
+        name = keys.DEPLOYMENT + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    await pipe.watch(name)
+                    raw = await pipe.get(name)
+                    if raw is None:
+                        return None
+                    before = decode(raw)
+                    after = change(before)
+                    if after is before:
+                        await pipe.unwatch()  # type: ignore[no-untyped-call]
+                        return before, after
+                    pipe.multi()  # type: ignore[no-untyped-call]
+                    pipe.set(name, dumps(after), keepttl=True)
+                    await pipe.execute()
+                    return before, after
+                except WatchError:
+                    continue
 
     @translating
     async def history(self, service: str, environment: str, limit: int) -> list[Deployment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -190,3 +191,25 @@ async def test_the_audit_trail_is_newest_first_and_filtered_by_service(audit: Au
     assert await audit.recent(2) == entries[:1:-1]
     assert [e.detail for e in await audit.recent(10, service="api")] == ["no scope", "freeze", "api locked"]
     assert [e.detail for e in await audit.recent(1, service="web")] == ["no scope"]
+
+
+async def test_an_update_is_decided_on_the_record_as_it_is_when_written(deployments: DeploymentStore) -> None:
+    # Twenty workers each appending to the same record at once: none may write over another's change.
+    await deployments.save(deployment(1))
+
+    def one_more(before: Deployment) -> Deployment:
+        return replace(before, url=(before.url or "") + "x")
+
+    await asyncio.gather(*(deployments.update("github:acme/api:1", one_more) for _ in range(20)))
+    found = await deployments.get("github:acme/api:1")
+    assert found is not None
+    assert found.url == "x" * 20
+    [only] = await deployments.history("api", "staging", 10)
+    assert only.url == "x" * 20
+
+
+async def test_an_update_reports_before_and_after_and_none_for_no_record(deployments: DeploymentStore) -> None:
+    await deployments.save(deployment(1))
+    change = await deployments.update("github:acme/api:1", lambda d: replace(d, status="success"))
+    assert change == (deployment(1), replace(deployment(1), status="success"))
+    assert await deployments.update("github:acme/api:404", lambda d: replace(d, status="success")) is None

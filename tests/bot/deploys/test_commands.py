@@ -220,6 +220,23 @@ async def test_the_status_message_follows_the_deploy_and_its_end_is_announced(de
     assert len(desk.chat.messages) == 2
 
 
+async def test_a_status_delivered_late_does_not_undo_the_end(desk: Desk) -> None:
+    # Forges and workers may deliver statuses out of order; the deploy stays finished.
+    await desk.commands.deploy(Deploy("api", None, "staging"), said(ALICE))
+    await desk.commands.status_changed("github:acme/api:1", "success", "https://forge.test/run/1")
+    await desk.commands.status_changed("github:acme/api:1", "in_progress", "https://forge.test/run/1")
+    await desk.commands.status_changed("github:acme/api:1", "queued", None)
+    status, finished = desk.chat.messages.values()  # the status written once, the end announced once
+    assert "✅ live" in status.text
+    assert status.edits == []
+    assert finished.text == "✅ `api` `main` is live on `staging`."
+    [latest] = await desk.commands.latest_lines("api")
+    assert latest.startswith("✅ live")
+    # Nothing holds the environment: the next deploy goes ahead.
+    await desk.commands.deploy(Deploy("api", None, "staging"), said(BOB, "deploy again"))
+    assert len(desk.forge.created) == 2
+
+
 async def test_a_rollback_goes_to_the_last_success_of_another_commit(desk: Desk) -> None:
     for n, sha in enumerate(("1" * 40, "2" * 40, "2" * 40), start=1):
         desk.forge.branches[API]["main"] = sha
