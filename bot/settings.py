@@ -33,6 +33,19 @@ def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str 
     return value or default
 
 
+def _endpoint(env: Mapping[str, str], name: str, problems: list[str]) -> tuple[str | None, Secret | None]:
+    """``<name>_URL`` (an http(s) base, without its trailing slash) and its optional ``<name>_TOKEN``."""
+    url = _text(env, f"{name}_URL")
+    if url is not None:
+        url = url.rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            problems.append(f"{name}_URL must be an http:// or https:// URL, got {url!r}")
+    token = _secret(env, f"{name}_TOKEN")
+    if token is not None and url is None:
+        problems.append(f"{name}_TOKEN is set but {name}_URL is not")
+    return url, token
+
+
 def _number(
     env: Mapping[str, str], name: str, default: float, problems: list[str], *, zero_allowed: bool = False
 ) -> float:
@@ -267,23 +280,8 @@ class Settings:
         elif raw_interval:
             write_interval = _number(env, "OPSBOT_GITHUB_WRITE_INTERVAL", 1.0, problems)
 
-        alertmanager_url = _text(env, "ALERTMANAGER_URL")
-        if alertmanager_url is not None:
-            alertmanager_url = alertmanager_url.rstrip("/")
-            if not alertmanager_url.startswith(("http://", "https://")):
-                problems.append(f"ALERTMANAGER_URL must be an http:// or https:// URL, got {alertmanager_url!r}")
-        alertmanager_token = _secret(env, "ALERTMANAGER_TOKEN")
-        if alertmanager_token is not None and alertmanager_url is None:
-            problems.append("ALERTMANAGER_TOKEN is set but ALERTMANAGER_URL is not")
-
-        prometheus_url = _text(env, "PROMETHEUS_URL")
-        if prometheus_url is not None:
-            prometheus_url = prometheus_url.rstrip("/")
-            if not prometheus_url.startswith(("http://", "https://")):
-                problems.append(f"PROMETHEUS_URL must be an http:// or https:// URL, got {prometheus_url!r}")
-        prometheus_token = _secret(env, "PROMETHEUS_TOKEN")
-        if prometheus_token is not None and prometheus_url is None:
-            problems.append("PROMETHEUS_TOKEN is set but PROMETHEUS_URL is not")
+        alertmanager_url, alertmanager_token = _endpoint(env, "ALERTMANAGER", problems)
+        prometheus_url, prometheus_token = _endpoint(env, "PROMETHEUS", problems)
         kubeconfig = _text(env, "KUBECONFIG")
 
         log_level = (_text(env, "OPSBOT_LOG_LEVEL", "INFO") or "INFO").upper()
