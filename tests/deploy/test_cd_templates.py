@@ -82,6 +82,21 @@ def scripts() -> list[str]:
     return [s["run"] for s in the_job()["steps"] if "run" in s]
 
 
+def stand_in_deploy(workdir: Path, exit_code: int = 0) -> Path:
+    """The team's deploy script: notes what it was asked to deploy (in the file returned), and
+    succeeds or fails."""
+    script = workdir / "deploy.sh"
+    script.write_text(f'#!/bin/bash\nprintf "%s\\0" "$@" > asked\nexit {exit_code}\n')
+    script.chmod(0o755)
+    record = workdir / "asked"
+    record.unlink(missing_ok=True)
+    return record
+
+
+def asked_for(record: Path) -> list[str]:
+    return [arg.decode() for arg in record.read_bytes().split(b"\0")[:-1]]
+
+
 def new_deployment(service: str = "api", environment: str = "staging", ref: str = "main") -> NewDeployment:
     return NewDeployment(
         repo="acme/api",
@@ -206,8 +221,7 @@ def test_every_outcome_ends_in_a_final_state_and_a_failure_links_the_run(tmp_pat
     env = runner_environment(context, tmp_path) | {"PATH": f"{curl.parent}:/usr/bin:/bin"}
     ends = {}
     for outcome, fail, cancel in (("success", False, None), ("failure", True, None), ("cancelled", False, "Deploy")):
-        (tmp_path / "deploy.sh").write_text(f"#!/bin/bash\nexit {int(fail)}\n")
-        (tmp_path / "deploy.sh").chmod(0o755)
+        stand_in_deploy(tmp_path, int(fail))
         (tmp_path / "posted").unlink(missing_ok=True)
         run = run_job(the_job(), context, workdir=tmp_path, runner_env=env, cancel_at=cancel)
         assert run.status == outcome, run.logs
@@ -238,15 +252,12 @@ def test_outside_text_reaches_the_deploy_script_as_data(tmp_path: Path, service:
         return
     new = new_deployment(service, environment)
     context = github_context(deployment_of(new))
-    record = tmp_path / "args"
-    record.unlink(missing_ok=True)
+    record = stand_in_deploy(tmp_path)
     (tmp_path / "pwned").unlink(missing_ok=True)
-    (tmp_path / "deploy.sh").write_text('#!/bin/bash\nprintf "%s\\0" "$@" > "$HOME/args"\n')
-    (tmp_path / "deploy.sh").chmod(0o755)
     only_the_deploy = {"env": the_job()["env"], "steps": [step("Deploy")]}
     run = run_job(only_the_deploy, context, workdir=tmp_path, runner_env=runner_environment(context, tmp_path))
     assert run.status == "success", run.logs
-    assert record.read_bytes().split(b"\0")[:-1] == [service.encode(), environment.encode(), new.sha.encode()]
+    assert asked_for(record) == [service, environment, new.sha]
     assert not (tmp_path / "pwned").exists()
 
 
@@ -307,8 +318,7 @@ def test_the_gitlab_job_deploys_in_the_environment_opsbot_named() -> None:
 
 @pytest.mark.parametrize("value", HOSTILE)
 def test_the_gitlab_script_takes_opsbots_variables_as_data(tmp_path: Path, value: str) -> None:
-    (tmp_path / "deploy.sh").write_text('#!/bin/bash\nprintf "%s\\0" "$@" > args\n')
-    (tmp_path / "deploy.sh").chmod(0o755)
+    record = stand_in_deploy(tmp_path)
     variables = pipeline_variables(new_deployment(value, value))
     done = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", "\n".join(gitlab_job()["script"])],
@@ -318,5 +328,5 @@ def test_the_gitlab_script_takes_opsbots_variables_as_data(tmp_path: Path, value
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "args").read_bytes().split(b"\0")[:-1] == [value.encode(), value.encode(), b"a" * 40]
+    assert asked_for(record) == [value, value, "a" * 40]
     assert not (tmp_path / "pwned").exists()

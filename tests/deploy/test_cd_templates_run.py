@@ -21,7 +21,7 @@ import httpx
 from tests import fixtures
 from tests.deploy.actions_runner import JobRun, load_workflow, run_job, runner_environment
 from tests.deploy.gitlab_ci import expand, rule_matches
-from tests.deploy.test_cd_templates import WORKFLOW, gitlab_job
+from tests.deploy.test_cd_templates import WORKFLOW, asked_for, gitlab_job, stand_in_deploy
 from tests.harness import BotUnderTest, Emulators
 from tests.test_deploys_end_to_end import API, MAIN_SHA, WEB, setup_forges, slack, slack_answers
 
@@ -67,14 +67,6 @@ def status_event(deployment: dict[str, Any], status: dict[str, Any]) -> dict[str
     return event
 
 
-def stand_in_deploy(workdir: Path, exit_code: int) -> Path:
-    """The team's deploy script: notes what it was asked to deploy, and succeeds or fails."""
-    script = workdir / "deploy.sh"
-    script.write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" > asked\nexit {exit_code}\n')
-    script.chmod(0o755)
-    return workdir / "asked"
-
-
 async def run_workflow(
     emulators: Emulators, ident: int, workdir: Path, *, exit_code: int = 0, cancel_at: str | None = None
 ) -> JobRun:
@@ -115,7 +107,7 @@ async def test_a_deploy_asked_in_slack_is_run_by_the_workflow_and_comes_back_liv
     ident = await deploy_from_slack(bot, emulators)
     run = await run_workflow(emulators, ident, tmp_path)
     assert run.status == "success", run.logs
-    assert (tmp_path / "asked").read_text().split() == ["api", "staging", MAIN_SHA]
+    assert asked_for(tmp_path / "asked") == ["api", "staging", MAIN_SHA]
     assert run.inputs["Check out the commit opsbot deploys"]["ref"] == MAIN_SHA
     # The statuses went in with the run's token, to the deployment opsbot created.
     posts = emulators.github.requests_to("POST", rf"^/repos/{API}/deployments/{ident}/statuses$")
@@ -201,7 +193,7 @@ async def test_a_gitlab_deploy_runs_the_job_in_the_environment_opsbot_named(
         env={"PATH": "/usr/bin:/bin", "CI_COMMIT_SHA": pipeline["sha"], **variables},
     )  # fmt: skip
     assert await done.wait() == 0
-    assert asked.read_text().split() == ["web", "staging", pipeline["sha"]]
+    assert asked_for(asked) == ["web", "staging", pipeline["sha"]]
     # GitLab's Deployment hook names the environment the job deployed in; opsbot finds its deploy by it.
     hook: dict[str, Any] = copy.deepcopy(fixtures.load("gitlab/docs/deployment_hook.json"))
     hook["project"]["path_with_namespace"] = WEB
