@@ -24,6 +24,7 @@ from bot.conversation.addressed import (
     is_bot_name,
     todo_issue_change,
 )
+from bot.deploys.records import PAYLOAD_KEY
 from bot.deploys.status_report import DeployStatusReport
 from bot.jobs.intake import Intake
 from bot.jobs.kinds import Job
@@ -83,7 +84,7 @@ def comment_from(event: IssueCommentEvent | ReviewCommentEvent) -> ForgeComment:
 def deployment_status_job(event: DeploymentStatusEvent) -> Job | Ignored:
     """A status of a deployment opsbot created (its payload says so); others are ignored."""
     deployment, status = event.deployment, event.deployment_status
-    if not isinstance(deployment.payload, dict) or "opsbot" not in deployment.payload:
+    if not isinstance(deployment.payload, dict) or PAYLOAD_KEY not in deployment.payload:
         return Ignored("deployment not created by opsbot")
     key = f"github:{event.repository.full_name}:{deployment.id}"
     url = status.log_url or status.target_url or status.environment_url

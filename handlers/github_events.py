@@ -84,7 +84,7 @@ class IssuesEvent(Shape):
 
 class Deployment(Shape):
     id: Id
-    # Whatever the creator attached: opsbot's own deployments carry an "opsbot" key.
+    # Whatever the creator attached: opsbot's own deployments carry its key (bot.deploys.records).
     payload: dict[str, Any] | str | None = None
 
 

@@ -20,6 +20,7 @@ from bot.conversation.addressed import (
     event_time,
     todo_issue_change,
 )
+from bot.deploys.records import SERVICE_VARIABLE
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.jobs.intake import Intake
 from bot.jobs.kinds import Job
@@ -45,7 +46,6 @@ from handlers.web import Door, same_secret, single_header
 SOURCE = "gitlab"
 TOKEN_HEADER = "x-gitlab-token"  # noqa: S105 - a header name, not a secret
 EVENT_HEADER = "x-gitlab-event"
-OPSBOT_VARIABLE = "OPSBOT_SERVICE"  # set on every pipeline opsbot starts
 
 
 def comment_from(hook: NoteHook) -> ForgeComment | None:
@@ -77,7 +77,7 @@ PIPELINE_STATUS = {
 def pipeline_job(hook: PipelineHook) -> tuple[str, Job] | Ignored:
     """A status of a pipeline opsbot started (its variables say so); others are ignored."""
     pipeline = hook.object_attributes
-    if not any(variable.key == OPSBOT_VARIABLE for variable in pipeline.variables or []):
+    if not any(variable.key == SERVICE_VARIABLE for variable in pipeline.variables or []):
         return Ignored("pipeline not started by opsbot")
     status = PIPELINE_STATUS.get(pipeline.status, pipeline.status)
     key = f"gitlab:{hook.project.path_with_namespace}:{pipeline.id}"

@@ -25,8 +25,9 @@ from bot.clients.forge_markup import github_body
 from bot.conversation.markers import find_marked, with_reply_marker
 from bot.conversation.readers import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
 from bot.deploys.model import NewDeployment
+from bot.deploys.records import deployment_payload
 from bot.errors import UpstreamRejected, UpstreamUnavailable
-from bot.model import Button, ChatMessage, GitHubThread, Person, Place, public_place
+from bot.model import Button, ChatMessage, GitHubThread, Person, Place
 from bot.text import strip_tokens
 
 SERVICE = "GitHub"
@@ -294,14 +295,7 @@ class GitHubForge:
                 description=(
                     f"{new.service} {new.ref} to {new.environment}, requested by {new.requester.handle} via opsbot"
                 ),
-                payload={
-                    "opsbot": {
-                        "service": new.service,
-                        "ref": new.ref,
-                        "requested_by": new.requester.handle,
-                        "report_to": public_place(new.report_to),
-                    }
-                },
+                payload=deployment_payload(new),
                 production_environment=new.protected,
                 auto_merge=False,  # never merge the default branch into the ref behind people's backs
                 transient_environment=False,

@@ -17,6 +17,7 @@ from bot.clients.forge_markup import gitlab_note
 from bot.conversation.markers import find_marked, with_reply_marker
 from bot.conversation.readers import MAX_CHECKS, MAX_FILES, MAX_POSTS, Check, Conversation, Post
 from bot.deploys.model import NewDeployment
+from bot.deploys.records import pipeline_variables
 from bot.errors import UpstreamRejected, UpstreamUnavailable
 from bot.model import Button, ChatMessage, GitLabThread, Person, Place
 from bot.text import strip_tokens
@@ -218,11 +219,7 @@ class GitLabForge:
             pipeline = self._gl.projects.get(new.repo, lazy=True).pipelines.create(
                 {
                     "ref": new.ref,  # GitLab runs pipelines on refs; the sha is checked below
-                    "variables": [
-                        {"key": "OPSBOT_SERVICE", "value": new.service},
-                        {"key": "OPSBOT_ENVIRONMENT", "value": new.environment},
-                        {"key": "OPSBOT_REQUESTED_BY", "value": new.requester.handle},
-                    ],
+                    "variables": [{"key": key, "value": value} for key, value in pipeline_variables(new).items()],
                 }
             )
             if str(pipeline.sha) != new.sha:

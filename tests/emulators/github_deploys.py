@@ -99,9 +99,11 @@ class DeployRoutes(GitHubState):
             return not_found()
         if body.get("state") not in DEPLOY_STATES:
             return invalid("DeploymentStatus", "state", code="invalid")
+        # GitHub: log_url replaces target_url, which it still takes; setting log_url sets both.
+        target_url = body.get("log_url") or body.get("target_url", "")
         status = {
             "id": next(self._ids), "state": body["state"], "description": body.get("description", ""),
-            "environment": body.get("environment", record["environment"]), "target_url": body.get("target_url", ""),
+            "environment": body.get("environment", record["environment"]), "target_url": target_url,
             "environment_url": body.get("environment_url", ""), "creator": self.bot_login, "created_at": shape.now(),
         }  # fmt: skip
         record["statuses"].append(status)
