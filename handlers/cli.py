@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import OpsConfig
 from bot.errors import ConfigError
@@ -94,36 +95,37 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run_shell(settings: Settings, user: str, channel: str) -> None:
+async def run_shell(
+    settings: Settings, user: str, channel: str, *, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
+) -> None:
+    """The console's conversation, from ``stdin`` to ``out``, until EOF."""
     from handlers.app import build_integrations, build_runtime
     from handlers.console import ConsoleChat, ConsoleRooms, run_console
 
-    interactive = sys.stdin.isatty()
+    interactive = stdin.isatty()
     integrations = build_integrations(settings)
     if integrations.rooms is None:
         integrations.rooms = ConsoleRooms()  # without Slack, incidents get rooms in the console
     cd = None
     if not integrations.forges:
-        from handlers.sandbox.cd import STEP_SECONDS, SandboxCD
+        from handlers.sandbox.cd import SandboxCD
         from handlers.sandbox.forge import sandbox_forges
 
-        cd = SandboxCD(STEP_SECONDS)
+        cd = SandboxCD()
         integrations.forges.update(sandbox_forges(cd))
         print(
             "opsbot: no GitHub or GitLab credentials: deploys go to the sandbox forge in this process "
             "(refs main, v1.0.0 and broken, which fails)",
             file=sys.stderr,
         )
-    runtime = build_runtime(
-        settings, extra_chats={"console": ConsoleChat(sys.stdout, channel)}, integrations=integrations
-    )
+    runtime = build_runtime(settings, extra_chats={"console": ConsoleChat(out, channel)}, integrations=integrations)
     if cd is not None:
         cd.relay_to(runtime.dispatcher)
     # On a terminal the sandbox CD moves deploys along in the background; piped input settles it line by line.
     background = asyncio.create_task(cd.run()) if cd is not None and interactive else None
     try:
         await run_console(
-            runtime.chatops, user=user, channel=channel, bot_name=settings.bot_name,
+            runtime.chatops, user=user, channel=channel, bot_name=settings.bot_name, stdin=stdin, out=out,
             settle=cd.settle if cd is not None else None, interactive=interactive,
         )  # fmt: skip
     finally:
@@ -143,13 +145,13 @@ def shell(args: argparse.Namespace) -> int:
         logging.getLogger("bot.stores.redis").setLevel(logging.ERROR)  # said once, above
     try:
         if settings.config_path is not None:
-            asyncio.run(_run_shell(settings, args.user, args.channel))
+            asyncio.run(run_shell(settings, args.user, args.channel))
             return 0
         from handlers.sandbox.example import example_config
 
         with example_config() as example:
             print(f"opsbot: no ops.yaml here: the example config is loaded ({example})", file=sys.stderr)
-            asyncio.run(_run_shell(replace(settings, config_path=example), args.user, args.channel))
+            asyncio.run(run_shell(replace(settings, config_path=example), args.user, args.channel))
         return 0
     except KeyboardInterrupt:  # Ctrl-C on a terminal ends the console, as EOF does
         return 130

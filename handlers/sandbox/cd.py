@@ -63,9 +63,9 @@ class SandboxCD:
         self._more.set()
         return forge_id
 
-    @property
-    def pending(self) -> int:
-        return len(self._steps)
+    def planned(self) -> list[tuple[str, str]]:
+        """The steps still to come: (deployment, status), in the order they will be played."""
+        return [(step.deployment, step.status) for step in self._steps]
 
     async def settle(self) -> None:
         """Play every step still to come, now, in order."""
