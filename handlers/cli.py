@@ -153,6 +153,10 @@ def shell(args: argparse.Namespace) -> int:
             print(f"opsbot: no ops.yaml here: the example config is loaded ({example})", file=sys.stderr)
             asyncio.run(run_shell(replace(settings, config_path=example), args.user, args.channel))
         return 0
+    except ConfigError as exc:  # an ops.yaml that doesn't read: its problems, not a traceback
+        for problem in exc.problems:
+            print(f"opsbot: {problem}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:  # Ctrl-C on a terminal ends the console, as EOF does
         return 130
 

@@ -62,6 +62,16 @@ def test_the_shell_with_an_ops_yaml_loads_it_and_without_one_the_example(tmp_pat
     assert "opsbot: no ops.yaml here: the example config is loaded" in err
 
 
+def test_the_shell_names_the_problems_of_an_ops_yaml_that_does_not_read(tmp_path: Path) -> None:
+    (tmp_path / "ops.yaml").write_text("services:\n  api:\n    environments: [nowhere]\n")
+    done = opsbot(["shell"], {}, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = (part.decode() for part in done.communicate(b"/ops help\n", timeout=60))
+    assert done.returncode == 1
+    assert out == ""
+    assert "opsbot: ops.yaml: " in err
+    assert "Traceback" not in err
+
+
 def test_serve_and_worker_never_reach_the_sandbox() -> None:
     """What ``opsbot serve`` and ``opsbot worker`` build imports none of the console's sandbox."""
     script = (
