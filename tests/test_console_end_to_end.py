@@ -19,7 +19,7 @@ from handlers.sandbox.example import example_config
 from handlers.sandbox.forge import commit
 from tests.emulators import text, tool_use
 from tests.harness import Emulators
-from tests.processes import opsbot
+from tests.processes import ROOT, opsbot
 
 ACCEPTANCE = "/ops deploy api to production\n/as U_CAROL\n/ops approve\n/ops status\n"
 MAIN = commit("acme/api", "main")[:7]
@@ -62,6 +62,20 @@ def test_a_production_deploy_waits_for_carol_then_goes_live(tmp_path: Path) -> N
     status = after(live, "**Status**")
     assert status[2:4] == ["Latest deploys:", f"✅ live `api` → `production`: `main` (`{MAIN}`) by U_SHELL"]
     assert "Traceback" not in done.stderr
+    # The README's first section shows this very run.
+    shown = readme_transcript(ACCEPTANCE)
+    said = [line for line in shown if not line.startswith("opsbot: ")]
+    assert normalised("\n".join(said)) == normalised(done.stdout.rstrip("\n"))
+    told = [re.sub(r"\(/\S+/handlers/", "(handlers/", line) for line in shown if line.startswith("opsbot: ")]
+    assert told == [re.sub(r"\(/\S+/handlers/", "(handlers/", line) for line in done.stderr.splitlines()]
+
+
+def readme_transcript(lines: str) -> list[str]:
+    """The console session the README shows for ``printf lines | make run``."""
+    command = "$ printf '" + lines.replace("\n", "\\n") + "' | make run"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = readme.index(command) + 1
+    return readme[start : readme.index("```", start)]
 
 
 def normalised(transcript: str) -> str:
