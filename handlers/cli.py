@@ -118,6 +118,8 @@ async def run_shell(
             "(refs main, v1.0.0 and broken, which fails)",
             file=sys.stderr,
         )
+    if interactive:
+        print("opsbot: /ops help lists the commands, /as <user> changes who is typing, Ctrl-D ends", file=sys.stderr)
     runtime = build_runtime(settings, extra_chats={"console": ConsoleChat(out, channel)}, integrations=integrations)
     if cd is not None:
         cd.relay_to(runtime.dispatcher)

@@ -9,8 +9,12 @@ which is what ``opsbot shell`` runs), so each is quick to read and to run.
 from __future__ import annotations
 
 import io
+import os
+import pty
 import re
+import select
 import subprocess
+import time
 from pathlib import Path
 
 from bot.settings import Settings
@@ -78,6 +82,32 @@ def readme_transcript(lines: str) -> list[str]:
     return readme[start : readme.index("```", start)]
 
 
+def test_on_a_terminal_the_deploy_goes_live_in_the_background_while_the_console_waits(tmp_path: Path) -> None:
+    terminal, console_side = pty.openpty()
+    process = opsbot(["shell"], {}, cwd=tmp_path, stdin=console_side, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(console_side)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    with process.stdout, process.stderr:
+        try:
+            os.write(terminal, b"/ops deploy api to staging\n")
+            seen = b""
+            deadline = time.monotonic() + 60  # a bound for a stuck console, not a measure of speed
+            while b"is live on `staging`." not in seen and time.monotonic() < deadline:
+                if select.select([process.stdout], [], [], 1)[0]:
+                    seen += os.read(process.stdout.fileno(), 4096)
+            # Live before anything more was typed: the CD moved it along on its own.
+            assert "✅ `api` `main` is live on `staging`." in seen.decode(), seen.decode()
+            os.write(terminal, b"\x04")  # Ctrl-D: the end of input on a terminal
+            assert process.wait(timeout=60) == 0
+        finally:
+            os.close(terminal)
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert b"/as <user> changes who is typing" in process.stderr.read()
+
+
 def normalised(transcript: str) -> str:
     """A transcript without what is new on every run: approval and memory ids, and the clock's time."""
     transcript = re.sub(r"\b(approve|approved|approval) [0-9a-f]{6}\b", r"\1 <id>", transcript)
@@ -104,6 +134,12 @@ def test_a_piped_transcript_prints_the_same_conversation_every_time(tmp_path: Pa
         "✅ `web` `main` is live on `staging`.",
     ]
     assert "❌ Deploy of `api` `broken` to `staging` failed." in first.stdout
+
+
+async def test_a_bare_deploy_in_the_console_answers_its_usage_and_deploys_nothing() -> None:
+    lines = await transcript("/ops deploy\n/ops status\n")
+    assert lines[0].endswith("Usage: `/ops deploy <service>[@<ref>] to <env>`")
+    assert after(lines, "Latest deploys:")[1] == "none yet"
 
 
 async def test_a_deploy_of_broken_fails_and_the_status_says_so() -> None:
