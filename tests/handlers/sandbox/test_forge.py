@@ -50,7 +50,8 @@ async def test_anything_else_is_not_found_as_a_forge_answers(ref: str) -> None:
     with pytest.raises(UpstreamRejected) as refused:
         await sandbox.resolve(REPO, ref)
     assert refused.value.status == 404
-    assert ref not in refused.value.detail  # outside text isn't repeated back: the core names the ref itself
+    # Outside text isn't repeated back: the core names the ref in its own words.
+    assert refused.value.detail == f"{REPO} has no such branch, tag or commit"
 
 
 async def test_creating_hands_the_deployment_to_the_cd_and_broken_fails() -> None:
