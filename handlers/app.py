@@ -241,14 +241,16 @@ def build_runtime(
     *,
     extra_chats: dict[Platform, Chat] | None = None,
     clock: Callable[[], float] = time.time,
+    integrations: Integrations | None = None,
 ) -> Runtime:
-    """``clock`` is when delayed jobs and incident reminders come due (tests move it)."""
+    """``clock`` is when delayed jobs and incident reminders come due (tests move it). ``integrations``
+    are the settings' own unless given (the console adds its rooms, and its sandbox forge)."""
     config = OpsConfig.load(settings.config_path)
     client, embedded = connect(settings.redis_url)
     queue = RedisJobQueue(client, embedded=embedded, clock=clock)
     audit = RedisAuditLog(client)
     locking = Locking(RedisLockStore(client), audit, config, time.time)
-    integrations = build_integrations(settings)
+    integrations = integrations if integrations is not None else build_integrations(settings)
     chats, forges = integrations.chats, integrations.forges
     chats.update(extra_chats or {})
     marks = RedisMarks(client)

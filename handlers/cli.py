@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from bot.config import OpsConfig
 from bot.errors import ConfigError
@@ -92,14 +95,46 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run_shell(settings: Settings, user: str, channel: str) -> None:
-    from handlers.app import build_runtime
-    from handlers.console import ConsoleChat, run_console
+async def run_shell(
+    settings: Settings, user: str, channel: str, *, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
+) -> None:
+    """The console's conversation, from ``stdin`` to ``out``, until EOF."""
+    from handlers.app import build_integrations, build_runtime
+    from handlers.console import ConsoleChat, ConsoleRooms, run_console
 
-    runtime = build_runtime(settings, extra_chats={"console": ConsoleChat(sys.stdout)})
+    interactive = stdin.isatty()
+    integrations = build_integrations(settings)
+    if integrations.rooms is None:
+        integrations.rooms = ConsoleRooms()  # without Slack, incidents get rooms in the console
+    cd = None
+    if not integrations.forges:
+        from handlers.sandbox.cd import SandboxCD
+        from handlers.sandbox.forge import sandbox_forges
+
+        cd = SandboxCD()
+        integrations.forges.update(sandbox_forges(cd))
+        print(
+            "opsbot: no GitHub or GitLab credentials: deploys go to the sandbox forge in this process "
+            "(refs main, v1.0.0 and broken, which fails)",
+            file=sys.stderr,
+        )
+    if interactive:
+        print("opsbot: /ops help lists the commands, /as <user> changes who is typing, Ctrl-D ends", file=sys.stderr)
+    runtime = build_runtime(settings, extra_chats={"console": ConsoleChat(out, channel)}, integrations=integrations)
+    if cd is not None:
+        cd.relay_to(runtime.dispatcher)
+    # On a terminal the sandbox CD moves deploys along in the background; piped input settles it line by line.
+    background = asyncio.create_task(cd.run()) if cd is not None and interactive else None
     try:
-        await run_console(runtime.chatops, user=user, channel=channel, bot_name=settings.bot_name)
+        await run_console(
+            runtime.chatops, user=user, channel=channel, bot_name=settings.bot_name, stdin=stdin, out=out,
+            settle=cd.settle if cd is not None else None, interactive=interactive,
+        )  # fmt: skip
     finally:
+        if background is not None:
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
         await runtime.close()
 
 
@@ -110,8 +145,22 @@ def shell(args: argparse.Namespace) -> int:
     if settings.redis_url is None:
         print(f"opsbot: {EMBEDDED_WARNING}", file=sys.stderr)
         logging.getLogger("bot.stores.redis").setLevel(logging.ERROR)  # said once, above
-    asyncio.run(_run_shell(settings, args.user, args.channel))
-    return 0
+    try:
+        if settings.config_path is not None:
+            asyncio.run(run_shell(settings, args.user, args.channel))
+            return 0
+        from handlers.sandbox.example import example_config
+
+        with example_config() as example:
+            print(f"opsbot: no ops.yaml here: the example config is loaded ({example})", file=sys.stderr)
+            asyncio.run(run_shell(replace(settings, config_path=example), args.user, args.channel))
+        return 0
+    except ConfigError as exc:  # an ops.yaml that doesn't read: its problems, not a traceback
+        for problem in exc.problems:
+            print(f"opsbot: {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C on a terminal ends the console, as EOF does
+        return 130
 
 
 async def _memories(settings: Settings, restore: list[Memory] | None) -> tuple[list[Memory], int]:

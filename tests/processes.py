@@ -12,13 +12,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def opsbot(args: list[str], env: Mapping[str, str], **kwargs: object) -> subprocess.Popen[bytes]:
-    """Start ``opsbot <args>`` with exactly ``env`` (plus what Python needs to run)."""
+def opsbot(args: list[str], env: Mapping[str, str], *, cwd: Path = ROOT, **kwargs: object) -> subprocess.Popen[bytes]:
+    """Start ``opsbot <args>`` with exactly ``env`` (plus what Python needs to run), in ``cwd``."""
     base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    # This checkout's code, whichever directory it runs in (the one it runs in may hold an ops.yaml, or none).
+    where = {} if cwd == ROOT else {"PYTHONPATH": str(ROOT)}
     process: subprocess.Popen[bytes] = subprocess.Popen(
         [sys.executable, "-m", "handlers.cli", *args],
-        env={**base, "PYTHONUNBUFFERED": "1", **env},
-        cwd=ROOT,
+        env={**base, "PYTHONUNBUFFERED": "1", **where, **env},
+        cwd=cwd,
         **kwargs,  # type: ignore[call-overload]
     )
     return process

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clients.slack import slack_call
@@ -11,6 +13,8 @@ from bot.model import Person
 
 
 class SlackRooms:
+    platform: Literal["slack"] = "slack"
+
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 

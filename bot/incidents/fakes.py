@@ -2,7 +2,7 @@
 
 ``FakeIncidentStore`` has the Redis store's semantics (a declare request
 claimed once, the open set, a timeline that takes each event ref once);
-``FakeRooms`` is a Slack that opens channels, refusing a name already taken.
+``FakeRooms`` is a Slack (or a console) that opens channels, refusing a name already taken.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from bot.fakes import Clock, Expiring
-from bot.incidents.model import Event, Incident
+from bot.incidents.model import Event, Incident, RoomPlatform
 from bot.model import Person
 
 KEEP_FOR = 400 * 24 * 3600
@@ -69,7 +69,8 @@ class FakeIncidentStore:
 
 
 class FakeRooms:
-    def __init__(self, taken: tuple[str, ...] = ()) -> None:
+    def __init__(self, taken: tuple[str, ...] = (), platform: RoomPlatform = "slack") -> None:
+        self.platform: RoomPlatform = platform
         self.rooms: dict[str, str] = {name: f"C_TAKEN{n}" for n, name in enumerate(taken)}  # name -> channel id
         self.members: dict[str, list[Person]] = {}
         self.pins: dict[str, list[str]] = {}

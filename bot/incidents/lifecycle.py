@@ -39,6 +39,7 @@ from bot.incidents.model import (
     TAKE_COMMAND,
     Event,
     Incident,
+    channel_place,
     slug,
     summary_text,
     timeline_text,
@@ -47,7 +48,7 @@ from bot.incidents.news import DeployNews
 from bot.incidents.ports import FollowUps, IncidentStore, Reviewer, Rooms
 from bot.incidents.reminders import Reminders, snooze_minutes
 from bot.jobs.ports import JobQueue
-from bot.model import ChatMessage, Person, Place, SlackThread, place_from_json, public_place
+from bot.model import ChatMessage, ConsoleThread, Person, Place, SlackThread, place_from_json, public_place
 from bot.ports import IssueTracker
 from bot.text import channel, mention, mention_handle, strip_tokens
 
@@ -103,9 +104,10 @@ class Incidents:
     # -- lookups other parts of opsbot use --------------------------------------------------
 
     async def in_channel(self, place: Place) -> Incident | None:
-        if not isinstance(place, SlackThread):
+        if not isinstance(place, SlackThread | ConsoleThread):
             return None
-        return await self._s.store.by_channel(place.channel)
+        incident = await self._s.store.by_channel(place.channel)
+        return incident if incident is not None and incident.room_platform == place.platform else None
 
     async def tracking_place(self, place: Place) -> Place | None:
         """Where an incident channel's [Ops] todos are mirrored: its tracking issue."""
@@ -124,7 +126,8 @@ class Incidents:
     # -- commands ---------------------------------------------------------------------------
 
     async def declare(self, title: str, severity: int, message: ChatMessage) -> str:
-        if message.author.platform != "slack" or self._s.rooms is None:
+        # Rooms are where the people who declare are: Slack channels, or the console's own.
+        if self._s.rooms is None or message.author.platform != self._s.rooms.platform:
             raise CommandError("Incidents are declared in Slack: they get a Slack channel of their own.")
         draft = self._draft_incident(
             title, severity, commander=message.author.id, declared_by=message.author.id,
@@ -239,7 +242,7 @@ class Incidents:
             review = await self._draft(resolved, timeline, "review")
             await self._s.reporter.announce(where, f"incident:{incident.id}:review", review)
             if self._s.follow_ups is not None:
-                conversation = SlackThread(resolved.channel) if resolved.channel else where
+                conversation = channel_place(resolved) if resolved.channel else where
                 await self._s.follow_ups(conversation, review)
             await tracker.edit(repo, number, open=False)
         await self._s.reporter.announce(
@@ -360,7 +363,7 @@ class Incidents:
         fresh = await self._s.store.append(incident.id, event)
         key = f"incident:{incident.id}:{event.ref}"
         if post is not None and incident.channel:
-            await self._s.reporter.announce(SlackThread(incident.channel), key, post)
+            await self._s.reporter.announce(channel_place(incident), key, post)
         if (tracking := self._tracking(incident)) is not None:
             tracker, repo, number = tracking
             line = f"**{event.kind}** by {mention_handle(event.who)}: {event.text}"
@@ -374,7 +377,7 @@ class Incidents:
             for attempt in range(1, 10):
                 name = incident.id if attempt == 1 else f"{incident.id}-{attempt}"
                 if (channel := await rooms.open_room(name)) is not None:
-                    incident = replace(incident, id=name, channel=channel)
+                    incident = replace(incident, id=name, channel=channel, room_platform=rooms.platform)
                     break
             else:
                 raise CommandError(f"Slack has channels named `{incident.id}` up to -9 already; pick another title.")
@@ -410,7 +413,7 @@ class Incidents:
         return incident
 
     async def _post_summary(self, incident: Incident) -> Incident:
-        place = SlackThread(str(incident.channel))
+        place = channel_place(incident)
         text = summary_text(incident, self._issue_ref(incident))
         ts = await self._s.reporter.update(place, f"incident:{incident.id}:summary", text, since=0.0)
         if incident.summary_ts is None and ts and self._s.rooms is not None:
@@ -422,7 +425,7 @@ class Incidents:
     async def _refresh_summary(self, incident: Incident) -> None:
         if incident.channel:
             text = summary_text(incident, self._issue_ref(incident))
-            place = SlackThread(incident.channel)
+            place = channel_place(incident)
             await self._s.reporter.update(place, f"incident:{incident.id}:summary", text, since=0.0)
 
     async def _draft(self, incident: Incident, timeline: Sequence[Event], what: Literal["review", "summary"]) -> str:

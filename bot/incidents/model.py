@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from bot.model import ConsoleThread, Place, SlackThread
 from bot.text import channel, mention_handle
 
 # Minutes without an update before a reminder, by severity (sev1 is the worst).
 REMIND_EVERY = {1: 15, 2: 30, 3: 60, 4: 120}
 SLUG_LENGTH = 40  # Slack channel names are at most 80 characters
 Status = Literal["open", "resolved"]
+# Where incident channels are opened: Slack, or the console's own rooms (`opsbot shell` without Slack).
+RoomPlatform = Literal["slack", "console"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Incident:
     resolved_by_request: str | None = None  # the resolve request's message id
     # The alert groups that opened or joined it, as the alerts feature names them (its current_alerts reads them).
     alert_groups: tuple[str, ...] = ()
+    room_platform: RoomPlatform = "slack"  # where ``channel`` is; records from before the console's rooms: Slack
 
     def remind_every(self) -> float:
         return REMIND_EVERY[self.severity] * 60.0
@@ -63,6 +67,12 @@ class Incident:
         # JSON has no tuples; records from before alert groups have none.
         fields["alert_groups"] = tuple(fields.get("alert_groups", ()))
         return cls(**fields)
+
+
+def channel_place(incident: Incident) -> Place:
+    """Where a message to the incident's channel goes."""
+    room = str(incident.channel)
+    return ConsoleThread(room) if incident.room_platform == "console" else SlackThread(room)
 
 
 TAKE_COMMAND = "`/ops incident commander @your-name`"

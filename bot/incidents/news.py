@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.conversation.reporting import Reporter
-from bot.incidents.model import Event
+from bot.incidents.model import Event, channel_place
 from bot.incidents.ports import IncidentStore
-from bot.model import SlackThread
 
 
 class DeployNews:
@@ -28,4 +27,4 @@ class DeployNews:
                 continue
             event = Event(key, self._clock(), "opsbot", "deploy", text)
             if await self._store.append(incident.id, event):
-                await self._reporter.announce(SlackThread(incident.channel), f"incident:{incident.id}:{key}", text)
+                await self._reporter.announce(channel_place(incident), f"incident:{incident.id}:{key}", text)

@@ -1,7 +1,7 @@
-"""What incidents are kept in and opened with: the incident store, Slack rooms, and the reviewer that drafts prose.
+"""What incidents are kept in and opened with: the incident store, rooms, and the reviewer that drafts prose.
 
-``bot.stores.incidents`` keeps incidents in Redis, ``bot.clients.slack_rooms`` opens channels,
-and the Ops agent (``bot.agent.reviews``) drafts reviews.
+``bot.stores.incidents`` keeps incidents in Redis, ``bot.clients.slack_rooms`` opens Slack channels
+(``handlers.console`` the console's rooms), and the Ops agent (``bot.agent.reviews``) drafts reviews.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from bot.incidents.model import Event, Incident
+from bot.incidents.model import Event, Incident, RoomPlatform
 from bot.model import Person, Place
 
 
@@ -35,7 +35,11 @@ class IncidentStore(Protocol):
 
 
 class Rooms(Protocol):
-    """Slack channels opsbot opens for incidents."""
+    """Channels opsbot opens for incidents: Slack's, or the console's own."""
+
+    @property
+    def platform(self) -> RoomPlatform:
+        """Where the rooms are; incidents are declared from there, by people there."""
 
     async def open_room(self, name: str) -> str | None:
         """Create channel ``name``; its id, or None when the name is taken."""

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.conversation.reporting import Reporter
-from bot.incidents.model import REMIND_EVERY, TAKE_COMMAND, Incident
+from bot.incidents.model import REMIND_EVERY, TAKE_COMMAND, Incident, channel_place
 from bot.incidents.ports import IncidentStore
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Job
 from bot.jobs.ports import JobQueue
-from bot.model import SlackThread
 from bot.text import mention_handle
 
 DEFAULT_SNOOZE = 30  # minutes
@@ -64,7 +63,7 @@ class Reminders:
             await self.schedule(incident, quiet)
             return
         await self._reporter.announce(
-            SlackThread(str(incident.channel)),
+            channel_place(incident),
             f"incident:{incident.id}:reminder:{int(due)}",
             reminder_text(incident, now),
         )

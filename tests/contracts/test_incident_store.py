@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import pytest
@@ -32,6 +33,18 @@ async def test_an_incident_is_found_by_id_and_by_its_channel(incidents: Incident
     assert found is not None
     assert found.summary_ts == "1.5"
     assert await incidents.get("inc-nothing") is None
+
+
+async def test_a_console_room_is_kept_and_a_record_from_before_rooms_had_a_platform_is_slack_s(
+    incidents: IncidentStore,
+) -> None:
+    await incidents.save(incident(channel="inc-20261203-api-down", room_platform="console"))
+    found = await incidents.by_channel("inc-20261203-api-down")
+    assert found is not None
+    assert found.room_platform == "console"
+    before = json.loads(incident().to_json())
+    del before["room_platform"]
+    assert Incident.from_json(json.dumps(before)).room_platform == "slack"
 
 
 async def test_only_open_incidents_are_listed_open(incidents: IncidentStore) -> None:

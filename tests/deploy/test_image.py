@@ -402,6 +402,14 @@ def test_the_build_stage_installs_the_app_from_what_it_copies(tmp_path: Path) ->
     assert shown.returncode == 0, shown.stderr
     assert "serve" in shown.stdout
     assert "worker" in shown.stdout
+    # The console's example config is package data: the installed app finds it where there is no ops.yaml.
+    tried = subprocess.run(
+        ["opsbot", "shell"], input="/ops deploy web to staging\n", env=run_env, cwd=tmp_path,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert tried.returncode == 0, tried.stderr
+    assert f"the example config is loaded ({site / 'handlers' / 'sandbox' / 'ops.example.yaml'})" in tried.stderr
+    assert "✅ `web` `main` is live on `staging`." in tried.stdout
     everything = (
         "import importlib, pkgutil, sys\n"
         f"for top in {PACKAGES!r}:\n"

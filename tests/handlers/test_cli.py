@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.harness import GITHUB_SECRET, Emulators, github_headers
+from bot.fakes import RecordingChat
+from bot.model import ChatMessage, ConsoleThread, Person
+from bot.settings import Settings
+from handlers.app import build_runtime
+from tests.harness import GITHUB_SECRET, OPS_CONFIG, Emulators, github_headers
 from tests.processes import ROOT, opsbot, stop
 from tests.redis_server import free_port
 from tests.test_end_to_end import REPO, by_bot, posted, setup_github
@@ -40,6 +45,63 @@ def test_the_shell_answers_commands_mentions_and_mistakes() -> None:
     assert "Usage: `/ops deploy <service>[@<ref>] to <env>`" in done.stdout
     assert done.stderr.count(EMBEDDED) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_the_shell_with_an_ops_yaml_loads_it_and_without_one_the_example(tmp_path: Path) -> None:
+    mine = tmp_path / "ops.yaml"
+    mine.write_text("services:\n  db:\n    github: acme/db\n    environments: [staging]\nenvironments:\n  staging:\n")
+    found = opsbot(["shell"], {}, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = (part.decode() for part in found.communicate(b"/ops deploy api to staging\n", timeout=60))
+    assert found.returncode == 0, err
+    assert out == "There is no service called `api` (known: db).\n"
+    assert "example config" not in err
+    mine.unlink()
+    example = opsbot(["shell"], {}, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = (part.decode() for part in example.communicate(b"/ops deploy db to staging\n", timeout=60))
+    assert out == "There is no service called `db` (known: api, web).\n"
+    assert "opsbot: no ops.yaml here: the example config is loaded" in err
+
+
+def test_the_shell_names_the_problems_of_an_ops_yaml_that_does_not_read(tmp_path: Path) -> None:
+    (tmp_path / "ops.yaml").write_text("services:\n  api:\n    environments: [nowhere]\n")
+    done = opsbot(["shell"], {}, cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = (part.decode() for part in done.communicate(b"/ops help\n", timeout=60))
+    assert done.returncode == 1
+    assert out == ""
+    assert "opsbot: ops.yaml: " in err
+    assert "Traceback" not in err
+
+
+def test_serve_and_worker_never_reach_the_sandbox() -> None:
+    """What ``opsbot serve`` and ``opsbot worker`` build imports none of the console's sandbox."""
+    script = (
+        "import sys\n"
+        "from bot.settings import Settings\n"
+        "from handlers import cli\n"
+        "from handlers.app import build_runtime, build_web_app, build_worker\n"
+        f"runtime = build_runtime(Settings.from_env({{'OPSBOT_CONFIG': {str(OPS_CONFIG)!r}}}))\n"
+        "build_web_app(runtime, run_worker=True)\n"
+        "build_worker(runtime)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('handlers.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.strip()
+    assert "'handlers.app'" in loaded  # the check looked where serve and worker get their parts
+    assert "handlers.sandbox" not in loaded
+
+
+async def test_a_runtime_built_as_serve_builds_it_has_no_forge_without_credentials() -> None:
+    chat = RecordingChat()
+    runtime = build_runtime(Settings.from_env({"OPSBOT_CONFIG": str(OPS_CONFIG)}), extra_chats={"console": chat})
+    try:
+        asked = ChatMessage("m-1", Person("console", "U_ALICE"), ConsoleThread("C"), "deploy api to staging", "slash")
+        await runtime.chatops.handle(asked, redelivered=False, asked_at=0.0)
+    finally:
+        await runtime.close()
+    assert chat.texts() == ["opsbot has no github credentials, so it can't deploy `api`."]
 
 
 def test_check_config_lists_integrations_and_hides_secrets(tmp_path: Path, emulators: Emulators) -> None:

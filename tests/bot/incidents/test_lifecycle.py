@@ -15,10 +15,11 @@ from bot.errors import CommandError
 from bot.fakes import FakeIssueTracker, FakeMarks, ManualClock, RecordingChat
 from bot.incidents.fakes import FakeIncidentStore, FakeRooms
 from bot.incidents.lifecycle import Incidents, IncidentServices
-from bot.incidents.model import Event, Incident, timeline_text
+from bot.incidents.model import Event, Incident, RoomPlatform, timeline_text
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.fakes import FakeJobQueue
-from bot.model import ChatMessage, GitHubThread, Person, SlackThread
+from bot.model import ChatMessage, ConsoleThread, GitHubThread, Person, SlackThread
+from bot.text import channel
 
 DECLARED_AT = 1_800_000_000.0  # 2027-01-15 08:00 UTC
 ALICE, BOB = Person("slack", "U_ALICE"), Person("slack", "U_BOB")
@@ -56,14 +57,15 @@ class Room:
 def open_room(
     *,
     taken: tuple[str, ...] = (),
+    rooms_on: RoomPlatform = "slack",
     tracking: bool = True,
     current_alerts: Callable[[Sequence[str]], Awaitable[str]] | None = None,
     store: Callable[[ManualClock], FakeIncidentStore] = FakeIncidentStore,
 ) -> Room:
     clock, chat, tracker = ManualClock(DECLARED_AT), RecordingChat(), FakeIssueTracker()
-    kept, rooms, queue, marks = store(clock), FakeRooms(taken), FakeJobQueue(clock), FakeMarks(clock)
+    kept, rooms, queue, marks = store(clock), FakeRooms(taken, rooms_on), FakeJobQueue(clock), FakeMarks(clock)
     config = OpsConfig(incident_repo="acme/ops" if tracking else None)
-    reporter = Reporter({"slack": chat, "github": chat}, Replies(marks), marks, clock)
+    reporter = Reporter({"slack": chat, "github": chat, "console": chat}, Replies(marks), marks, clock)
     services = IncidentServices(
         kept, rooms, reporter, {"github": tracker}, queue, config, clock, reviewer=BrokenReviewer(),
         current_alerts=current_alerts,
@@ -76,7 +78,7 @@ def room() -> Room:
     return open_room()
 
 
-def said(text: str, *, by: Person = ALICE, place: SlackThread = OPS, n: int = 1) -> ChatMessage:
+def said(text: str, *, by: Person = ALICE, place: SlackThread | ConsoleThread = OPS, n: int = 1) -> ChatMessage:
     return ChatMessage(f"m-{n}", by, place, text, "slash")
 
 
@@ -123,6 +125,28 @@ async def test_incidents_are_declared_in_slack_only(room: Room) -> None:
     forge_message = ChatMessage("m-9", Person("github", "octocat"), GitHubThread("acme/api", 1, False), "", "mention")
     with pytest.raises(CommandError, match="declared in Slack"):
         await room.incidents.declare("api broken", 2, forge_message)
+
+
+async def test_console_rooms_carry_an_incident_from_the_console_and_no_slack_incident() -> None:
+    room = open_room(rooms_on="console", tracking=False)
+    shell, typing = ConsoleThread("C_SHELL"), Person("console", "U_SHELL")
+    answer = await room.incidents.declare("Checkout is down", 2, said("declare", by=typing, place=shell))
+    [incident_id] = await room.store.open_ids()
+    incident = await room.store.get(incident_id)
+    assert incident is not None
+    assert incident.room_platform == "console"
+    in_room = ConsoleThread(str(incident.channel))
+    assert answer == f"Declared `{incident_id}`: join {channel(str(incident.channel))}."
+    await room.incidents.update("rolled back", said("update", by=typing, place=in_room, n=2))
+    # The room is the console's: what is told there goes to the console, none of it to a Slack channel.
+    told = [m.text for m in room.chat.messages.values() if m.place == in_room]
+    assert told[0].startswith("🚨 **Checkout is down**")
+    assert any("rolled back" in t for t in told)
+    assert room.said_in(str(incident.channel)) == []
+    assert await room.incidents.in_channel(in_room) == await room.store.get(incident_id)
+    assert await room.incidents.in_channel(SlackThread(str(incident.channel))) is None
+    with pytest.raises(CommandError, match="declared in Slack"):
+        await room.incidents.declare("From Slack", 2, said("declare", n=3))
 
 
 async def test_a_quiet_incident_is_reminded_by_severity_and_again_later(room: Room) -> None:
