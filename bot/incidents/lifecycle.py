@@ -123,8 +123,13 @@ class Incidents:
 
     # -- commands ---------------------------------------------------------------------------
 
+    def declares_here(self, message: ChatMessage) -> bool:
+        """Whether ``message``'s author can declare an incident where they are: in Slack, with rooms to open.
+        `help` lists the incident commands where this holds."""
+        return message.author.platform == "slack" and self._s.rooms is not None
+
     async def declare(self, title: str, severity: int, message: ChatMessage) -> str:
-        if message.author.platform != "slack" or self._s.rooms is None:
+        if not self.declares_here(message):
             raise CommandError("Incidents are declared in Slack: they get a Slack channel of their own.")
         draft = self._draft_incident(
             title, severity, commander=message.author.id, declared_by=message.author.id,
