@@ -45,11 +45,11 @@ def _example(prefix: str, entry: Entry[Any, Any]) -> str:
 def overview(entries: Sequence[Entry[Any, Any]], fits: Fits, prefix: str) -> str:
     """One line per command this person may run here, with an example; then the ones they may not."""
     lines = [f"**What you can run here** ({code(prefix + 'help <command>')} shows all of one command):"]
-    others: list[str] = []
+    others: list[Entry[Any, Any]] = []
     for entry in entries:
         available = fits(entry)
         if not available.runs:
-            others.append(" ".join(entry.words))
+            others.append(entry)
             continue
         parts = [f"{code(prefix + entry.usage)} — {entry.summary}"]
         parts += [available.note] if available.note else []
@@ -57,9 +57,14 @@ def overview(entries: Sequence[Entry[Any, Any]], fits: Fits, prefix: str) -> str
         lines.append("• " + " · ".join(parts))
     lines.append(f"• {code(prefix + '<anything else>')} — ask the Ops agent")
     if others:
-        listed = ", ".join(code(words) for words in dict.fromkeys(others))
-        lines.append(f"Not for you here: {listed}.")
+        lines.append(f"Not for you here: {', '.join(code(name) for name in _named(others, entries))}.")
     return "\n".join(lines)
+
+
+def _named(chosen: Sequence[Entry[Any, Any]], entries: Sequence[Entry[Any, Any]]) -> list[str]:
+    """``chosen``'s names, a group (``incident``) by its first word when none of it is left out."""
+    whole = {e.words[0] for e in chosen if all(o in chosen for o in entries if o.words[0] == e.words[0])}
+    return list(dict.fromkeys(e.words[0] if e.words[0] in whole else " ".join(e.words) for e in chosen))
 
 
 def manual(chosen: Sequence[Entry[Any, Any]], fits: Fits, prefix: str) -> str:

@@ -121,7 +121,7 @@ LOCK_COMMANDS: tuple[Entry[LockCommands, Any], ...] = (
             {"environment": ENVIRONMENT_INPUT, "service": SERVICE_INPUT, "reason": REASON_INPUT}, ("environment",),
             _lock_args,
         ),
-        example="lock production api --reason db migration",
+        example="lock staging api --reason load test",
         who="the environment's deployers in ops.yaml (anyone when it lists none)",
         forms=(
             Form("lock <env>", "every service in the environment"),
