@@ -31,7 +31,7 @@ from bot.jobs.fakes import FakeJobQueue
 from bot.memory.commands import MEMORY_COMMANDS, MemoryCommands
 from bot.memory.fakes import FakeMemoryStore
 from bot.memory.memories import Memories
-from bot.model import ChatMessage, ConsoleThread, GitHubThread, Person, Place, SlackThread
+from bot.model import ChatMessage, ConsoleThread, GitHubThread, Person, Place, SlackThread, Via
 from bot.text import plain
 from bot.todos.commands import TODO_COMMANDS, TodoCommands
 from bot.todos.fakes import FakeTodoStore
@@ -77,7 +77,7 @@ def bound() -> Bound:
 
 
 def asking(person: Person, place: Place, text: str = "help") -> ChatMessage:
-    via = "slash" if isinstance(place, SlackThread) else "mention"
+    via: Via = "slash" if isinstance(place, SlackThread) else "mention"
     return ChatMessage(f"m-{person.id}-{text}", person, place, text, via)
 
 
