@@ -78,7 +78,7 @@ def _manual_of(entry: Entry[Any, Any], available: Availability, prefix: str) -> 
     if entry.example:
         lines.append(f"Example: {code(prefix + entry.example)}")
     if entry.who:
-        lines.append(f"Who may run it: {entry.who}")
+        lines.append(f"Who may run it: {entry.who}.")
     if available.runs:
         lines.append("You may run it here" + (f": {available.note}." if available.note else "."))
     else:

@@ -135,7 +135,7 @@ LOCK_COMMANDS: tuple[Entry[LockCommands, Any], ...] = (
             "unlock", "action", {"environment": ENVIRONMENT_INPUT, "service": SERVICE_INPUT}, ("environment",),
             lambda g: [str(g.get("environment", "")), *optional(g.get("service"))],
         ),
-        example="unlock production api",
+        example="unlock staging api",
         who="whoever holds the lock; an approver of the environment may release someone else's",
         available=LockCommands.unlockable,
     ),
