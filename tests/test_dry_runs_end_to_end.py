@@ -102,9 +102,7 @@ async def test_a_dry_run_on_a_merge_request_runs_no_pipeline(bot: BotUnderTest, 
     assert (await bot.gitlab("Note Hook", note)).status_code == 202
     await bot.run_jobs()
     [answer] = [n["body"] for n in emulators.gitlab.notes(WEB, "merge_requests", 5) if n["author"] == "opsbot"]
-    assert answer.startswith(
-        "🧪 Dry run: would deploy `web` `header` (`ddddddd`) to `staging`; no approval needed, it would start at once."
-    )
+    assert answer.startswith("🧪 Dry run: would deploy `web` `header` (`ddddddd`) to `staging`; no approval needed.")
     await nothing_was_created(bot, emulators, "web", GitLabThread(WEB, 5, "merge_request"))
     [entry] = await RedisAuditLog(bot.runtime.redis).recent(1)
     assert (entry.action, entry.actor.handle, entry.detail) == (

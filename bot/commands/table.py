@@ -102,9 +102,11 @@ class Grammar:
         stripped = text.strip().lower()
         if "'" in stripped or '"' in stripped:  # quoting rules are the tokeniser's business
             return isinstance(self.parse(text), Help)
-        if stripped.split(maxsplit=1)[:1] == ["help"]:  # `help deploy`: the parser knows the commands
+        if stripped in ("", "help"):
+            return True
+        if stripped.split(maxsplit=1)[0] == "help":  # `help deploy`: the parser knows the commands
             return isinstance(self.parse(text), Help)
-        return stripped == ""
+        return False
 
     def about(self, topic: str) -> tuple[Entry[Any, Any], ...]:
         """The entries ``help <topic>`` shows: the command with those words, or every command of a group."""

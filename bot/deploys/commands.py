@@ -188,17 +188,10 @@ class DeployCommands:
             if plan.rollback_of
             else f"deploy `{service}` `{plan.ref}` (`{plan.sha[:7]}`) to `{environment}`"
         )
-        needs = (
-            f"needs an approval by one of {', '.join(_ref(a) for a in approvers)}"
-            if approvers
-            else "no approval needed, it would start at once"
-        )
-        plain_needs = f"needs an approval by one of {', '.join(approvers)}" if approvers else "no approval needed"
         verb = "roll back to" if plan.rollback_of else "deploy"
-        await deploys.record(
-            DRY_RUN, plan.requester, f"would {verb} {plan.ref} ({plan.sha[:7]}); {plain_needs}", environment, service
-        )
-        return f"🧪 Dry run: would {what}; {needs}. Every check passed; nothing was created."
+        detail = f"would {verb} {plan.ref} ({plan.sha[:7]}); {approval_needed(approvers, str)}"
+        await deploys.record(DRY_RUN, plan.requester, detail, environment, service)
+        return f"🧪 Dry run: would {what}; {approval_needed(approvers, _ref)}. Every check passed; nothing was created."
 
     async def _ask_for_approval(self, plan: Plan, approvers: list[str]) -> Answer:
         environment = plan.target.environment
@@ -217,11 +210,10 @@ class DeployCommands:
         await self._deploys.requested(
             plan.requester, plan.target, f"approval {approval.id} requested for {plan.sha[:7]}"
         )
-        who = ", ".join(_ref(a) for a in approvers)
         minutes = int(APPROVAL_WINDOW // 60)
         return Answer(
             f"⏳ `{environment.name}` is protected: deploying `{plan.target.service.name}` `{plan.ref}` "
-            f"(`{plan.sha[:7]}`) needs an approval by one of {who} within {minutes} minutes. "
+            f"(`{plan.sha[:7]}`) {approval_needed(approvers, _ref)} within {minutes} minutes. "
             f"Approve with `approve {approval.id}` (or `@opsbot approve` on the pull/merge request).",
             buttons=(Button(f"Approve {approval.id}", APPROVE_ACTION, approval.id),),
         )
@@ -294,6 +286,12 @@ class DeployCommands:
 
 def _ref(handle: str) -> str:
     return mention_handle(handle)
+
+
+def approval_needed(approvers: list[str], named: Callable[[str], str]) -> str:
+    if not approvers:
+        return "no approval needed"
+    return f"needs an approval by one of {', '.join(named(a) for a in approvers)}"
 
 
 def _deploy_args(given: dict[str, Any]) -> list[str]:

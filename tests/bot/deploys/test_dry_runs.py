@@ -68,7 +68,7 @@ async def test_a_dry_run_to_staging_shows_the_plan_and_creates_nothing(desk: Des
     before = await what_exists(desk)
     answer = await desk.commands.deploy(Deploy("api", None, "staging", dry_run=True), said(ALICE))
     assert answer == (
-        "🧪 Dry run: would deploy `api` `main` (`aaaaaaa`) to `staging`; no approval needed, it would start at once. "
+        "🧪 Dry run: would deploy `api` `main` (`aaaaaaa`) to `staging`; no approval needed. "
         "Every check passed; nothing was created."
     )
     assert await what_exists(desk) == before
