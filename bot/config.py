@@ -67,6 +67,14 @@ class Environment:
     deployers: tuple[str, ...] | None = None  # None: anyone allowed on the repository
     approvers: tuple[str, ...] = ()
 
+    # The two rules every check of this environment reads (deploying, locking, approving, and
+    # `help` deciding what to list), so they are written once. People are named by handle.
+    def may_deploy(self, handle: str) -> bool:
+        return self.deployers is None or handle in self.deployers
+
+    def may_approve(self, handle: str) -> bool:
+        return handle in self.approvers
+
 
 @dataclass(frozen=True)
 class AlertRoute:

@@ -750,3 +750,28 @@ async def test_a_pr_shows_the_agents_work_in_a_comment_that_becomes_the_answer(
     assert comment == edits[-1]
     assert comment.startswith("**Summary**: Looked.")
     assert "_Looked at: the status of api · CI of #31_" in comment
+
+
+async def test_the_agents_dry_run_deploys_nothing(agent: BotUnderTest, emulators: Emulators) -> None:
+    dry_run = tool_use("deploy", {"service": "api", "environment": "production", "dry_run": True})
+    summary = text("**Summary**: A dry run of the api to production.\n**Approach**: deploy, dry.\n**Remember**: null")
+    emulators.anthropic.script([dry_run, summary])
+    await ask(agent, "what would it take to ship the api to production?", user="U_ALICE")
+    emulators.anthropic.script([dry_run, summary])
+    await ask(agent, "and for me?", user="U_DAVE")  # not a production deployer
+
+    assert emulators.github.deployments(API) == []
+    assert emulators.github.requests_to("POST", r"/deployments") == []
+    bodies = emulators.anthropic.bodies()
+    assert "dry_run" in json.dumps(bodies[0]["tools"])  # the tool offers it
+    [planned] = tool_results(bodies[1])
+    assert planned["is_error"] is False
+    assert "would deploy `api` `main` (`aaaaaaa`) to `production`; needs an approval by one of" in planned["content"]
+    [refused] = tool_results(bodies[3])
+    assert refused["is_error"] is True
+    assert "You may not deploy to `production`" in refused["content"]
+    # The plan is in the answer, not a status message of its own: nothing will report on it later.
+    alice, dave = answers(emulators)
+    assert alice.startswith("*Summary*: A dry run")
+    assert "would deploy `api` `main` (`aaaaaaa`) to `production`" in alice
+    assert "You may not deploy to `production`" in dave

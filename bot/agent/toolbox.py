@@ -180,7 +180,9 @@ class Toolbox:
             await self._services.marks.set(key, ACTION_MEMORY, answer.to_json())
         if answer.text not in self.record.actions:  # called again in this task: it was done once
             self.record.actions.append(answer.text)
-        if not (tool.name in REPORTED_ACTIONS and await self._post_status(request, answer)):
+        # A dry run reports nothing later: its plan is part of the answer, not a status message.
+        reported = tool.name in REPORTED_ACTIONS and given.get("dry_run") is not True
+        if not (reported and await self._post_status(request, answer)):
             self.record.buttons.extend(b for b in answer.buttons if b not in self.record.buttons)
         return answer.text
 

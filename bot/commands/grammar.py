@@ -42,6 +42,19 @@ def split_option(args: list[str], option: str) -> tuple[list[str], str | None]:
     return args[:at], value
 
 
+def split_flag(args: list[str], flag: str) -> tuple[list[str], bool]:
+    """``args`` without ``flag`` (a switch that takes no value, anywhere among them), and whether it was there."""
+    rest = [arg for arg in args if arg.lower() != flag]
+    return rest, len(rest) != len(args)
+
+
+def no_other_options(args: list[str], known: str) -> None:
+    """Refuse any ``--option`` left in ``args``: names and refs never start with ``-``, so it is one."""
+    unknown = next((arg for arg in args if arg.startswith("--")), None)
+    if unknown is not None:
+        raise UsageProblem(f"doesn't know the option {unknown!r} (it takes {known})")
+
+
 def no_args(command: C) -> Callable[[list[str]], C]:
     def parse(args: list[str]) -> C:
         if args:

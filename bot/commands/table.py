@@ -3,9 +3,11 @@
 Slack slash commands, Slack mentions, GitHub and GitLab comments, the console
 and the agent's tools all parse text through :meth:`Grammar.parse`, so a
 sentence means the same thing wherever it is typed. Each entry carries its
-usage line and a one-line summary, which is all ``help`` needs, and whether
-the agent may call it. The features declare their entries; the composition
-root hands them in, so this package imports no feature.
+usage line, summary, example, further forms and who may run it, which is all
+``help`` needs (:mod:`bot.commands.help`), whether the person asking may run
+it where they are, and whether the agent may call it. The features declare
+their entries; the composition root hands them in, so this package imports no
+feature.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from __future__ import annotations
 import shlex
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from bot.commands.entry import Entry, Section
+from bot.commands.entry import ANYONE, Availability, Entry, Form, Section
 from bot.commands.grammar import UsageProblem, no_args
+from bot.commands.help import manual, overview, parse_help, unknown
 from bot.commands.types import FreeText, Help, Malformed, Parsed
 from bot.model import Answer, ChatMessage
-from bot.text import code
 
 
 def command_prefix(message: ChatMessage, bot_name: str) -> str:
@@ -38,7 +41,9 @@ class Grammar:
     """The entries, in the order ``help`` lists them, ``help`` first."""
 
     def __init__(self, entries: Iterable[Entry[Any, Any]]) -> None:
-        self.entries: tuple[Entry[Any, Any], ...] = (HELP, *entries)
+        # `help <command>` knows the commands: its parser reads this grammar's topics, filled below.
+        self._topics: set[str] = set()
+        self.entries: tuple[Entry[Any, Any], ...] = (replace(HELP, parse=parse_help(self._topics)), *entries)
         tools = [entry.tool.name for entry in self.entries if entry.tool is not None]
         for what, repeated in (
             ("command words", _repeated(entry.words for entry in self.entries)),
@@ -53,6 +58,8 @@ class Grammar:
         for entry in self.entries:
             if len(entry.words) > 1:
                 self._groups.setdefault(entry.words[0], []).append(entry)
+        self._topics.update(" ".join(entry.words) for entry in self.entries)
+        self._topics.update(self._groups)
 
     def parse(self, text: str) -> Parsed:
         """Turn a message (without the ``/ops`` or ``@opsbot`` prefix) into a command.
@@ -95,13 +102,23 @@ class Grammar:
         stripped = text.strip().lower()
         if "'" in stripped or '"' in stripped:  # quoting rules are the tokeniser's business
             return isinstance(self.parse(text), Help)
-        return stripped in ("", "help")
+        if stripped in ("", "help"):
+            return True
+        if stripped.split(maxsplit=1)[0] == "help":  # `help deploy`: the parser knows the commands
+            return isinstance(self.parse(text), Help)
+        return False
 
-    def help_lines(self, prefix: str) -> list[str]:
-        """One line per command, in the order of the table."""
-        return [f"{code(prefix + entry.usage)} — {entry.summary}" for entry in self.entries] + [
-            f"{code(prefix + '<anything else>')} — ask the Ops agent"
-        ]
+    def about(self, topic: str) -> tuple[Entry[Any, Any], ...]:
+        """The entries ``help <topic>`` shows: the command with those words, or every command of a group."""
+        return tuple(
+            entry
+            for entry in self.entries
+            if " ".join(entry.words) == topic or (topic in self._groups and entry.words[0] == topic)
+        )
+
+    def names(self) -> list[str]:
+        """The commands by their first word, in the order of the table (``incident`` once)."""
+        return list(dict.fromkeys(entry.words[0] for entry in self.entries))
 
     def agent_callable(self) -> tuple[Entry[Any, Any], ...]:
         """The entries the Ops agent may call, in the order of the table."""
@@ -117,9 +134,12 @@ class CommandTable:
         self._handlers: dict[type[Any], Callable[[Any, ChatMessage], Awaitable[Answer | str]]] = {
             HELP.command: partial(HELP.handle, self)
         }
+        self._availability: dict[type[Any], Callable[[ChatMessage], Availability]] = {}
         for section in sections:
             for entry in section.entries:
                 self._handlers[entry.command] = partial(entry.handle, section.service)
+                if entry.available is not None:
+                    self._availability[entry.command] = partial(entry.available, section.service)
 
     def parse(self, text: str) -> Parsed:
         return self.grammar.parse(text)
@@ -131,15 +151,37 @@ class CommandTable:
         """Carry out ``command`` (a value the grammar parsed) for the person who sent ``message``."""
         return await self._handlers[type(command)](command, message)
 
+    def available(self, entry: Entry[Any, Any], message: ChatMessage) -> Availability:
+        """Whether the person who sent ``message`` may run ``entry`` where they are."""
+        check = self._availability.get(entry.command)
+        return ANYONE if check is None else check(message)
+
     def help(self, message: ChatMessage) -> str:
+        """The answer to ``message``, which is ``help`` or ``help <command>`` (Slack answers it in the ack)."""
+        parsed = self.parse(message.text)
+        return self._answer_help(parsed if isinstance(parsed, Help) else Help(), message)
+
+    def _answer_help(self, command: Help, message: ChatMessage) -> str:
         prefix = command_prefix(message, self._bot_name)
-        return "\n".join(["**opsbot** understands:", *(f"• {line}" for line in self.grammar.help_lines(prefix))])
+
+        def fits(entry: Entry[Any, Any]) -> Availability:
+            return self.available(entry, message)
+
+        if command.topic is None:
+            return overview(self.grammar.entries, fits, prefix)
+        chosen = self.grammar.about(command.topic)
+        if not chosen:
+            return unknown(command.topic, self.grammar.names(), prefix)
+        return manual(chosen, fits, prefix)
 
     async def _help(self, command: Help, message: ChatMessage) -> str:
-        return self.help(message)
+        return self._answer_help(command, message)
 
 
 HELP: Entry[CommandTable, Help] = Entry(
-    Help, ("help",), "help", "list what opsbot understands", no_args(Help()), CommandTable._help,
-    questions_fall_through=True,
+    Help, ("help",), "help [<command>]", "list what you can run here, or all of one command",
+    no_args(Help()),  # replaced by each grammar's own, which knows its commands
+    CommandTable._help, questions_fall_through=True,
+    example="help deploy", who="anyone",
+    forms=(Form("help <command>", "every form of one command, its flags, an example and who may run it"),),
 )  # fmt: skip

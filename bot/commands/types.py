@@ -27,7 +27,7 @@ MEMORY_TYPES: tuple[MemoryType, ...] = (
 
 @dataclass(frozen=True)
 class Help:
-    pass
+    topic: str | None = None  # `help deploy`: the command's words, lowered; None: everything here
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,13 @@ from dataclasses import dataclass
 
 from bot.model import Person
 
+# A dry run's one entry: its plan ("would deploy …") or the refusal a real request would have met.
+DRY_RUN = "deploy.dry_run"
+
 
 @dataclass(frozen=True)
 class AuditEntry:
-    action: str  # "lock", "unlock", "lock.refused", "deploy.requested", …
+    action: str  # "lock", "unlock", "lock.refused", "deploy.requested", "deploy.dry_run", …
     actor: Person
     detail: str
     at: float

@@ -8,6 +8,11 @@ once, to the commit that is deployed; only one deploy of a service to an
 environment is in flight at a time; protected environments then wait for an
 approval by someone else (bot.deploys.approvals), holding the in-flight claim.
 What in flight means is :mod:`bot.deploys.in_flight`.
+
+A dry run (``--dry-run``) is the same request on :meth:`Deploys.as_dry_run`:
+the same checks in the same order, refusing in the same words, but its
+refusals are recorded as the dry run's outcome and it can claim and create
+nothing; the in-flight check looks without claiming.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from typing import NoReturn
 
 from bot.config import OpsConfig, Service
 from bot.conversation.readers import Check
-from bot.deploys.audit import AuditEntry
+from bot.deploys.audit import DRY_RUN, AuditEntry
 from bot.deploys.in_flight import CREATION_WINDOW, IN_FLIGHT_TIMEOUT, in_flight_text
 from bot.deploys.locks import Locking
 from bot.deploys.model import Deployment, InFlight, NewDeployment, Plan, Target
@@ -55,6 +61,8 @@ class Deploys:
         locking: Locking,
         audit: AuditLog,
         clock: Callable[[], float],
+        *,
+        dry_run: bool = False,
     ) -> None:
         self._config = config
         self._forges = forges
@@ -62,6 +70,11 @@ class Deploys:
         self._locking = locking
         self._audit = audit
         self._clock = clock
+        self.dry_run = dry_run
+
+    def as_dry_run(self) -> Deploys:
+        """These deploys for a dry run: every check, nothing claimed or created, refusals audited as the dry run's."""
+        return Deploys(self._config, self._forges, self._store, self._locking, self._audit, self._clock, dry_run=True)
 
     # -- choosing what to deploy -------------------------------------------------------
     def target(self, service_name: str | None, environment: str, place: Place) -> Target:
@@ -105,8 +118,7 @@ class Deploys:
     # -- who may ask --------------------------------------------------------------------
     async def authorise(self, person: Person, target: Target) -> None:
         """Deny unless ``person`` may deploy ``target``; a failed check denies."""
-        deployers = target.environment.deployers
-        if deployers is not None and person.handle not in deployers:
+        if not target.environment.may_deploy(person.handle):
             await self._refuse(person, target, "not a deployer of this environment")
             raise CommandError(f"You may not deploy to `{target.environment.name}`: you are not one of its deployers.")
         if person.platform != target.forge:
@@ -121,8 +133,20 @@ class Deploys:
             await self._refuse(person, target, "no write access to the repository")
             raise CommandError(f"You need write access to `{target.repo}` to deploy it.")
 
+    async def requested(self, person: Person, target: Target, detail: str) -> None:
+        """Audit a request as it is asked; a dry run's one entry is its outcome instead."""
+        if not self.dry_run:
+            await self._record("deploy.requested", person, target, detail)
+
     async def _refuse(self, person: Person, target: Target, why: str) -> None:
-        await self._record("deploy.refused", person, target, why)
+        await self.refused(person, why, target.environment.name, target.service.name)
+
+    async def refused(self, person: Person, why: str, environment: str | None, service: str | None) -> None:
+        """Audit a refused request; in a dry run, the refusal is what the dry run found."""
+        if self.dry_run:
+            await self.record(DRY_RUN, person, f"refused: {why}", environment, service)
+        else:
+            await self.record("deploy.refused", person, why, environment, service)
 
     async def _record(self, action: str, person: Person, target: Target, detail: str) -> None:
         await self.record(action, person, detail, target.environment.name, target.service.name)
@@ -189,10 +213,21 @@ class Deploys:
 
     async def claim(self, plan: Plan, token: str, until: float, approval: str | None = None) -> None:
         """Hold ``plan``'s service and environment under ``token``, or refuse with the deploy in flight."""
+        if self.dry_run:  # every way to create anything passes here
+            raise RuntimeError("a dry run claims and creates nothing")
         holder = await self._store.claim(self._flight(plan, token, until, approval=approval), self._clock())
         if holder is not None:
-            await self._refuse(plan.requester, plan.target, f"{holder.ref} ({holder.sha[:7]}) is in flight")
-            raise CommandError(in_flight_text(holder, plan.sha))
+            await self._refuse_in_flight(plan, holder)
+
+    async def check_in_flight(self, plan: Plan) -> None:
+        """Refuse as :meth:`claim` would if another deploy holds ``plan``'s service and environment; claim nothing."""
+        holder = await self._store.in_flight(plan.target.service.name, plan.target.environment.name)
+        if holder is not None and holder.until > self._clock():  # a lapsed claim is free, as claim() sees it
+            await self._refuse_in_flight(plan, holder)
+
+    async def _refuse_in_flight(self, plan: Plan, holder: InFlight) -> NoReturn:
+        await self._refuse(plan.requester, plan.target, f"{holder.ref} ({holder.sha[:7]}) is in flight")
+        raise CommandError(in_flight_text(holder, plan.sha))
 
     async def release(self, plan: Plan, token: str) -> None:
         await self._store.release(plan.target.service.name, plan.target.environment.name, token=token)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.commands.grammar import UsageProblem, name, ref, split_option
+from bot.commands.grammar import UsageProblem, name, no_other_options, ref, split_flag, split_option
 
 APPROVAL_ID = re.compile(r"^[0-9a-f]{6}$")
+DRY_RUN_FLAG = "--dry-run"  # every check and the plan, nothing created
 
 
 @dataclass(frozen=True)
@@ -15,12 +16,14 @@ class Deploy:
     service: str | None  # None on a PR/MR: the repository's own service
     ref: str | None  # None: the default branch, or the PR/MR head
     environment: str
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
 class Rollback:
     service: str
     environment: str
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,10 @@ class Locks:
 
 
 def parse_deploy(args: list[str]) -> Deploy:
+    args, dry_run = split_flag(args, DRY_RUN_FLAG)
+    no_other_options(args, DRY_RUN_FLAG)
     if len(args) == 2 and args[0].lower() == "to":  # on a PR/MR: "deploy to staging"
-        return Deploy(service=None, ref=None, environment=name(args[1], "environment"))
+        return Deploy(service=None, ref=None, environment=name(args[1], "environment"), dry_run=dry_run)
     if len(args) != 3 or args[1].lower() != "to":
         raise UsageProblem("expected a service, 'to' and an environment")
     service, _, at = args[0].partition("@")
@@ -63,13 +68,16 @@ def parse_deploy(args: list[str]) -> Deploy:
         service=name(service, "service"),
         ref=ref(at) if at else None,
         environment=name(args[2], "environment"),
+        dry_run=dry_run,
     )
 
 
 def parse_rollback(args: list[str]) -> Rollback:
+    args, dry_run = split_flag(args, DRY_RUN_FLAG)
+    no_other_options(args, DRY_RUN_FLAG)
     if len(args) != 2:
         raise UsageProblem("expected a service and an environment")
-    return Rollback(service=name(args[0], "service"), environment=name(args[1], "environment"))
+    return Rollback(service=name(args[0], "service"), environment=name(args[1], "environment"), dry_run=dry_run)
 
 
 def parse_approve(args: list[str]) -> Approve:

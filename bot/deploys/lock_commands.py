@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
-from bot.commands.entry import ENVIRONMENT_INPUT, SERVICE_INPUT, AgentTool, Entry, optional
+from bot.commands.entry import ENVIRONMENT_INPUT, SERVICE_INPUT, AgentTool, Availability, Entry, Form, among, optional
 from bot.commands.grammar import no_args
 from bot.deploys.audit import AuditEntry
 from bot.deploys.commands import DeployCommands
@@ -42,6 +43,22 @@ class LockCommands:
         self._locking = locking
         self._audit = audit
         self._deploying = deploying
+
+    def lockable(self, message: ChatMessage) -> Availability:
+        environments = self._locking.environments()
+        mine = [e for e in environments if self._locking.may_lock(message.author, e)]
+        return among(environments, mine, "you may lock")
+
+    def unlockable(self, message: ChatMessage) -> Availability:
+        """Your own locks, and others' where you approve."""
+        environments = self._locking.environments()
+        mine = [e for e in environments if self._locking.may_lock(message.author, e)]
+        breaks = [e for e in environments if self._locking.may_break(message.author, e)]
+        found = among(environments, list(dict.fromkeys(mine + breaks)), "you may unlock")
+        if breaks:
+            listed = ", ".join(f"`{e}`" for e in breaks)
+            return replace(found, note=f"{found.note} (others' locks too on {listed})")
+        return found
 
     async def lock(self, command: Lock, message: ChatMessage) -> str:
         scope = LockScope(command.environment, command.service)
@@ -93,6 +110,8 @@ LOCK_COMMANDS: tuple[Entry[LockCommands, Any], ...] = (
             "Without a service: every service.",
         ),
         questions_fall_through=True,
+        example="status api", who="anyone",
+        forms=(Form("status", "every service: its latest deploys, the locks and the audit, dry runs included"),),
     ),
     Entry(
         Lock, ("lock",), "lock <env> [<service>] [--reason <text>]", "hold deploys to an environment", parse_lock,
@@ -102,6 +121,13 @@ LOCK_COMMANDS: tuple[Entry[LockCommands, Any], ...] = (
             {"environment": ENVIRONMENT_INPUT, "service": SERVICE_INPUT, "reason": REASON_INPUT}, ("environment",),
             _lock_args,
         ),
+        example="lock staging api --reason load test",
+        who="the environment's deployers in ops.yaml (anyone when it lists none)",
+        forms=(
+            Form("lock <env>", "every service in the environment"),
+            Form("lock <env> <service> --reason <text>", "one service, saying why (the rest of the line)"),
+        ),
+        available=LockCommands.lockable,
     ),
     Entry(
         Unlock, ("unlock",), "unlock <env> [<service>]", "release your lock", parse_unlock, LockCommands.unlock,
@@ -109,10 +135,14 @@ LOCK_COMMANDS: tuple[Entry[LockCommands, Any], ...] = (
             "unlock", "action", {"environment": ENVIRONMENT_INPUT, "service": SERVICE_INPUT}, ("environment",),
             lambda g: [str(g.get("environment", "")), *optional(g.get("service"))],
         ),
+        example="unlock staging api",
+        who="whoever holds the lock; an approver of the environment may release someone else's",
+        available=LockCommands.unlockable,
     ),
     Entry(
         Locks, ("locks",), "locks", "list the locks that are held", no_args(Locks()), LockCommands.locks,
         AgentTool("locks", "read", {}, (), lambda g: []),
         questions_fall_through=True,
+        example="locks", who="anyone",
     ),
 )  # fmt: skip

@@ -36,12 +36,16 @@ class Locking:
             if scope.environment not in service.environments:
                 raise CommandError(f"`{scope.service}` is not deployed to `{scope.environment}`.")
 
-    def _may_lock(self, person: Person, environment: str) -> bool:
-        deployers = self._config.environments[environment].deployers
-        return deployers is None or person.handle in deployers
+    def environments(self) -> list[str]:
+        return list(self._config.environments)
 
-    def _is_approver(self, person: Person, environment: str) -> bool:
-        return person.handle in self._config.environments[environment].approvers
+    def may_lock(self, person: Person, environment: str) -> bool:
+        """Who may deploy to an environment may hold deploys to it."""
+        return self._config.environments[environment].may_deploy(person.handle)
+
+    def may_break(self, person: Person, environment: str) -> bool:
+        """An approver of the environment may release someone else's lock on it."""
+        return self._config.environments[environment].may_approve(person.handle)
 
     async def _audit_entry(self, action: str, person: Person, scope: LockScope, detail: str) -> None:
         await self._audit.record(
@@ -50,7 +54,7 @@ class Locking:
 
     async def lock(self, person: Person, scope: LockScope, reason: str | None) -> Lock:
         self._check_scope(scope)
-        if not self._may_lock(person, scope.environment):
+        if not self.may_lock(person, scope.environment):
             await self._audit_entry("lock.refused", person, scope, "not a deployer of this environment")
             raise CommandError(f"You may not lock `{scope.environment}`: only its deployers may.")
         held = await self._store.acquire(Lock(scope, person, reason, self._clock()))
@@ -69,7 +73,7 @@ class Locking:
         held = await self._store.holding(scope)
         if held is None:
             raise CommandError(f"`{scope.label}` is not locked.")
-        if not self._is_approver(person, scope.environment):
+        if not self.may_break(person, scope.environment):
             await self._audit_entry("unlock.refused", person, scope, f"held by {held.holder.handle}")
             raise LockedBySomeoneElse(held, hint="Only its holder or an approver of the environment can release it.")
         broken = await self._store.release(scope, None)

@@ -125,9 +125,14 @@ class Incidents:
 
     # -- commands ---------------------------------------------------------------------------
 
+    def declares_here(self, message: ChatMessage) -> bool:
+        """Whether ``message``'s author can declare an incident where they are: where rooms can be opened
+        for people of their platform (Slack channels, or the console's own). `help` lists the incident
+        commands where this holds."""
+        return self._s.rooms is not None and message.author.platform == self._s.rooms.platform
+
     async def declare(self, title: str, severity: int, message: ChatMessage) -> str:
-        # Rooms are where the people who declare are: Slack channels, or the console's own.
-        if self._s.rooms is None or message.author.platform != self._s.rooms.platform:
+        if not self.declares_here(message):
             raise CommandError("Incidents are declared in Slack: they get a Slack channel of their own.")
         draft = self._draft_incident(
             title, severity, commander=message.author.id, declared_by=message.author.id,

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands.entry import Entry
+from bot.commands.entry import ANYONE, NOBODY_HERE, Availability, Entry, Form
 from bot.commands.grammar import UsageProblem
 from bot.commands.names import is_name
 from bot.commands.types import MEMORY_TYPES, MemoryType
@@ -165,13 +165,28 @@ class MemoryCommands:
         if not access:
             raise CommandError(f"Only people who can push to `{here.name}` can change what opsbot remembers here.")
 
+    def _teaches_the_team(self, message: ChatMessage) -> bool:
+        """Whether ``message``'s author keeps team-wide and service lessons at once: outside Slack
+        (the forges ask for push access instead), or as a memory writer."""
+        return not isinstance(message.place, SlackThread) or message.author.handle in self._config.writers
+
     def _needs_writer(self, message: ChatMessage, scope: Scope) -> bool:
         """Team-wide and service lessons from Slack need a memory writer; a channel's are its own."""
-        return (
-            isinstance(message.place, SlackThread)
-            and scope.kind in ("team", "service")
-            and message.author.handle not in self._config.writers
-        )
+        return scope.kind in ("team", "service") and not self._teaches_the_team(message)
+
+    def _may_keep(self, message: ChatMessage) -> bool:
+        # Wherever `keep` is typed (an offer id is no secret), only a listed writer keeps a lesson;
+        # the console is the operator's own terminal.
+        return isinstance(message.place, ConsoleThread) or message.author.handle in self._config.writers
+
+    # -- who help lists them for -------------------------------------------------------------
+    def rememberable(self, message: ChatMessage) -> Availability:
+        if self._teaches_the_team(message):
+            return ANYONE
+        return Availability(True, "your team and service lessons wait for a memory writer's Keep")
+
+    def keepable(self, message: ChatMessage) -> Availability:
+        return ANYONE if self._may_keep(message) else NOBODY_HERE
 
     async def learn(
         self,
@@ -220,9 +235,7 @@ class MemoryCommands:
         offer = await self._offers.get(command.offer_id)
         if offer is None:
             raise CommandError(f"There is no lesson `{command.offer_id}` waiting to be kept (offers last 7 days).")
-        # Wherever `keep` is typed (an offer id is no secret), only a listed writer keeps a lesson;
-        # the console is the operator's own terminal.
-        if not isinstance(message.place, ConsoleThread) and message.author.handle not in self._config.writers:
+        if not self._may_keep(message):
             raise CommandError("Only memory writers (ops.yaml `memory.writers`) can keep a lesson for the team.")
         memory = await self._memories.remember(
             offer.scope, offer.type, offer.content, author=offer.author, source=offer.source
@@ -248,22 +261,42 @@ class MemoryCommands:
         return f"🗑️ Forgot `{gone.id}`: {gone.content}"
 
 
+WRITE_ACCESS = "on GitHub and GitLab only people who can push to the repository"
+
 # The agent keeps lessons through its own `remember` tool (bot.agent.tools), which takes content, not words.
 MEMORY_COMMANDS: tuple[Entry[MemoryCommands, Any], ...] = (
     Entry(
         Remember, ("remember",), "remember [--service <service>|--channel|--team] <type> <text>",
         "teach the Ops agent something (here by default: the repository on a forge, the team in Slack)",
         parse_remember, MemoryCommands.remember,
+        example="remember mistake the api health check times out on cold starts",
+        who=(
+            f"anyone; {WRITE_ACCESS}. In Slack, team-wide and service lessons from anyone but a memory writer "
+            "(ops.yaml memory.writers, else the deployers and approvers) wait for a writer's Keep"
+        ),
+        forms=(
+            Form("remember --service <service> <type> <text>", "a lesson about one service, wherever it is asked"),
+            Form("remember --channel <type> <text>", "this Slack channel's own"),
+            Form("remember --team <type> <text>", "everyone's"),
+            Form("remember <type> <text>", f"types: {', '.join(MEMORY_TYPES)}"),
+        ),
+        available=MemoryCommands.rememberable,
     ),
     Entry(
         Memories, ("memories",), "memories [<type>]", "list what the Ops agent remembers here, with recall counts",
         parse_memories, MemoryCommands.list, questions_fall_through=True,
+        example="memories mistake", who="anyone",
     ),
-    Entry(Forget, ("forget",), "forget <id>", "delete a memory", parse_forget, MemoryCommands.forget),
+    Entry(
+        Forget, ("forget",), "forget <id>", "delete a memory", parse_forget, MemoryCommands.forget,
+        example="forget m-1a2b3c", who=f"anyone; {WRITE_ACCESS}",
+    ),
     Entry(
         Keep, ("keep",), "keep <offer>", "keep a lesson someone offered (memory writers)", parse_keep,
         MemoryCommands.keep,
         # "keep checking the locks" is a request to the agent; only `keep o-1a2b3c4d` is this command.
         questions_fall_through=True,
+        example="keep o-1a2b3c4d", who="memory writers (ops.yaml memory.writers, else the deployers and approvers)",
+        available=MemoryCommands.keepable,
     ),
 )  # fmt: skip

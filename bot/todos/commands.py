@@ -77,6 +77,6 @@ class TodoCommands:
 TODO_COMMANDS: tuple[Entry[TodoCommands, Any], ...] = (
     Entry(
         Todos, ("todos",), "todos", "show the Ops agent's task list here (in a channel: its threads with open todos)",
-        no_args(Todos()), TodoCommands.show, questions_fall_through=True,
+        no_args(Todos()), TodoCommands.show, questions_fall_through=True, example="todos", who="anyone",
     ),
 )  # fmt: skip

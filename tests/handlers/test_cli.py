@@ -40,9 +40,9 @@ def test_make_run_prints_the_help_and_exits_0() -> None:
 def test_the_shell_answers_commands_mentions_and_mistakes() -> None:
     done = shell("/ops help\n@opsbot help\nwhy is staging slow?\n/ops deploy api;rm -rf / to prod\n\n", {})
     assert done.returncode == 0
-    assert done.stdout.count("/ops incident declare <title> [--sev 1-4]") == 2
+    assert done.stdout.count("• /ops deploy <service>[@<ref>] to <env> [--dry-run] — deploy a service") == 2
     assert "not configured" in done.stdout
-    assert "Usage: `/ops deploy <service>[@<ref>] to <env>`" in done.stdout
+    assert "Usage: `/ops deploy <service>[@<ref>] to <env> [--dry-run]`" in done.stdout
     assert done.stderr.count(EMBEDDED) == 1
     assert "Traceback" not in done.stderr
 
@@ -240,3 +240,38 @@ def test_memory_import_refuses_what_is_not_a_backup(redis_url: str, tmp_path: Pa
     _, err = process.communicate(timeout=60)
     assert process.returncode == 1
     assert b"not an opsbot memory backup" in err
+
+
+def test_a_dry_run_in_the_console_checks_against_the_forge_and_creates_nothing(emulators: Emulators) -> None:
+    emulators.github.add_repo("acme/api", branches={"main": "a" * 40, "v2": "b" * 40})
+    env = {
+        "OPSBOT_CONFIG": str(OPS_CONFIG),
+        "GITHUB_TOKEN": emulators.github.token,
+        "GITHUB_API_URL": emulators.github.url,
+    }
+    lines = "/ops deploy api@v2 to production --dry-run\n/ops deploy api@nope to staging --dry-run\n/ops status api\n"
+    done = shell(lines, env, "--user", "U_ALICE")
+    assert done.returncode == 0, done.stderr
+    planned, refused, *status = done.stdout.splitlines()
+    assert planned.startswith("🧪 Dry run: would deploy `api` `v2` (`bbbbbbb`) to `production`; needs an approval")
+    assert "U_CAROL" in planned
+    assert refused == "`nope` is not a branch, tag or commit of `acme/api`."
+    assert "none yet" in status  # nothing was deployed
+    assert any("deploy.dry_run production/api by U_ALICE: would deploy v2 (bbbbbbb)" in line for line in status)
+    assert emulators.github.deployments("acme/api") == []
+    assert emulators.github.requests_to("POST", r"/deployments") == []
+
+
+def test_console_help_is_for_the_person_typing(emulators: Emulators) -> None:
+    env = {"OPSBOT_CONFIG": str(OPS_CONFIG)}
+    as_eve = shell("/ops help\n/ops help approve\n", env, "--user", "U_EVE").stdout
+    as_alice = shell("/ops help\n", env, "--user", "U_ALICE").stdout
+    deploy_line = "• /ops deploy <service>[@<ref>] to <env> [--dry-run] — deploy a service"
+    [eve_deploys] = [line for line in as_eve.splitlines() if line.startswith(deploy_line)]
+    [alice_deploys] = [line for line in as_alice.splitlines() if line.startswith(deploy_line)]
+    assert "you may deploy to `staging` ·" in eve_deploys
+    assert "you may deploy to `staging`, `production`" in alice_deploys
+    # The console opens rooms of its own for incidents; it keeps lessons: it is the operator's own.
+    assert "Not for you here: approve." in as_eve
+    assert "• /ops incident declare" in as_eve
+    assert as_eve.rstrip().endswith("You may not run it here.")

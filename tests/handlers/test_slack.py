@@ -112,6 +112,18 @@ async def test_ops_help_is_answered_in_the_acknowledgement(bot: BotUnderTest) ->
     assert (await bot.runtime.queue.depth()).ready == 0  # nothing queued: answered at once
 
 
+async def test_help_in_the_acknowledgement_is_for_the_person_asking(bot: BotUnderTest) -> None:
+    as_alice = (await bot.slack(slash_command_body("help", user="U_ALICE"))).json()["text"]
+    as_carol = (await bot.slack(slash_command_body("help", user="U_CAROL"))).json()["text"]
+    assert "`/ops approve [&lt;id&gt;]`" not in as_alice  # a deployer, not an approver
+    assert "`/ops approve [&lt;id&gt;]`" in as_carol
+    assert "you may deploy to `staging`, `production`" in as_alice
+    assert "production" not in next(line for line in as_carol.splitlines() if "`/ops deploy" in line)
+    about = (await bot.slack(slash_command_body("help deploy", user="U_CAROL"))).json()["text"]
+    assert "`/ops deploy &lt;service&gt; to &lt;env&gt; --dry-run`" in about
+    assert (await bot.runtime.queue.depth()).ready == 0  # all answered at once
+
+
 async def test_other_slash_commands_are_queued_and_acknowledged(bot: BotUnderTest) -> None:
     response = await bot.slack(slash_command_body("status api", trigger="trig-1"))
     assert response.status_code == 200

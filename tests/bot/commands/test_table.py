@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -11,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.clients.slack_markup import escape, to_mrkdwn
-from bot.commands.entry import Entry, Section
+from bot.commands.entry import ANYONE, Entry, Section
 from bot.commands.grammar import UsageProblem
-from bot.commands.names import NAME, NAME_PATTERN, REF, REF_PATTERN, is_ref
+from bot.commands.help import overview
+from bot.commands.names import NAME, REF
 from bot.commands.table import CommandTable, Grammar
-from bot.commands.types import MEMORY_TYPES, FreeText, Help, Malformed
+from bot.commands.types import FreeText, Help, Malformed
 from bot.deploys.commands import DEPLOY_COMMANDS
 from bot.deploys.grammar import Deploy, Lock, Locks, Rollback, Status, Unlock
 from bot.incidents.commands import (
@@ -29,7 +29,7 @@ from bot.memory.commands import Forget, Memories, Remember
 from bot.model import ChatMessage, GitHubThread, Person, Place, SlackThread
 from bot.text import code
 from bot.todos.commands import Todos
-from tests.bot.commands.every_command import GRAMMAR
+from tests.bot.commands.every_command import GRAMMAR, sentences
 
 parse = GRAMMAR.parse
 
@@ -112,11 +112,12 @@ def test_questions_go_to_the_agent(text: str) -> None:
     assert parse(text) == FreeText(text)
 
 
-def test_help_lists_every_command_once() -> None:
-    lines = [to_mrkdwn(line) for line in GRAMMAR.help_lines("/ops ")]
-    assert len(lines) == len(GRAMMAR.entries) + 1
+def test_help_lists_every_command_once_for_someone_who_may_run_them_all() -> None:
+    lines = [to_mrkdwn(line) for line in overview(GRAMMAR.entries, lambda entry: ANYONE, "/ops ").splitlines()]
+    assert len(lines) == 1 + len(GRAMMAR.entries) + 1  # a heading, the commands, the agent
     for entry in GRAMMAR.entries:
         assert sum(f"`/ops {escape(entry.usage)}`" in line for line in lines) == 1
+    assert not any(line.startswith("Not for you here") for line in lines)
 
 
 @given(st.text(max_size=200))
@@ -130,10 +131,16 @@ def test_parse_never_raises_and_deploys_carry_only_safe_names(text: str) -> None
 
 @given(st.text(max_size=40) | st.sampled_from(["help", " HELP ", "'help'", "'help", '"help', "help me", "", "helpers"]))
 def test_the_fast_help_check_agrees_with_parse(text: str) -> None:
-    if GRAMMAR.is_help(text):
-        assert parse(text) == Help()
-    else:
-        assert parse(text) != Help()
+    assert GRAMMAR.is_help(text) == isinstance(parse(text), Help)
+
+
+@given(
+    st.lists(
+        st.sampled_from(["help", "HELP", "deploy", "incident", "declare", "me", "'", "\t", "\u00a0"]), max_size=4
+    ).map(" ".join)
+)
+def test_the_fast_help_check_agrees_with_parse_on_help_like_text(text: str) -> None:
+    assert GRAMMAR.is_help(text) == isinstance(parse(text), Help)
 
 
 @pytest.mark.parametrize(
@@ -153,43 +160,6 @@ def test_incident_commands_say_what_is_wrong(text: str, problem: str) -> None:
 
 
 # -- the table's own rules -----------------------------------------------------------------
-
-# Placeholders of the usage lines, and values of the kind a person would type for them.
-_WORD = st.from_regex(r"[a-z]{1,8}", fullmatch=True)
-_PROSE = st.lists(_WORD, min_size=1, max_size=5).map(" ".join)
-PLACEHOLDERS: dict[str, st.SearchStrategy[str]] = {
-    "service": st.from_regex(NAME_PATTERN, fullmatch=True),
-    "env": st.from_regex(NAME_PATTERN, fullmatch=True),
-    "ref": st.from_regex(REF_PATTERN, fullmatch=True).filter(is_ref),
-    "id": st.from_regex(r"[0-9a-f]{6}", fullmatch=True),
-    "offer": st.from_regex(r"o-[0-9a-f]{8}", fullmatch=True),
-    "type": st.sampled_from(MEMORY_TYPES),
-    "minutes": st.integers(1, 1440).map(str),
-    "sev": st.integers(1, 4).map(str),
-    "user": st.from_regex(r"<@U[A-Z0-9]{2,10}>", fullmatch=True),
-    "text": _PROSE,
-    "title": _PROSE,
-    "summary": _PROSE,
-}
-_PIECE = re.compile(r"(\[[^\]]+\]|<[a-z]+>)")
-
-
-def sentences(usage: str) -> st.SearchStrategy[str]:
-    """Sentences that a usage line describes: each ``[…]`` in or out (``[a|b]``: one of them or none),
-    each ``<…>`` filled in."""
-
-    def expand(template: str) -> st.SearchStrategy[str]:
-        parts: list[st.SearchStrategy[str]] = []
-        for piece in _PIECE.split(template):
-            if piece.startswith("["):
-                parts.append(st.one_of(st.just(""), *(expand(choice) for choice in piece[1:-1].split("|"))))
-            elif piece.startswith("<"):
-                parts.append(PLACEHOLDERS[piece[1:-1]])
-            else:
-                parts.append(st.just(piece))
-        return st.tuples(*parts).map("".join)
-
-    return expand(usage.replace("@user", "<user>").replace("1-4", "<sev>"))
 
 
 @pytest.mark.parametrize("entry", GRAMMAR.entries, ids=lambda entry: " ".join(entry.words))
@@ -276,8 +246,8 @@ async def test_help_is_the_tables_own_and_lists_every_entry_with_the_local_prefi
     helped = await table.run(table.parse("help"), on_slack)
     assert isinstance(helped, str)
     assert (
-        f"• {code('/ops help')} — list what opsbot understands\n• {code('/ops say <text>')} — repeat after you"
-        in helped
-    )
+        f"• {code('/ops help [<command>]')} — list what you can run here, or all of one command"
+        f" · e.g. {code('/ops help deploy')}\n• {code('/ops say <text>')} — repeat after you\n"
+    ) in helped
     assert code("@opsbot say <text>") in table.help(on_github)
     assert table.parse("say") == Malformed(problem="`say` needs something to say", usage="say <text>")

@@ -38,27 +38,34 @@ class Desk:
     chat: RecordingChat
     clock: ManualClock
     news: list[tuple[str, str]]
+    deployments: FakeDeploymentStore
+    approvals: FakeApprovalStore
 
     async def actions(self) -> list[str]:
         """The audit trail's actions, oldest first."""
         return [entry.action for entry in reversed(await self.audit.recent(1_000))]
 
 
-@pytest.fixture
-def desk() -> Desk:
-    config, clock = OpsConfig.load(OPS_CONFIG), ManualClock()
+def open_desk(config: OpsConfig) -> Desk:
+    clock = ManualClock()
     forge, audit, chat, marks = FakeForge(), FakeAuditLog(), RecordingChat(), FakeMarks(clock)
     forge.add_repo(API, writers=(OCTOCAT,))
     locking = Locking(FakeLockStore(), audit, config, clock)
-    deploys = Deploys(config, {"github": forge}, FakeDeploymentStore(clock), locking, audit, clock)
+    deployments, approvals = FakeDeploymentStore(clock), FakeApprovalStore(clock)
+    deploys = Deploys(config, {"github": forge}, deployments, locking, audit, clock)
     news: list[tuple[str, str]] = []
 
     async def tell(key: str, text: str) -> None:
         news.append((key, text))
 
     reporter = Reporter({"slack": chat, "github": chat}, Replies(marks), marks, clock)
-    commands = DeployCommands(deploys, FakeApprovalStore(clock), reporter, audit, config, clock, tell)
-    return Desk(commands, forge, audit, locking, chat, clock, news)
+    commands = DeployCommands(deploys, approvals, reporter, audit, config, clock, tell)
+    return Desk(commands, forge, audit, locking, chat, clock, news, deployments, approvals)
+
+
+@pytest.fixture
+def desk() -> Desk:
+    return open_desk(OpsConfig.load(OPS_CONFIG))
 
 
 def said(by: Person, text: str = "deploy", place: SlackThread | GitHubThread = OPS) -> ChatMessage:
