@@ -18,15 +18,16 @@ from bot.home.ports import VIEWERS_KEPT
 
 
 class FakeHomeViewers:
-    def __init__(self, clock: Clock = time.time) -> None:
+    def __init__(self, clock: Clock = time.time, *, kept: int = VIEWERS_KEPT) -> None:
         self._clock = clock
+        self._kept = kept
         self._until: dict[str, float] = {}
         self._held: Expiring[str, bool] = Expiring(clock)
 
     async def seen(self, user: str, until: float) -> None:
         self._until[user] = until
-        for stale, _ in sorted(self._until.items(), key=lambda kv: (kv[1], kv[0]))[:-VIEWERS_KEPT]:
-            del self._until[stale]
+        if len(self._until) > self._kept:  # a sorted set's lowest score goes first, ties by member
+            del self._until[min(self._until.items(), key=lambda kv: (kv[1], kv[0]))[0]]
 
     async def recent(self, now: float) -> list[str]:
         return sorted(user for user, until in self._until.items() if until > now)

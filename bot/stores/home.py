@@ -11,14 +11,15 @@ from bot.stores.redis import text, translating
 
 
 class RedisHomeViewers:
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, *, kept: int = VIEWERS_KEPT) -> None:
         self._redis = client
+        self._kept = kept
 
     @translating
     async def seen(self, user: str, until: float) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zadd(keys.HOME_VIEWERS, {user: until})
-            pipe.zremrangebyrank(keys.HOME_VIEWERS, 0, -VIEWERS_KEPT - 1)  # the lowest scores go first
+            pipe.zremrangebyrank(keys.HOME_VIEWERS, 0, -self._kept - 1)  # the lowest scores go first
             await pipe.execute()
 
     @translating
