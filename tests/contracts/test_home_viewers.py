@@ -9,7 +9,6 @@ from bot.home.ports import HomeViewers
 from bot.stores.home import RedisHomeViewers
 from tests.contracts.conftest import Backend
 
-
 KEPT = 20  # bot.home.ports.VIEWERS_KEPT in production; the bound is the same code at any size
 
 
