@@ -182,10 +182,10 @@ class Homes:
         await self._publish(await self.home_for(user))
 
     async def refresh(self, request: HomeRefresh) -> None:
-        if request.user is not None and request.opened:
-            await self.opened(request.user)
+        if request.viewer is not None and request.opened:
+            await self.opened(request.viewer)
             return
-        users = [request.user] if request.user is not None else await self._viewers.recent(self._clock())
+        users = [request.viewer] if request.viewer is not None else await self._viewers.recent(self._clock())
         if not users:
             return
         everything = await self.everything()

@@ -112,19 +112,19 @@ class Home:
 
 @dataclass(frozen=True)
 class HomeRefresh:
-    """Publish the Home of ``user`` (who just opened it, when ``opened``), or of every recent viewer."""
+    """Publish the Home of ``viewer`` (who just opened it, when ``opened``), or of every recent viewer."""
 
     KIND: ClassVar[str] = "home.refresh"  # as a job's kind: a wire string, never renamed
 
-    user: str | None = None  # None: everyone who opened their Home lately
+    viewer: str | None = None  # None: everyone who opened their Home lately
     opened: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"user": self.user, "opened": self.opened}
+        return {"viewer": self.viewer, "opened": self.opened}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> HomeRefresh:
-        return cls(json_fields.optional_text(data, "user"), json_fields.flag(data, "opened"))
+        return cls(json_fields.optional_text(data, "viewer"), json_fields.flag(data, "opened"))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def client(slack: SlackEmulator) -> AsyncWebClient:
 async def refusal(call: Awaitable[object]) -> dict[str, Any]:
     with pytest.raises(SlackApiError) as caught:
         await call
-    return dict(caught.value.response.data)  # type: ignore[arg-type]
+    return dict(caught.value.response.data)
 
 
 async def test_a_published_home_is_what_the_person_sees(slack: SlackEmulator, client: AsyncWebClient) -> None:
