@@ -287,7 +287,7 @@ class SlackEvents:
 
     async def _on_home_opened(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         """The viewer opened opsbot's Home tab: a worker puts their Home together and publishes it."""
-        if event.get("tab") != "home":  # the Messages tab
+        if event.get("tab") != "home" or not event.get("user"):  # the Messages tab, or nobody's
             await self._on_other(ack)
             return
         event_id = str(body.get("event_id") or "")
