@@ -4,7 +4,8 @@
 (features don't import each other). The ``Noticed…`` stores wrap those same stores for everyone
 else: after each write that changes something a Home shows (an approval opened or closed, a lock
 taken or released, a deployment saved or its status changed, an incident saved, a todo list
-saved) they tell :meth:`bot.home.homes.Homes.changed`, so no feature has to announce anything.
+saved) they tell :meth:`bot.home.homes.Homes.changed`, so no feature has to announce anything;
+an approval opened also tells it when it will expire.
 Without Slack there is no Home, and the stores go unwrapped.
 """
 
@@ -153,13 +154,15 @@ def _started(thread: SlackThread) -> float:
 
 # -- the features' stores, telling the Home what changed ----------------------------------------
 class NoticedApprovals:
-    def __init__(self, store: ApprovalStore, changed: Changed) -> None:
+    def __init__(self, store: ApprovalStore, changed: Changed, changes_at: Callable[[float], Awaitable[None]]) -> None:
         self._store = store
         self._changed = changed
+        self._changes_at = changes_at
 
     async def open(self, approval: PendingApproval) -> None:
         await self._store.open(approval)
         await self._changed()
+        await self._changes_at(approval.expires_at)  # it leaves the Homes when it expires, too
 
     async def latest_for(self, place: Place) -> PendingApproval | None:
         return await self._store.latest_for(place)
@@ -327,7 +330,7 @@ def build_home(
     changed = homes.changed
     return HomeWiring(
         homes,
-        NoticedApprovals(approvals, changed),
+        NoticedApprovals(approvals, changed, homes.changes_at),
         NoticedDeployments(deployments, changed),
         NoticedLocks(locks, changed),
         NoticedIncidents(incidents, changed),

@@ -12,8 +12,10 @@ Opening the tab is a job (the event is acknowledged at once) that publishes the 
 remembers the viewer for a day. Whatever a Home shows changing calls :meth:`Homes.changed`,
 which schedules one delayed job that refreshes every recent viewer: a burst of changes (a deploy's
 statuses, an approval and the deployment it creates) is one refresh per viewer, showing where the
-burst ended. A Home that can't be published is logged and left for the next change or visit;
-retrying would only repeat what the next refresh does anyway.
+burst ended. An approval request expiring changes nothing in a store, so opening one also schedules
+a refresh for when it expires (:meth:`Homes.changes_at`). A Home that can't be published is
+logged and left for the next change or visit; retrying would only repeat what the next refresh
+does anyway.
 """
 
 from __future__ import annotations
@@ -215,6 +217,16 @@ class Homes:
                 return
             if await self._viewers.hold_refresh(self._delay):
                 await self._queue.enqueue(Job.of(HomeRefresh()), delay=self._delay)
+        except OpsbotError as exc:
+            log.warning("could not schedule a refresh of the Homes", extra={"error": str(exc)})
+
+    async def changes_at(self, when: float) -> None:
+        """Something Homes show changes by itself at ``when`` (an approval request expires): refresh
+        every recent viewer's Home then. Logged, not raised, as :meth:`changed`."""
+        try:
+            if await self._viewers.recent(self._clock()):
+                delay = max(0.0, when - self._clock()) + self._delay
+                await self._queue.enqueue(Job.of(HomeRefresh()), delay=delay)
         except OpsbotError as exc:
             log.warning("could not schedule a refresh of the Homes", extra={"error": str(exc)})
 

@@ -146,10 +146,15 @@ class Changes:
 
 
 async def test_the_stores_tell_the_home_of_changes_and_only_of_changes() -> None:
-    clock, changed = ManualClock(), Changes()
-    approvals = NoticedApprovals(FakeApprovalStore(clock), changed)
+    clock, changed, expiring = ManualClock(), Changes(), list[float]()
+
+    async def changes_at(when: float) -> None:
+        expiring.append(when)
+
+    approvals = NoticedApprovals(FakeApprovalStore(clock), changed, changes_at)
     pending = PendingApproval("abc123", "api", "production", "main", "a" * 40, ALICE, OPS, "s", clock() + 60)
     await approvals.open(pending)
+    assert expiring == [pending.expires_at]  # it leaves the Homes then, by itself
     assert await approvals.get("abc123") == pending
     assert await approvals.close("abc123") == pending
     assert await approvals.close("abc123") is None  # nothing closed: nothing changed

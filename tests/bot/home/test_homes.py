@@ -202,6 +202,16 @@ async def test_a_burst_of_changes_is_one_refresh_of_every_recent_viewer_after_th
     assert await queued(desk) == [HomeRefresh()]
 
 
+async def test_an_approval_request_is_refreshed_away_when_it_expires(desk: Desk) -> None:
+    await desk.homes.changes_at(NOW + 600)  # nobody looking: nothing scheduled
+    await desk.homes.opened(CAROL)
+    await desk.homes.changes_at(NOW + 600)
+    desk.clock.now += 600
+    assert await queued(desk) == []
+    desk.clock.now += DELAY
+    assert await queued(desk) == [HomeRefresh()]
+
+
 async def test_changes_nobody_is_looking_at_schedule_nothing(desk: Desk) -> None:
     await desk.homes.changed()
     desk.clock.now += DELAY
