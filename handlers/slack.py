@@ -290,8 +290,9 @@ class SlackEvents:
         if event.get("tab") != "home" or not event.get("user"):  # the Messages tab, or nobody's
             await self._on_other(ack)
             return
-        event_id = str(body.get("event_id") or "")
-        job = Job.of(HomeRefresh(str(event["user"]), opened=True), trace={"event_id": event_id})
+        user = str(event["user"])
+        event_id = str(body.get("event_id") or f"home-opened:{user}:{event.get('event_ts') or ''}")
+        job = Job.of(HomeRefresh(user, opened=True), trace={"event_id": event_id})
         if await self._door.admit(f"slack:{event_id}", job) is None:
             raise StoreUnavailableForSlack(event_id)  # not acknowledged: Slack sends it again
         await ack()

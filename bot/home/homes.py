@@ -111,7 +111,7 @@ class Homes:
 
     async def home_for(self, user: str, everything: Everything | None = None) -> Home:
         """``user``'s Home as of now."""
-        found = everything or await self.everything()
+        found = everything if everything is not None else await self.everything()
         now = self._clock()
         channels = await self._channels_of(user)
         todos, unread = await self._todo_lists(channels or [])

@@ -77,7 +77,7 @@ class AlertButtons(Protocol):
     async def reconcile(self, due: ReconcileDue) -> str: ...
 
 
-class HomeTabs(Protocol):
+class HomeJobs(Protocol):
     async def refresh(self, request: HomeRefresh) -> None: ...
 
     async def clicked(self, action: HomeAction) -> None: ...
@@ -94,7 +94,7 @@ class Dispatcher:
         incidents: IncidentReminders,
         alerts: AlertNotifications | None = None,
         alert_buttons: AlertButtons | None = None,
-        home: HomeTabs | None = None,
+        home: HomeJobs | None = None,
     ) -> None:
         self._home = home
         self._alert_buttons = alert_buttons

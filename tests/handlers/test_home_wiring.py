@@ -1,4 +1,4 @@
-"""The Home's readings of the features' stores, on their fakes, and the stores telling it what changed."""
+"""The Home's readings of the features' stores, on their fakes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pytest
 from bot.config import Environment, OpsConfig, Service
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
-from bot.deploys.approvals import PendingApproval
 from bot.deploys.commands import DeployCommands
 from bot.deploys.deploying import Deploys
 from bot.deploys.fakes import FakeApprovalStore, FakeAuditLog, FakeDeploymentStore, FakeForge, FakeLockStore
@@ -23,14 +22,7 @@ from bot.incidents.model import Incident
 from bot.model import ChatMessage, Person, SlackThread
 from bot.todos.fakes import FakeTodoStore
 from bot.todos.lists import Todo
-from handlers.home_wiring import (
-    HomeReadings,
-    NoticedApprovals,
-    NoticedDeployments,
-    NoticedIncidents,
-    NoticedLocks,
-    NoticedTodos,
-)
+from handlers.home_wiring import HomeReadings
 
 ALICE, CAROL = Person("slack", "U_ALICE"), Person("slack", "U_CAROL")
 OPS = SlackThread("C_OPS")
@@ -135,47 +127,3 @@ async def test_todo_lists_an_incident_channels_own_then_threads_newest_first(est
     first, unread = await estate.readings.open_todo_lists(["C_INC", "C_OPS"], limit=2)
     assert [(t.channel, t.thread_ts) for t in first] == [("C_INC", None), ("C_OPS", "1700000500.000100")]
     assert unread == 1  # the older C_OPS thread, not read
-
-
-class Changes:
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def __call__(self) -> None:
-        self.count += 1
-
-
-async def test_the_stores_tell_the_home_of_changes_and_only_of_changes() -> None:
-    clock, changed, expiring = ManualClock(), Changes(), list[float]()
-
-    async def changes_at(when: float) -> None:
-        expiring.append(when)
-
-    approvals = NoticedApprovals(FakeApprovalStore(clock), changed, changes_at)
-    pending = PendingApproval("abc123", "api", "production", "main", "a" * 40, ALICE, OPS, "s", clock() + 60)
-    await approvals.open(pending)
-    assert expiring == [pending.expires_at]  # it leaves the Homes then, by itself
-    assert await approvals.get("abc123") == pending
-    assert await approvals.close("abc123") == pending
-    assert await approvals.close("abc123") is None  # nothing closed: nothing changed
-    assert changed.count == 2
-
-    locks = NoticedLocks(FakeLockStore(), changed)
-    scope = LockScope("production", "api")
-    await locks.acquire(Lock(scope, ALICE, None, 1.0))
-    await locks.acquire(Lock(scope, CAROL, None, 2.0))  # refused: Alice holds it
-    assert await locks.release(scope, CAROL) is None
-    assert await locks.release(scope, ALICE) is not None
-    assert changed.count == 4
-
-    deployments = NoticedDeployments(FakeDeploymentStore(clock), changed)
-    deployment = Deployment("github", "acme/api", "1", "api", "staging", "main", "a" * 40, ALICE, OPS, "s")
-    await deployments.save(deployment)
-    await deployments.update(deployment.key, lambda d: replace(d, status="success"))
-    await deployments.update(deployment.key, lambda d: d)  # a stale report changes nothing
-    await deployments.update("github:acme/api:404", lambda d: d)
-    assert changed.count == 6
-
-    await NoticedTodos(FakeTodoStore(clock), changed).save(OPS, todos("pending"))
-    await NoticedIncidents(FakeIncidentStore(clock), changed).save(Incident("i", "t", 2, None, "opsbot", 1.0, {}))
-    assert changed.count == 8
