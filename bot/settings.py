@@ -154,6 +154,8 @@ class Settings:
     kubeconfig: str | None = None  # KUBECONFIG; the agent's cluster_status also works in-cluster
     # Seconds between looks at a group silenced from Slack (Alertmanager notifies nothing while silenced).
     alert_reconcile_every: float = 180.0
+    # Seconds a refresh of the Slack Homes waits for the rest of a burst of changes (one refresh per burst).
+    home_refresh_delay: float = 3.0
 
     @property
     def slack_enabled(self) -> bool:
@@ -284,6 +286,8 @@ class Settings:
         prometheus_url, prometheus_token = _endpoint(env, "PROMETHEUS", problems)
         kubeconfig = _text(env, "KUBECONFIG")
 
+        home_refresh_delay = _number(env, "OPSBOT_HOME_REFRESH_DELAY", 3.0, problems)
+
         log_level = (_text(env, "OPSBOT_LOG_LEVEL", "INFO") or "INFO").upper()
         if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"OPSBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
@@ -320,4 +324,5 @@ class Settings:
             prometheus_url=prometheus_url,
             prometheus_token=prometheus_token,
             kubeconfig=kubeconfig,
+            home_refresh_delay=home_refresh_delay,
         )

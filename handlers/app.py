@@ -39,6 +39,7 @@ from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.gitlab_ci import GitLabCi
 from bot.clients.gitlab_issues import GitLabIssues
 from bot.clients.slack import SlackChat
+from bot.clients.slack_home import SlackHomeTab
 from bot.clients.slack_rooms import SlackRooms
 from bot.commands.entry import Section
 from bot.commands.table import CommandTable
@@ -51,6 +52,7 @@ from bot.conversation.readers import ConversationReader
 from bot.conversation.replies import Replies
 from bot.conversation.reporting import Reporter
 from bot.deploys.commands import DEPLOY_COMMANDS, DeployCommands
+from bot.deploys.denials import DENY_COMMANDS, Denials
 from bot.deploys.deploying import Deploys
 from bot.deploys.lock_commands import LOCK_COMMANDS, LockCommands
 from bot.deploys.locks import Locking
@@ -70,18 +72,13 @@ from bot.model import Place, Platform, SlackThread
 from bot.ports import Chat, IssueTracker
 from bot.settings import Settings
 from bot.stores.alerts import RedisAlertGroupStore
-from bot.stores.approvals import RedisApprovalStore
 from bot.stores.audit import RedisAuditLog
-from bot.stores.deploys import RedisDeploymentStore
-from bot.stores.incidents import RedisIncidentStore
-from bot.stores.locks import RedisLockStore
 from bot.stores.marks import RedisMarks
 from bot.stores.memory import RedisMemoryStore
 from bot.stores.mutex import RedisMutexes
 from bot.stores.queue import RedisJobQueue
 from bot.stores.redis import connect, ping
 from bot.stores.stats import RedisJobStats
-from bot.stores.todos import RedisTodoStore
 from bot.telemetry.metrics import Metrics
 from bot.todos.board import TodoBoard
 from bot.todos.checklist import TodoMirror
@@ -91,6 +88,7 @@ from handlers.alertmanager import AlertmanagerWebhook
 from handlers.github import GitHubWebhook
 from handlers.gitlab import GitLabWebhook
 from handlers.health import Health
+from handlers.home_wiring import build_home
 from handlers.looks import build_looks
 from handlers.slack import SlackEvents
 
@@ -152,6 +150,7 @@ class Integrations:
     rooms: Rooms | None = None
     thread_links: ThreadLinks | None = None  # `/ops todos` in a channel links its threads
     ci: dict[ForgeName, ForgeCi] = field(default_factory=dict)  # the agent's CI logs and compares
+    home_tab: SlackHomeTab | None = None  # the Slack App Home
 
 
 def build_integrations(settings: Settings) -> Integrations:
@@ -162,6 +161,7 @@ def build_integrations(settings: Settings) -> Integrations:
         found.chats["slack"] = found.readers["slack"] = slack
         found.rooms = SlackRooms(client)
         found.thread_links = slack.permalink
+        found.home_tab = SlackHomeTab(client)
     if (connector := github_connector(settings)) is not None:
         github = GitHubChat(connector)
         found.chats["github"] = found.readers["github"] = github
@@ -249,16 +249,21 @@ def build_runtime(
     client, embedded = connect(settings.redis_url)
     queue = RedisJobQueue(client, embedded=embedded, clock=clock)
     audit = RedisAuditLog(client)
-    locking = Locking(RedisLockStore(client), audit, config, time.time)
     integrations = integrations if integrations is not None else build_integrations(settings)
     chats, forges = integrations.chats, integrations.forges
     chats.update(extra_chats or {})
     marks = RedisMarks(client)
+    # The stores, told when something a Slack Home shows changes.
+    home = build_home(
+        client, config, marks, queue, integrations.home_tab, integrations.thread_links, clock,
+        refresh_delay=settings.home_refresh_delay,
+    )  # fmt: skip
+    locking = Locking(home.locks, audit, config, time.time)
     replies = Replies(marks)
     reporter = Reporter(chats, replies, marks)
     model = claude_model(settings)
     incident_services = IncidentServices(
-        store=RedisIncidentStore(client),
+        store=home.incidents,
         rooms=integrations.rooms,
         reporter=reporter,
         trackers=integrations.trackers,
@@ -270,16 +275,15 @@ def build_runtime(
     incidents = Incidents(incident_services)
     alert_store = RedisAlertGroupStore(client)
     incident_services.current_alerts = partial(current_alerts, alert_store)
-    deploys = Deploys(config, forges, RedisDeploymentStore(client), locking, audit, time.time)
-    deploying = DeployCommands(
-        deploys, RedisApprovalStore(client), reporter, audit, config, time.time, news=incidents.deploy_news
-    )
+    deploys = Deploys(config, forges, home.deployments, locking, audit, time.time)
+    deploying = DeployCommands(deploys, home.approvals, reporter, audit, config, time.time, news=incidents.deploy_news)
     memories = MemoryCommands(Memories(RedisMemoryStore(client), time.time), forges, config, marks)
-    todos = RedisTodoStore(client)
+    todos = home.todos
     # The one command table: each feature's entries, bound to the service that carries them out.
     commands = CommandTable(
         settings.bot_name,
         Section(deploying, DEPLOY_COMMANDS),
+        Section(Denials(deploys, home.approvals, reporter, config), DENY_COMMANDS),
         Section(LockCommands(locking, audit, deploying), LOCK_COMMANDS),
         Section(incidents, INCIDENT_COMMANDS),
         Section(memories, MEMORY_COMMANDS),
@@ -325,6 +329,8 @@ def build_runtime(
         assistant=assistant,
         bot_name=settings.bot_name,
     )
+    if home.homes is not None:  # a Home button is its clicker's command, run as typed
+        home.homes.commands = chatops.respond
     alert_groups = AlertGroups(
         alert_store,
         reporter,
@@ -365,6 +371,7 @@ def build_runtime(
                 reconcile_every=settings.alert_reconcile_every,
                 clock=clock,
             ),
+            home=home.homes,
         ),
         intake=Intake(queue),
         following=following,

@@ -29,6 +29,7 @@ from bot.commands.table import CommandTable
 from bot.conversation.following import Following
 from bot.deploys.commands import APPROVE_ACTION
 from bot.errors import StoreUnavailable
+from bot.home.model import ACTION_IDS, HomeAction, HomeRefresh
 from bot.jobs.intake import Accepted, Intake
 from bot.jobs.kinds import Job
 from bot.memory.offers import KEEP_ACTION
@@ -176,6 +177,9 @@ class SlackEvents:
         app.event("message")(self._on_message)
         app.action(APPROVE_ACTION)(self._on_approve_click)
         app.action(KEEP_ACTION)(self._on_keep_click)
+        app.event("app_home_opened")(self._on_home_opened)
+        for home_action in ACTION_IDS:
+            app.action(home_action)(self._on_home_click)
         for alert_action in ACTIONS:
             app.action(alert_action)(self._on_alert_click)
         # Everything else is acknowledged and ignored, as the contract asks;
@@ -280,6 +284,28 @@ class SlackEvents:
             click_id=click_id,
         )
         await self._door.admit(f"slack:alert-action:{click_id}", Job.of(alert_action, trace={"action": name}))
+
+    async def _on_home_opened(self, ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """The viewer opened opsbot's Home tab: a worker puts their Home together and publishes it."""
+        if event.get("tab") != "home" or not event.get("user"):  # the Messages tab, or nobody's
+            await self._on_other(ack)
+            return
+        user = str(event["user"])
+        event_id = str(body.get("event_id") or f"home-opened:{user}:{event.get('event_ts') or ''}")
+        job = Job.of(HomeRefresh(user, opened=True), trace={"event_id": event_id})
+        if await self._door.admit(f"slack:{event_id}", job) is None:
+            raise StoreUnavailableForSlack(event_id)  # not acknowledged: Slack sends it again
+        await ack()
+
+    async def _on_home_click(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A button on someone's Home: the clicker's own command, carried out by a worker."""
+        await ack()
+        click_id = str(body.get("trigger_id") or action.get("action_ts") or "")
+        chosen = ACTION_IDS.get(str(action.get("action_id") or ""))
+        if chosen is None or not click_id:
+            return
+        click = HomeAction(str(body["user"]["id"]), chosen, str(action.get("value") or ""), click_id)
+        await self._door.admit(f"slack:home-action:{click_id}", Job.of(click, trace={"action": chosen}))
 
     async def _typed_by_click(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], command: str, action_id: str

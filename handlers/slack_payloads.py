@@ -37,6 +37,12 @@ class Mention(msgspec.Struct):
     parent_user_id: str | None = None
 
 
+class HomeOpened(msgspec.Struct):
+    type: str
+    user: str
+    tab: str | None = None
+
+
 class Authorization(msgspec.Struct):
     user_id: str | None = None
     is_bot: bool | None = None
@@ -77,6 +83,8 @@ def check_shape(fields: dict[str, Any]) -> None:
             callback = msgspec.convert(fields, EventCallback)
             if callback.event.get("type") in READ_EVENTS:  # every message event, edits too, has both
                 msgspec.convert(callback.event, Mention)
+            elif callback.event.get("type") == "app_home_opened":
+                msgspec.convert(callback.event, HomeOpened)
         elif fields.get("type") == "block_actions":
             msgspec.convert(fields, BlockActions)
     except msgspec.ValidationError as exc:

@@ -138,7 +138,7 @@ def test_a_piped_transcript_prints_the_same_conversation_every_time(tmp_path: Pa
 
 async def test_a_bare_deploy_in_the_console_answers_its_usage_and_deploys_nothing() -> None:
     lines = await transcript("/ops deploy\n/ops status\n")
-    assert lines[0].endswith("Usage: `/ops deploy <service>[@<ref>] to <env>`")
+    assert lines[0].endswith("Usage: `/ops deploy <service>[@<ref>] to <env> [--dry-run]`")
     assert after(lines, "Latest deploys:")[1] == "none yet"
 
 

@@ -17,6 +17,7 @@ from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployStatusReport
 from bot.forges import ForgeName
+from bot.home.model import HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Delivery, Job, MalformedJob, UnknownJob
 from bot.model import ChatMessage, Person, Place
@@ -76,6 +77,14 @@ class AlertButtons(Protocol):
     async def reconcile(self, due: ReconcileDue) -> str: ...
 
 
+class HomeJobs(Protocol):
+    async def refresh(self, request: HomeRefresh) -> None: ...
+
+    async def clicked(self, action: HomeAction) -> None: ...
+
+    async def failed(self, action: HomeAction, text: str) -> None: ...
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -85,7 +94,9 @@ class Dispatcher:
         incidents: IncidentReminders,
         alerts: AlertNotifications | None = None,
         alert_buttons: AlertButtons | None = None,
+        home: HomeJobs | None = None,
     ) -> None:
+        self._home = home
         self._alert_buttons = alert_buttons
         self._chatops = chatops
         self._deploying = deploying
@@ -100,6 +111,8 @@ class Dispatcher:
             Notification.KIND: Route(Notification.from_json, self._alert_notification),
             AlertAction.KIND: Route(AlertAction.from_json, self._alert_action),
             ReconcileDue.KIND: Route(ReconcileDue.from_json, self._alert_reconcile),
+            HomeRefresh.KIND: Route(HomeRefresh.from_json, self._home_refresh),
+            HomeAction.KIND: Route(HomeAction.from_json, self._home_action, self._home_action_failed),
         }
 
     @property
@@ -173,6 +186,22 @@ class Dispatcher:
             return
         outcome = await self._alert_buttons.reconcile(due)
         log.info("alert group reconciled", extra={"outcome": outcome})
+
+    async def _home_refresh(self, request: HomeRefresh, _: Delivery) -> None:
+        if self._home is None:
+            log.warning("Home refresh dropped: the Home tab is not set up in this process (no Slack)")
+            return
+        await self._home.refresh(request)
+
+    async def _home_action(self, action: HomeAction, _: Delivery) -> None:
+        if self._home is None:
+            log.warning("Home button click dropped: the Home tab is not set up in this process (no Slack)")
+            return
+        await self._home.clicked(action)
+
+    async def _home_action_failed(self, action: HomeAction, _: Delivery, text: str) -> None:
+        if self._home is not None:
+            await self._home.failed(action, text)
 
     async def _todo_change(self, change: TodoChange, _: Delivery) -> None:
         if isinstance(change, ChecklistEdited):

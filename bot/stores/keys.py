@@ -8,7 +8,7 @@ strings: change one and it is lost.
 MARK, MUTEX and SEEN are namespaces whose names the core chooses, since it
 can't see this module: marks ``sent:`` (bot.conversation.replies),
 ``follow:`` (bot.conversation.following), ``todos-body:`` and ``todo-…:``
-(bot.todos), ``agent-answer:`` and ``agent-action:`` (bot.agent); mutexes
+(bot.todos), ``agent-answer:`` and ``agent-action:`` (bot.agent), ``home-…:`` (bot.home); mutexes
 ``todos:`` and ``alert-group:`` (bot.todos, bot.alerts); dedupe keys ``slack:``, ``github:``, ``gitlab:``,
 ``alertmanager:``, ``console:`` (handlers) and ``incident-reminder:`` (bot.incidents).
 """
@@ -48,6 +48,8 @@ INCIDENT_CHANNEL = PREFIX + "incident-channel:"  # + Slack channel id -> inciden
 INCIDENT_REQUEST = PREFIX + "incident-request:"
 INCIDENTS_OPEN = PREFIX + "incidents-open"  # set of open incident ids
 ALERT_GROUP = PREFIX + "alert-group:"  # + digest of an Alertmanager group key, JSON
+HOME_VIEWERS = PREFIX + "home-viewers"  # sorted set of Slack user ids by when their Home stops being kept fresh
+HOME_REFRESH = PREFIX + "home-refresh"  # set while a refresh of every Home is scheduled
 
 
 def alert_group(group_id: str) -> str:

@@ -72,6 +72,14 @@ def test_secrets_never_print() -> None:
     assert settings.github_webhook_secret.reveal() == "hunter2-very-secret"
 
 
+def test_the_home_refresh_delay_is_read_and_must_be_more_than_zero() -> None:
+    assert Settings.from_env({}).home_refresh_delay == 3.0
+    assert Settings.from_env({"OPSBOT_HOME_REFRESH_DELAY": "0.5"}).home_refresh_delay == 0.5
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"OPSBOT_HOME_REFRESH_DELAY": "0"})  # a refresh must wait for what it coalesces
+    assert "OPSBOT_HOME_REFRESH_DELAY must be greater than 0" in str(caught.value)
+
+
 def test_progress_pacing_is_read_and_zero_shows_every_step() -> None:
     assert Settings.from_env({}).progress == ProgressPacing(slack=1.0, forge=3.0)
     paced = Settings.from_env({"OPSBOT_PROGRESS_SLACK_INTERVAL": "0", "OPSBOT_PROGRESS_FORGE_INTERVAL": "5"})

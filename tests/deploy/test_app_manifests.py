@@ -73,6 +73,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "conversations.create": frozenset({"channels:manage"}),
     "conversations.invite": frozenset({"channels:manage"}),
     "pins.add": frozenset({"pins:write"}),
+    "views.publish": frozenset(),  # Slack's reference: no scope required (the Home tab must be enabled)
+    # The Home's todo lists: the viewer's public and private channels (bot.clients.slack_home asks for both).
+    "users.conversations": frozenset({"channels:read", "groups:read"}),
 }
 EVENT_SCOPES: dict[str, frozenset[str]] = {
     "app_mention": frozenset({"app_mentions:read"}),
@@ -80,6 +83,7 @@ EVENT_SCOPES: dict[str, frozenset[str]] = {
     "message.groups": frozenset({"groups:history"}),
     "message.im": frozenset({"im:history"}),
     "message.mpim": frozenset({"mpim:history"}),
+    "app_home_opened": frozenset(),  # Slack's reference: no scope required
 }
 SLASH_COMMAND_SCOPE = "commands"
 # Reading a kind of conversation's threads, and hearing the replies posted in them, go together.
@@ -394,6 +398,25 @@ def test_incident_channels_are_created_public_so_channels_manage_is_enough() -> 
     for call in slack_calls()["conversations.create"]:
         keywords = {keyword.arg for keyword in call.keywords}
         assert "is_private" not in keywords, "a private channel needs groups:write: update METHOD_SCOPES"
+
+
+def test_the_home_tab_is_on_exactly_when_opsbot_publishes_homes_and_hears_them_opened() -> None:
+    manifest = slack_manifest()
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    publishes = "views.publish" in slack_calls()
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is publishes
+    assert ("app_home_opened" in events) is publishes
+
+
+def test_the_home_reads_only_channel_kinds_its_scopes_cover() -> None:
+    from bot.clients.slack_home import CHANNEL_TYPES
+
+    for call in slack_calls()["users.conversations"]:
+        [types] = [keyword.value for keyword in call.keywords if keyword.arg == "types"]
+        assert isinstance(types, ast.Name)
+        assert types.id == "CHANNEL_TYPES"
+    # im and mpim would need im:read and mpim:read: update METHOD_SCOPES first.
+    assert set(CHANNEL_TYPES.split(",")) == {"public_channel", "private_channel"}
 
 
 def test_slack_scopes_are_exactly_what_the_calls_events_and_command_need() -> None:

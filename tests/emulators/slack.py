@@ -16,19 +16,21 @@ from slack_sdk.models.blocks import Block
 from .base import Reply, Route, route
 from .faults import ApiRequest
 from .slack_conversations import ConversationMethods
+from .slack_home import HomeMethods
 from .slack_state import Params, decoded, error, ok
 
 TEXT_LIMIT = 40_000  # chat.postMessage/chat.update refuse longer text with msg_too_long
 BLOCK_LIMIT = 50
 
 
-def blocks_problem(raw: object) -> str | None:
-    """Why Slack would refuse these blocks (``invalid_blocks``), judged by slack_sdk's own models."""
+def blocks_problem(raw: object, *, limit: int = BLOCK_LIMIT) -> str | None:
+    """Why Slack would refuse these blocks (``invalid_blocks``), judged by slack_sdk's own models;
+    a message takes ``BLOCK_LIMIT`` of them, a view more."""
     value = decoded(raw)
     if value in (None, "", []):
         return None
-    if not isinstance(value, list) or len(value) > BLOCK_LIMIT:
-        return f"at most {BLOCK_LIMIT} blocks"
+    if not isinstance(value, list) or len(value) > limit:
+        return f"at most {limit} blocks"
     for item in value:
         try:
             block = Block.parse(item)
@@ -48,7 +50,7 @@ def message_problem(params: Params) -> Reply | None:
     return None
 
 
-class SlackEmulator(ConversationMethods):
+class SlackEmulator(ConversationMethods, HomeMethods):
     # -- test-side setup and inspection -----------------------------------------------------
     def add_message(
         self, channel: str, text: str, *, user: str = "U_ALICE", thread_ts: str | None = None,
@@ -127,6 +129,7 @@ class SlackEmulator(ConversationMethods):
             "pins.add": self._pin,
             "users.info": self._user_info,
             **self.conversation_methods(),
+            **self.home_methods(),
         }
         handler = methods.get(method)
         return handler(params) if handler else error("unknown_method", req_method=method)

@@ -11,12 +11,15 @@ from bot.commands.names import NAME_PATTERN, REF_PATTERN, is_ref
 from bot.commands.table import Grammar
 from bot.commands.types import MEMORY_TYPES
 from bot.deploys.commands import DEPLOY_COMMANDS
+from bot.deploys.denials import DENY_COMMANDS
 from bot.deploys.lock_commands import LOCK_COMMANDS
 from bot.incidents.commands import INCIDENT_COMMANDS
 from bot.memory.commands import MEMORY_COMMANDS
 from bot.todos.commands import TODO_COMMANDS
 
-GRAMMAR = Grammar((*DEPLOY_COMMANDS, *LOCK_COMMANDS, *INCIDENT_COMMANDS, *MEMORY_COMMANDS, *TODO_COMMANDS))
+GRAMMAR = Grammar(
+    (*DEPLOY_COMMANDS, *DENY_COMMANDS, *LOCK_COMMANDS, *INCIDENT_COMMANDS, *MEMORY_COMMANDS, *TODO_COMMANDS)
+)
 
 # Placeholders of the usage lines, and values of the kind a person would type for them.
 _WORD = st.from_regex(r"[a-z]{1,8}", fullmatch=True)

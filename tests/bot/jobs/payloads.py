@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from bot.alerts.actions import ACTIONS, AlertAction, ReconcileDue
 from bot.alerts.model import Alert, Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
+from bot.home.model import HOME_ACTIONS, HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
 from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Person, SlackThread
 from bot.todos.changes import ChecklistEdited, TodoIssueChanged
@@ -59,6 +60,8 @@ notifications = st.builds(
 
 alert_actions = st.builds(AlertAction, st.sampled_from(ACTIONS), texts, texts, texts, texts, texts)
 alert_reconciles = st.builds(ReconcileDue, texts, times)
+home_refreshes = st.builds(HomeRefresh, st.none() | texts, st.booleans())
+home_actions = st.builds(HomeAction, texts, st.sampled_from(HOME_ACTIONS), texts, texts)
 
 payloads = st.one_of(
     chat_messages,
@@ -69,4 +72,6 @@ payloads = st.one_of(
     notifications,
     alert_actions,
     alert_reconciles,
+    home_refreshes,
+    home_actions,
 )

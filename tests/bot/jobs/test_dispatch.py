@@ -11,6 +11,7 @@ from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.forges import ForgeName
+from bot.home.model import HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.kinds import Delivery, Job, MalformedJob, Payload, UnknownJob
@@ -66,7 +67,23 @@ class Services:
         return "pending"
 
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self, self, self, self, self, self)
+        return Dispatcher(self, self, self, self, self, self, HomeServices(self.calls))
+
+
+class HomeServices:
+    """The Home's side of the dispatcher (its ``clicked`` is not the alert buttons')."""
+
+    def __init__(self, calls: list[tuple[str, object]]) -> None:
+        self.calls = calls
+
+    async def refresh(self, request: HomeRefresh) -> None:
+        self.calls.append(("refresh", request))
+
+    async def clicked(self, action: HomeAction) -> None:
+        self.calls.append(("home_clicked", action))
+
+    async def failed(self, action: HomeAction, text: str) -> None:
+        self.calls.append(("home_failed", (action, text)))
 
 
 def delivered(job: Job, *, redelivered: bool = False) -> Delivery:
@@ -91,6 +108,10 @@ def handed(payload: Payload, job: Job) -> tuple[str, object]:
         return "clicked", payload
     if isinstance(payload, ReconcileDue):
         return "reconcile", payload
+    if isinstance(payload, HomeRefresh):
+        return "refresh", payload
+    if isinstance(payload, HomeAction):
+        return "home_clicked", payload
     assert isinstance(payload, ReminderDue)
     return "remind", (payload.incident, payload.due)
 
@@ -107,6 +128,8 @@ def test_the_table_knows_every_kind_opsbot_queues() -> None:
         "alert.notification",
         "alert.action",
         "alert.reconcile",
+        "home.refresh",
+        "home.action",
     }
 
 
@@ -138,6 +161,27 @@ async def test_without_alert_groups_a_notification_is_dropped_and_said_so(caplog
     await Dispatcher(services, services, services, services).run(delivered(Job.of(notification)))
     assert services.calls == []
     assert "alert notification dropped" in caplog.text
+
+
+async def test_without_slack_home_jobs_are_dropped_and_said_so(caplog: pytest.LogCaptureFixture) -> None:
+    services = Services()
+    dispatcher = Dispatcher(services, services, services, services)
+    click = HomeAction("U1", "approve", "abc123", "t-1")
+    for payload in (HomeRefresh(), click):
+        await dispatcher.run(delivered(Job.of(payload)))
+    await dispatcher.report(delivered(Job.of(click)), "it failed")
+    assert services.calls == []
+    assert "Home refresh dropped" in caplog.text
+    assert "Home button click dropped" in caplog.text
+
+
+async def test_a_home_click_that_failed_is_reported_on_the_home() -> None:
+    services = Services()
+    click = HomeAction("U1", "unlock", "staging", "t-1")
+    await services.dispatcher().report(delivered(Job.of(click)), "GitHub is not answering (error id E-1)")
+    assert services.calls == [("home_failed", (click, "GitHub is not answering (error id E-1)"))]
+    await services.dispatcher().report(delivered(Job.of(HomeRefresh())), "it failed")  # nobody asked: nobody told
+    assert len(services.calls) == 1
 
 
 async def test_a_redelivered_message_is_handled_as_one_that_may_have_answered_already() -> None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
+from bot.home.model import HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Job, Payload
 from bot.model import ChatMessage, GitHubThread, GitLabThread, Person, SlackThread
@@ -97,6 +98,8 @@ def read(kind: str, payload: dict[str, Any]) -> Payload:
         Notification.KIND: Notification.from_json,
         AlertAction.KIND: AlertAction.from_json,
         ReconcileDue.KIND: ReconcileDue.from_json,
+        HomeRefresh.KIND: HomeRefresh.from_json,
+        HomeAction.KIND: HomeAction.from_json,
     }
     value: Payload = readers[kind](payload)
     return value
@@ -159,7 +162,7 @@ def test_a_field_of_the_wrong_type_is_named_not_passed_on(payload: Payload, data
 @given(payloads, st.data())
 def test_a_missing_field_that_is_required_is_named(payload: Payload, data: st.DataObject) -> None:
     encoded = orjson.loads(orjson.dumps(payload.to_json()))
-    optional = {"source_id", "url", "previous", "key" if "commit" in encoded else "commit"}
+    optional = {"source_id", "url", "previous", "viewer", "key" if "commit" in encoded else "commit"}
     required = sorted(set(encoded) - optional)
     name = data.draw(st.sampled_from(required))
     del encoded[name]
