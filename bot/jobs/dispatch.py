@@ -15,6 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
+from bot.deploys.form import FormRequest, FormSubmission
 from bot.deploys.status_report import DeployStatusReport
 from bot.forges import ForgeName
 from bot.incidents.reminder_due import ReminderDue
@@ -52,6 +53,14 @@ class DeployStatuses(Protocol):
     async def status_changed(self, key: str, status: str, url: str | None) -> None: ...
 
 
+class DeployFormJobs(Protocol):
+    async def show(self, request: FormRequest) -> None: ...
+
+    async def submit(self, submission: FormSubmission) -> str: ...
+
+    async def refused(self, submission: FormSubmission, why: str) -> None: ...
+
+
 class TodoChanges(Protocol):
     async def checklist_edited(
         self, where: Place, person: Person, body: str, previous: str | None, at: float
@@ -85,8 +94,10 @@ class Dispatcher:
         incidents: IncidentReminders,
         alerts: AlertNotifications | None = None,
         alert_buttons: AlertButtons | None = None,
+        forms: DeployFormJobs | None = None,
     ) -> None:
         self._alert_buttons = alert_buttons
+        self._forms = forms
         self._chatops = chatops
         self._deploying = deploying
         self._todos = todos
@@ -100,6 +111,8 @@ class Dispatcher:
             Notification.KIND: Route(Notification.from_json, self._alert_notification),
             AlertAction.KIND: Route(AlertAction.from_json, self._alert_action),
             ReconcileDue.KIND: Route(ReconcileDue.from_json, self._alert_reconcile),
+            FormRequest.KIND: Route(FormRequest.from_json, self._deploy_form),
+            FormSubmission.KIND: Route(FormSubmission.from_json, self._deploy_form_submitted, self._deploy_form_failed),
         }
 
     @property
@@ -173,6 +186,24 @@ class Dispatcher:
             return
         outcome = await self._alert_buttons.reconcile(due)
         log.info("alert group reconciled", extra={"outcome": outcome})
+
+    async def _deploy_form(self, request: FormRequest, _: Delivery) -> None:
+        if self._forms is None:
+            log.warning("deploy form dropped: forms are not set up in this process")
+            return
+        await self._forms.show(request)
+
+    async def _deploy_form_submitted(self, submission: FormSubmission, _: Delivery) -> None:
+        if self._forms is None:
+            log.warning("deploy form submission dropped: forms are not set up in this process")
+            return
+        outcome = await self._forms.submit(submission)
+        log.info("deploy form submitted", extra={"outcome": outcome, "person": submission.requester.handle})
+
+    async def _deploy_form_failed(self, submission: FormSubmission, _: Delivery, text: str) -> None:
+        # The person is looking at the form: the failure goes there, as a refusal would.
+        if self._forms is not None:
+            await self._forms.refused(submission, text)
 
     async def _todo_change(self, change: TodoChange, _: Delivery) -> None:
         if isinstance(change, ChecklistEdited):
