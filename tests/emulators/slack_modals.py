@@ -129,6 +129,19 @@ class ModalMethods(SlackState):
         with self._lock:
             self._views.pop(view_id, None)
 
+    def answered(self, view_id: str, answer: Params) -> None:
+        """Slack applying the app's answer to a view_submission: ``update`` replaces the view (it must be
+        one Slack takes: AssertionError otherwise, where Slack would show the person an error), ``clear``
+        closes it, ``errors`` leaves it as it was."""
+        action = answer.get("response_action")
+        with self._lock:
+            if action == "update":
+                problem = view_problem(answer.get("view"))
+                assert problem is None, f"Slack would refuse the update: {problem}"
+                self._views[view_id] = self._stored(view_id, answer["view"]) | {"user": self._views[view_id]["user"]}
+            elif action == "clear":
+                self._views.pop(view_id, None)
+
     def view_submission(
         self, view_id: str, values: Mapping[str, str | None] | None = None, *, user: str | None = None
     ) -> Params:
