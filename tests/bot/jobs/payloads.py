@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from bot.alerts.actions import ACTIONS, AlertAction, ReconcileDue
 from bot.alerts.model import Alert, Notification
+from bot.deploys.form import Choices, FormRequest, FormSubmission, OpenView
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.incidents.reminder_due import ReminderDue
 from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Person, SlackThread
@@ -60,6 +61,11 @@ notifications = st.builds(
 alert_actions = st.builds(AlertAction, st.sampled_from(ACTIONS), texts, texts, texts, texts, texts)
 alert_reconciles = st.builds(ReconcileDue, texts, times)
 
+views = st.builds(OpenView, texts, st.none() | texts)
+choices = st.builds(Choices, st.none() | texts, st.none() | texts, st.none() | texts)
+form_requests = st.builds(FormRequest, views, people, places, choices)
+form_submissions = st.builds(FormSubmission, texts, views, people, places, choices)
+
 payloads = st.one_of(
     chat_messages,
     deploy_status_reports,
@@ -69,4 +75,6 @@ payloads = st.one_of(
     notifications,
     alert_actions,
     alert_reconciles,
+    form_requests,
+    form_submissions,
 )
