@@ -76,10 +76,11 @@ class DeployForms:
         names = service.environments if service is not None else tuple(self._config.environments)
         environments = tuple(EnvironmentChoice(n, self._config.environments[n].protected) for n in names)
         environment = chosen.environment if chosen.environment in names else None
+        ref = chosen.ref if chosen.ref and is_ref(chosen.ref) else None  # shown back only if it could be typed
         branches, note = await self._listed(service)
         return DeployForm(
             requester, origin, tuple(services), environments, branches,
-            Choices(service.name if service else None, environment, chosen.ref), note, problem,
+            Choices(service.name if service else None, environment, ref), note, problem,
         )  # fmt: skip
 
     async def _listed(self, service: Service | None) -> tuple[tuple[str, ...], str | None]:

@@ -117,6 +117,11 @@ async def test_choices_that_no_longer_fit_are_dropped(desk: Desk) -> None:
     assert form.chosen == Choices(None, None, "main")
 
 
+async def test_a_ref_that_could_not_be_typed_is_not_shown_back(desk: Desk) -> None:
+    form = await desk.forms.form(ALICE, OPS, Choices("api", "staging", "main; curl evil"))
+    assert form.chosen == Choices("api", "staging", None)
+
+
 async def test_one_service_is_chosen_for_the_person() -> None:
     config = OpsConfig.parse({
         "services": {"api": {"github": API, "environments": ["staging"]}}, "environments": {"staging": {}},
