@@ -40,6 +40,7 @@ from bot.clients.gitlab_ci import GitLabCi
 from bot.clients.gitlab_issues import GitLabIssues
 from bot.clients.slack import SlackChat
 from bot.clients.slack_home import SlackHomeTab
+from bot.clients.slack_modals import SlackDeployForm, SlackModals
 from bot.clients.slack_rooms import SlackRooms
 from bot.commands.entry import Section
 from bot.commands.table import CommandTable
@@ -54,9 +55,10 @@ from bot.conversation.reporting import Reporter
 from bot.deploys.commands import DEPLOY_COMMANDS, DeployCommands
 from bot.deploys.denials import DENY_COMMANDS, Denials
 from bot.deploys.deploying import Deploys
+from bot.deploys.form_flow import DeployForms
 from bot.deploys.lock_commands import LOCK_COMMANDS, LockCommands
 from bot.deploys.locks import Locking
-from bot.deploys.ports import Forge
+from bot.deploys.ports import BranchLister, Forge
 from bot.errors import CommandError
 from bot.forges import ForgeName
 from bot.incidents.commands import INCIDENT_COMMANDS
@@ -151,6 +153,8 @@ class Integrations:
     thread_links: ThreadLinks | None = None  # `/ops todos` in a channel links its threads
     ci: dict[ForgeName, ForgeCi] = field(default_factory=dict)  # the agent's CI logs and compares
     home_tab: SlackHomeTab | None = None  # the Slack App Home
+    modals: SlackModals | None = None  # the deploy form
+    branches: dict[ForgeName, BranchLister] = field(default_factory=dict)  # what the deploy form offers
 
 
 def build_integrations(settings: Settings) -> Integrations:
@@ -162,16 +166,17 @@ def build_integrations(settings: Settings) -> Integrations:
         found.rooms = SlackRooms(client)
         found.thread_links = slack.permalink
         found.home_tab = SlackHomeTab(client)
+        found.modals = SlackModals(client)
     if (connector := github_connector(settings)) is not None:
         github = GitHubChat(connector)
         found.chats["github"] = found.readers["github"] = github
-        found.forges["github"] = GitHubForge(connector)
+        found.forges["github"] = found.branches["github"] = GitHubForge(connector)
         found.trackers["github"] = GitHubIssues(connector)
         found.ci["github"] = GitHubCi(connector)
     if (gitlab_api := gitlab_client(settings)) is not None:
         gitlab_chat = GitLabChat(gitlab_api)
         found.chats["gitlab"] = found.readers["gitlab"] = gitlab_chat
-        found.forges["gitlab"] = GitLabForge(gitlab_api)
+        found.forges["gitlab"] = found.branches["gitlab"] = GitLabForge(gitlab_api)
         found.trackers["gitlab"] = GitLabIssues(gitlab_api)
         found.ci["gitlab"] = GitLabCi(gitlab_api)
     return found
@@ -322,6 +327,9 @@ def build_runtime(
             model, agent_services, integrations.readers, config, stats, settings.agent, settings.bot_name,
             progress=ProgressBoard(chats, replies, settings.progress),
         )  # fmt: skip
+    forms = None
+    if integrations.modals is not None:
+        forms = DeployForms(config, SlackDeployForm(integrations.modals), integrations.branches, commands, reporter)
     chatops = ChatOps(
         chats=chats,
         replies=replies,
@@ -372,6 +380,7 @@ def build_runtime(
                 clock=clock,
             ),
             home=home.homes,
+            forms=forms,
         ),
         intake=Intake(queue),
         following=following,

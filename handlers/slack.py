@@ -7,7 +7,8 @@ this endpoint can also answer 413 and 400 as the contract asks before Bolt
 parses anything; Bolt's own check is then redundant and switched off.
 
 Listeners only translate and queue: ``/ops help`` is answered in the
-acknowledgement itself, everything else becomes a job.
+acknowledgement itself, ``/ops deploy`` alone opens the deploy form
+(:mod:`handlers.slack_modal`), everything else becomes a job.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from starlette.responses import Response
 
 from bot.alerts.actions import ACTIONS, AlertAction
 from bot.clients.slack import code_span, to_mrkdwn
+from bot.clients.slack_deploy_form import DEPLOY_FORM, SERVICE_ACTION
+from bot.clients.slack_modals import SlackModals
 from bot.commands.table import CommandTable
 from bot.conversation.following import Following
 from bot.deploys.commands import APPROVE_ACTION
@@ -37,6 +40,7 @@ from bot.model import ChatMessage, Person, SlackThread
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
 from handlers.http_payloads import MalformedPayload
+from handlers.slack_modal import DeployModal, asks_for_form
 from handlers.slack_payloads import check_shape
 from handlers.slack_signature import SlackSignature
 from handlers.web import Door
@@ -140,6 +144,7 @@ class SlackEvents:
         self._commands = commands
         self._signature = SlackSignature(signing_secret.reveal()) if signing_secret else None
         self.bolt: AsyncApp | None = None
+        self._modal: DeployModal | None = None
         if token is not None and signing_secret is not None:
             self.bolt = AsyncApp(
                 client=AsyncWebClient(token=token.reveal(), base_url=api_url),
@@ -151,7 +156,8 @@ class SlackEvents:
                 attaching_conversation_kwargs_enabled=False,
                 ignoring_self_assistant_message_events_enabled=False,
             )
-            self._register(self.bolt)
+            self._modal = DeployModal(SlackModals(self.bolt.client), self._door)
+            self._register(self.bolt, self._modal)
 
     async def handle(self, request: Request) -> Response:
         bolt, signature = self.bolt, self._signature
@@ -171,8 +177,10 @@ class SlackEvents:
         self._door.received()
         return to_starlette_response(await bolt.async_dispatch(parsed))
 
-    def _register(self, app: AsyncApp) -> None:
+    def _register(self, app: AsyncApp, modal: DeployModal) -> None:
         app.command(SLASH_COMMAND)(self._on_slash_command)
+        app.action(SERVICE_ACTION)(modal.service_chosen)
+        app.view(DEPLOY_FORM)(modal.submitted)
         app.event("app_mention")(self._on_mention)
         app.event("message")(self._on_message)
         app.action(APPROVE_ACTION)(self._on_approve_click)
@@ -201,6 +209,9 @@ class SlackEvents:
             text=text,
             via="slash",
         )
+        if self._modal is not None and asks_for_form(text):
+            await self._modal.open(ack, command)
+            return
         if self._commands.is_help(text):
             # Answered in the acknowledgement: no queue, well within 3 s.
             await ack(response_type="ephemeral", text=to_mrkdwn(self._commands.help(message)))

@@ -306,3 +306,13 @@ class GitHubForge:
 
     async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
         return await off_loop(github_call(lambda: _checks(self._repo(repo), sha)))
+
+    async def list_branches(self, repo: str, limit: int) -> tuple[str, ...]:
+        def run() -> tuple[str, ...]:
+            found = self._repo(repo)
+            default = found.default_branch
+            # Pages are fetched as they are read: a repository with thousands of branches costs a page.
+            others = (branch.name for branch in found.get_branches() if branch.name != default)
+            return (default, *islice(others, max(limit - 1, 0)))[:limit]
+
+        return await off_loop(github_call(run))

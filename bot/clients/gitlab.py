@@ -234,3 +234,14 @@ class GitLabForge:
 
     async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
         return await off_loop(gitlab_call(lambda: _checks(self._gl, repo, sha)))
+
+    async def list_branches(self, repo: str, limit: int) -> tuple[str, ...]:
+        def run() -> tuple[str, ...]:
+            project = self._gl.projects.get(repo)
+            default = str(project.default_branch)
+            # An iterator fetches pages as they are read: thousands of branches cost a page.
+            listed = project.branches.list(iterator=True, per_page=100)
+            others = (str(branch.name) for branch in listed if branch.name != default)
+            return (default, *islice(others, max(limit - 1, 0)))[:limit]
+
+        return await off_loop(gitlab_call(run))

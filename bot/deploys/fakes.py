@@ -1,10 +1,11 @@
 """In-memory deploy ports beside their Protocols: deployments and claims, locks, approvals, the audit
-trail, and a forge.
+trail, a forge, and a form on someone's screen.
 
 Each store keeps its Redis twin's semantics (expiry on an injected clock, the
 claim's compare-and-set, lock ownership by handle, one close per approval,
 capped history and trail); ``tests/contracts`` runs both through one suite.
-The forge answers from what it was told: branches, who may push, CI results.
+The forge answers from what it was told: branches, who may push, CI results. The form view
+keeps what it was last told to show, as a modal would, until the person closes it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import replace
 from bot.conversation.readers import Check
 from bot.deploys.approvals import PendingApproval
 from bot.deploys.audit import AuditEntry
+from bot.deploys.form import DeployForm, OpenView
 from bot.deploys.model import Deployment, InFlight, Lock, LockScope, NewDeployment
 from bot.errors import UpstreamRejected
 from bot.fakes import Clock, Expiring, whole_seconds
@@ -207,7 +209,40 @@ class FakeForge:
         self._repo(repo)
         return self.ci.get((repo, sha), ())
 
+    async def list_branches(self, repo: str, limit: int) -> tuple[str, ...]:
+        return tuple(self._repo(repo))[:limit]  # the default branch is the first
+
     def _repo(self, repo: str) -> dict[str, str]:
         if repo not in self.branches:
             raise UpstreamRejected("forge", f"no repository {repo}", status=404)
         return self.branches[repo]
+
+
+class FakeFormView:
+    """Open forms by id: what each shows now, and every form or text it was given, in order."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, DeployForm | str] = {}
+        self.versions: dict[str, str] = {}  # a view changed by anything else than opsbot has a new version
+        self.shown: list[DeployForm | str] = []
+
+    def opened(self, view_id: str, version: str = "1") -> OpenView:
+        self.open[view_id], self.versions[view_id] = "Loading…", version
+        return OpenView(view_id, version)
+
+    def close(self, view_id: str) -> None:
+        self.open.pop(view_id, None)
+
+    async def show(self, view: OpenView, form: DeployForm) -> bool:
+        return self._change(view, form)
+
+    async def finish(self, view: OpenView, text: str) -> bool:
+        return self._change(view, text)
+
+    def _change(self, view: OpenView, content: DeployForm | str) -> bool:
+        if view.id not in self.open or view.version not in (None, self.versions[view.id]):
+            return False
+        self.open[view.id] = content
+        self.versions[view.id] = str(int(self.versions[view.id]) + 1)
+        self.shown.append(content)
+        return True

@@ -1,6 +1,8 @@
-"""The deploys package's ports: the forge that deploys, and the stores of deployments, locks, approvals and audit.
+"""The deploys package's ports: the forge that deploys, the stores of deployments, locks, approvals and audit,
+and the deploy form on someone's screen.
 
-``bot.clients`` implements :class:`Forge` for GitHub and GitLab, ``bot.stores`` the rest over Redis.
+``bot.clients`` implements :class:`Forge` and :class:`BranchLister` for GitHub and GitLab and
+:class:`FormView` for Slack, ``bot.stores`` the rest over Redis.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Protocol
 from bot.conversation.readers import Check
 from bot.deploys.approvals import PendingApproval
 from bot.deploys.audit import AuditEntry
+from bot.deploys.form import DeployForm, OpenView
 from bot.deploys.model import Deployment, InFlight, Lock, LockScope, NewDeployment
 from bot.forges import ForgeAccess
 from bot.model import Person, Place
@@ -30,6 +33,25 @@ class Forge(ForgeAccess, Protocol):
 
     async def checks(self, repo: str, sha: str) -> tuple[Check, ...]:
         """CI results on commit ``sha`` of ``repo``."""
+
+
+class BranchLister(Protocol):
+    """A repository's branches, for a form to choose from (apart from :class:`Forge`, which every
+    forge implements: a forge that can't list branches still deploys a ref typed by hand)."""
+
+    async def list_branches(self, repo: str, limit: int) -> tuple[str, ...]:
+        """At most ``limit`` branch names of ``repo``, its default branch first."""
+
+
+class FormView(Protocol):
+    """A deploy form open on someone's screen (a Slack modal), changed in place."""
+
+    async def show(self, view: OpenView, form: DeployForm) -> bool:
+        """Show ``form`` in ``view``; False when that view is no longer there to change (closed, or
+        changed since ``view.version``)."""
+
+    async def finish(self, view: OpenView, text: str) -> bool:
+        """Replace the form with ``text``, leaving nothing to submit; False as for :meth:`show`."""
 
 
 class DeploymentStore(Protocol):

@@ -15,6 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
+from bot.deploys.form import FormRequest, FormSubmission
 from bot.deploys.status_report import DeployStatusReport
 from bot.forges import ForgeName
 from bot.home.model import HomeAction, HomeRefresh
@@ -51,6 +52,14 @@ class DeployStatuses(Protocol):
     async def key_for_commit(self, forge: ForgeName, repo: str, environment: str, sha_prefix: str) -> str | None: ...
 
     async def status_changed(self, key: str, status: str, url: str | None) -> None: ...
+
+
+class DeployFormJobs(Protocol):
+    async def show(self, request: FormRequest) -> None: ...
+
+    async def submit(self, submission: FormSubmission) -> str: ...
+
+    async def refused(self, submission: FormSubmission, why: str) -> None: ...
 
 
 class TodoChanges(Protocol):
@@ -95,9 +104,11 @@ class Dispatcher:
         alerts: AlertNotifications | None = None,
         alert_buttons: AlertButtons | None = None,
         home: HomeJobs | None = None,
+        forms: DeployFormJobs | None = None,
     ) -> None:
         self._home = home
         self._alert_buttons = alert_buttons
+        self._forms = forms
         self._chatops = chatops
         self._deploying = deploying
         self._todos = todos
@@ -113,6 +124,8 @@ class Dispatcher:
             ReconcileDue.KIND: Route(ReconcileDue.from_json, self._alert_reconcile),
             HomeRefresh.KIND: Route(HomeRefresh.from_json, self._home_refresh),
             HomeAction.KIND: Route(HomeAction.from_json, self._home_action, self._home_action_failed),
+            FormRequest.KIND: Route(FormRequest.from_json, self._deploy_form),
+            FormSubmission.KIND: Route(FormSubmission.from_json, self._deploy_form_submitted, self._deploy_form_failed),
         }
 
     @property
@@ -202,6 +215,24 @@ class Dispatcher:
     async def _home_action_failed(self, action: HomeAction, _: Delivery, text: str) -> None:
         if self._home is not None:
             await self._home.failed(action, text)
+
+    async def _deploy_form(self, request: FormRequest, _: Delivery) -> None:
+        if self._forms is None:
+            log.warning("deploy form dropped: forms are not set up in this process")
+            return
+        await self._forms.show(request)
+
+    async def _deploy_form_submitted(self, submission: FormSubmission, _: Delivery) -> None:
+        if self._forms is None:
+            log.warning("deploy form submission dropped: forms are not set up in this process")
+            return
+        outcome = await self._forms.submit(submission)
+        log.info("deploy form submitted", extra={"outcome": outcome, "person": submission.requester.handle})
+
+    async def _deploy_form_failed(self, submission: FormSubmission, _: Delivery, text: str) -> None:
+        # The person is looking at the form: the failure goes there, as a refusal would.
+        if self._forms is not None:
+            await self._forms.refused(submission, text)
 
     async def _todo_change(self, change: TodoChange, _: Delivery) -> None:
         if isinstance(change, ChecklistEdited):

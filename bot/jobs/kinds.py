@@ -13,6 +13,8 @@ back. Each payload type lives beside the feature it belongs to:
     alert.reconcile    bot.alerts.actions.ReconcileDue          time to compare a silenced group with Alertmanager
     home.refresh       bot.home.model.HomeRefresh               a Slack Home was opened, or what Homes show changed
     home.action        bot.home.model.HomeAction                someone clicked a button on their Home
+    deploy.form        bot.deploys.form.FormRequest             show the deploy form (again, for a new choice)
+    deploy.form.submitted  bot.deploys.form.FormSubmission      a person submitted the deploy form
 
 Kinds and payload fields are wire strings: jobs sit in Redis across deploys of
 opsbot, so a release must read what the previous one queued, and none of them

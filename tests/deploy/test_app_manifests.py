@@ -21,7 +21,8 @@ permission GitHub's "Permissions required for GitHub Apps" reference gives it. W
 - ``deployments: write``: a deploy is a GitHub Deployment; statuses come back as events.
 - ``checks: read`` and ``statuses: read``: a commit's CI results (check runs, and commit statuses
   from older CI), which the Ops agent reads for a pull request or a service's ref.
-- ``contents: read``: resolving a branch or tag to the commit that is deployed.
+- ``contents: read``: resolving a branch or tag to the commit that is deployed, and listing the
+  branches the deploy form offers.
 - ``metadata: read``: the repository itself and a person's permission on it (deployers must have
   write access); GitHub grants it to every App anyway.
 
@@ -76,6 +77,9 @@ METHOD_SCOPES: dict[str, frozenset[str]] = {
     "views.publish": frozenset(),  # Slack's reference: no scope required (the Home tab must be enabled)
     # The Home's todo lists: the viewer's public and private channels (bot.clients.slack_home asks for both).
     "users.conversations": frozenset({"channels:read", "groups:read"}),
+    # The deploy form: Slack's reference asks no scope of views.open and views.update.
+    "views.open": frozenset(),
+    "views.update": frozenset(),
 }
 EVENT_SCOPES: dict[str, frozenset[str]] = {
     "app_mention": frozenset({"app_mentions:read"}),
@@ -204,6 +208,7 @@ ENDPOINTS = (
     Endpoint("GET", f"{REPO}/deployments/{{deployment_id}}/statuses", DEPLOYMENTS_READ),
     Endpoint("POST", f"{REPO}/deployments/{{deployment_id}}/statuses", DEPLOYMENTS_WRITE),
     Endpoint("GET", f"{REPO}/commits/{{ref}}", (("contents", "read"),)),
+    Endpoint("GET", f"{REPO}/branches", (("contents", "read"),)),  # the deploy form's branches
     Endpoint("GET", f"{REPO}/commits/{{ref}}/check-runs", (("checks", "read"),)),
     Endpoint("GET", f"{REPO}/commits/{{ref}}/status", (("statuses", "read"),)),
     # The agent's ci_logs and what_changed.

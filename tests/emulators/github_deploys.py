@@ -49,6 +49,7 @@ class DeployRoutes(GitHubState):
             route("GET", deployment, self._get_deployment),
             route("GET", f"{deployment}/statuses", self._list_statuses),
             route("POST", f"{deployment}/statuses", self._create_status),
+            route("GET", f"{repo}/branches", self._list_branches),
             route("GET", commit, self._get_commit),
             route("GET", f"{commit}/check-runs", self._check_runs),
             route("GET", f"{commit}/status", self._combined_status),
@@ -124,6 +125,17 @@ class DeployRoutes(GitHubState):
         repo = self._repo(owner, name)
         sha = self._resolve_ref(repo, ref) if repo else None
         return (repo, sha) if repo and sha else None
+
+    def _list_branches(self, request: ApiRequest, owner: str, name: str) -> Reply:
+        repo = self._repo(owner, name)
+        if repo is None:
+            return not_found()
+        api, full = request.base_url, f"{owner}/{name}"
+        listed = [
+            {"name": branch, "commit": {"sha": sha, "url": f"{api}/repos/{full}/commits/{sha}"}, "protected": False}
+            for branch, sha in sorted(repo["branches"].items())  # GitHub lists them by name
+        ]
+        return self._page(request, listed)
 
     def _get_commit(self, request: ApiRequest, owner: str, name: str, ref: str) -> Reply:
         found = self._commit(owner, name, ref)

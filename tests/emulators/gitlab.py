@@ -39,6 +39,11 @@ class GitLabEmulator(CiRoutes, NoteRoutes, PipelineRoutes):
                 "pipelines": [], "statuses": [],
             }  # fmt: skip
 
+    def add_branch(self, project: int | str, name: str, sha: str | None = None) -> None:
+        with self._lock:
+            p = self._known_project(project)
+            p["branches"][name] = sha or fake_sha(f"{p['path']}:{name}")
+
     def add_merge_request(
         self, project: int | str, iid: int, title: str, description: str = "", author: str = "jdoe", *,
         sha: str | None = None, source_branch: str = "feature", target_branch: str | None = None,

@@ -40,9 +40,26 @@ class PipelineRoutes(GitLabState):
             route("POST", f"{project}/pipeline", self._create_pipeline),
             route("GET", pipeline, self._get_pipeline),
             route("GET", f"{pipeline}/variables", self._pipeline_variables),
+            route("GET", f"{project}/repository/branches", self._list_branches),
             route("GET", f"{project}/repository/commits/{{sha}}", self._get_commit),
             route("GET", f"{project}/repository/commits/{{sha}}/statuses", self._commit_statuses),
         ]
+
+    def _list_branches(self, request: ApiRequest, pid: str) -> Reply:
+        p = self._project(pid)
+        if p is None:
+            return not_found("Project Not Found")
+        web = f"{request.base_url}/{p['path']}/-/tree"
+        default = p["default_branch"]
+
+        def branch(name: str, sha: str) -> Json:
+            return {
+                "name": name, "merged": False, "protected": False, "default": name == default,
+                "developers_can_push": False, "developers_can_merge": False, "can_push": True,
+                "web_url": f"{web}/{name}", "commit": {"id": sha, "short_id": sha[:8], "title": ""},
+            }  # fmt: skip
+
+        return self._page(request, [branch(n, sha) for n, sha in sorted(p["branches"].items())])  # by name
 
     def _create_pipeline(self, request: ApiRequest, pid: str) -> Reply:
         p, body = self._project(pid), params(request)

@@ -10,36 +10,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
-
 from .base import Reply, Route, route
 from .faults import ApiRequest
+from .slack_blocks import blocks_problem
 from .slack_conversations import ConversationMethods
 from .slack_home import HomeMethods
+from .slack_modals import ModalMethods
 from .slack_state import Params, decoded, error, ok
 
 TEXT_LIMIT = 40_000  # chat.postMessage/chat.update refuse longer text with msg_too_long
-BLOCK_LIMIT = 50
-
-
-def blocks_problem(raw: object, *, limit: int = BLOCK_LIMIT) -> str | None:
-    """Why Slack would refuse these blocks (``invalid_blocks``), judged by slack_sdk's own models;
-    a message takes ``BLOCK_LIMIT`` of them, a view more."""
-    value = decoded(raw)
-    if value in (None, "", []):
-        return None
-    if not isinstance(value, list) or len(value) > limit:
-        return f"at most {limit} blocks"
-    for item in value:
-        try:
-            block = Block.parse(item)
-            if block is None:
-                return f"unknown block {item!r:.80}"
-            block.to_dict()  # validate_json() on every nested element too, which validate_json alone skips
-        except (SlackObjectFormationError, KeyError, TypeError, ValueError) as exc:
-            return str(exc)
-    return None
 
 
 def message_problem(params: Params) -> Reply | None:
@@ -50,7 +29,7 @@ def message_problem(params: Params) -> Reply | None:
     return None
 
 
-class SlackEmulator(ConversationMethods, HomeMethods):
+class SlackEmulator(ModalMethods, ConversationMethods, HomeMethods):
     # -- test-side setup and inspection -----------------------------------------------------
     def add_message(
         self, channel: str, text: str, *, user: str = "U_ALICE", thread_ts: str | None = None,
@@ -130,6 +109,7 @@ class SlackEmulator(ConversationMethods, HomeMethods):
             "users.info": self._user_info,
             **self.conversation_methods(),
             **self.home_methods(),
+            **self.modal_methods(),
         }
         handler = methods.get(method)
         return handler(params) if handler else error("unknown_method", req_method=method)

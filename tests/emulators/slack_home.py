@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.views import View
 
 from .base import Reply
+from .slack_blocks import blocks_problem
 from .slack_spec import missing_arguments
 from .slack_state import Params, SlackState, decoded, error, flag, ok
 
@@ -33,7 +34,6 @@ def view_problem(view: object) -> str | None:
         return "a view needs blocks"
     if len(blocks) > VIEW_BLOCK_LIMIT:
         return f"must be less than {VIEW_BLOCK_LIMIT + 1} items [json-pointer:/view/blocks]"
-    from .slack import blocks_problem  # one judge of blocks for messages and views
 
     if (problem := blocks_problem(blocks, limit=VIEW_BLOCK_LIMIT)) is not None:
         return problem

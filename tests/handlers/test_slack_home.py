@@ -53,8 +53,8 @@ async def test_a_home_button_is_queued_as_the_clickers_own_action(bot: BotUnderT
     event=st.fixed_dictionaries(
         {"type": st.just("app_home_opened")},
         optional={
-            "user": st.none() | st.integers() | st.text(max_size=12) | st.just({"id": "U1"}),
-            "tab": st.none() | st.integers() | st.sampled_from(["home", "messages", ""]),
+            "user": st.none() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=12) | st.just({"id": "U1"}),
+            "tab": st.none() | st.integers(-(2**63), 2**63 - 1) | st.sampled_from(["home", "messages", ""]),
             "channel": st.text(max_size=8),
         },
     )

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from bot.alerts.actions import ACTIONS, AlertAction, ReconcileDue
 from bot.alerts.model import Alert, Notification
+from bot.deploys.form import Choices, FormRequest, FormSubmission, OpenView
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.home.model import HOME_ACTIONS, HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
@@ -63,6 +64,11 @@ alert_reconciles = st.builds(ReconcileDue, texts, times)
 home_refreshes = st.builds(HomeRefresh, st.none() | texts, st.booleans())
 home_actions = st.builds(HomeAction, texts, st.sampled_from(HOME_ACTIONS), texts, texts)
 
+views = st.builds(OpenView, texts, st.none() | texts)
+choices = st.builds(Choices, st.none() | texts, st.none() | texts, st.none() | texts)
+form_requests = st.builds(FormRequest, views, people, places, choices)
+form_submissions = st.builds(FormSubmission, texts, views, people, places, choices)
+
 payloads = st.one_of(
     chat_messages,
     deploy_status_reports,
@@ -74,4 +80,6 @@ payloads = st.one_of(
     alert_reconciles,
     home_refreshes,
     home_actions,
+    form_requests,
+    form_submissions,
 )

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 
 from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
+from bot.deploys.form import Choices, FormRequest, FormSubmission, OpenView
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.forges import ForgeName
 from bot.home.model import HomeAction, HomeRefresh
@@ -66,8 +67,18 @@ class Services:
         self.calls.append(("reconcile", due))
         return "pending"
 
+    async def show(self, request: FormRequest) -> None:
+        self.calls.append(("show", request))
+
+    async def submit(self, submission: FormSubmission) -> str:
+        self.calls.append(("submit", submission))
+        return "asked"
+
+    async def refused(self, submission: FormSubmission, why: str) -> None:
+        self.calls.append(("refused", (submission, why)))
+
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self, self, self, self, self, self, HomeServices(self.calls))
+        return Dispatcher(self, self, self, self, self, self, HomeServices(self.calls), forms=self)
 
 
 class HomeServices:
@@ -112,6 +123,10 @@ def handed(payload: Payload, job: Job) -> tuple[str, object]:
         return "refresh", payload
     if isinstance(payload, HomeAction):
         return "home_clicked", payload
+    if isinstance(payload, FormRequest):
+        return "show", payload
+    if isinstance(payload, FormSubmission):
+        return "submit", payload
     assert isinstance(payload, ReminderDue)
     return "remind", (payload.incident, payload.due)
 
@@ -130,6 +145,8 @@ def test_the_table_knows_every_kind_opsbot_queues() -> None:
         "alert.reconcile",
         "home.refresh",
         "home.action",
+        "deploy.form",
+        "deploy.form.submitted",
     }
 
 
@@ -239,6 +256,28 @@ async def test_a_failed_message_is_reported_to_its_asker() -> None:
     job = replace(Job.of(MESSAGE), attempt=3)
     await services.dispatcher().report(delivered(job), "GitHub is not answering")
     assert services.calls == [("report_failure", (MESSAGE, "GitHub is not answering", job.enqueued_at))]
+
+
+SUBMISSION = FormSubmission(
+    "t-9", OpenView("V1"), Person("slack", "U1"), SlackThread("C1"), Choices("api", "staging", None)
+)
+
+
+async def test_a_failed_form_submission_is_reported_in_the_form() -> None:
+    services = Services()
+    await services.dispatcher().report(delivered(Job.of(SUBMISSION)), "GitHub is not answering")
+    assert services.calls == [("refused", (SUBMISSION, "GitHub is not answering"))]
+
+
+async def test_without_forms_a_form_job_is_dropped_and_said_so(caplog: pytest.LogCaptureFixture) -> None:
+    services = Services()
+    without = Dispatcher(services, services, services, services)
+    await without.run(delivered(Job.of(SUBMISSION)))
+    await without.run(delivered(Job.of(FormRequest(OpenView("V1"), SUBMISSION.requester, SUBMISSION.origin))))
+    await without.report(delivered(Job.of(SUBMISSION)), "it failed")
+    assert services.calls == []
+    assert "deploy form submission dropped" in caplog.text
+    assert "deploy form dropped" in caplog.text
 
 
 async def test_a_failed_job_nobody_asked_for_is_reported_to_nobody() -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.alerts.actions import AlertAction, ReconcileDue
 from bot.alerts.model import Notification
+from bot.deploys.form import FormRequest, FormSubmission
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.home.model import HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
@@ -100,6 +101,8 @@ def read(kind: str, payload: dict[str, Any]) -> Payload:
         ReconcileDue.KIND: ReconcileDue.from_json,
         HomeRefresh.KIND: HomeRefresh.from_json,
         HomeAction.KIND: HomeAction.from_json,
+        FormRequest.KIND: FormRequest.from_json,
+        FormSubmission.KIND: FormSubmission.from_json,
     }
     value: Payload = readers[kind](payload)
     return value
@@ -130,12 +133,16 @@ def test_kinds_are_the_wire_strings_queued_jobs_carry() -> None:
         ChecklistEdited.KIND,
         TodoIssueChanged.KIND,
         ReminderDue.KIND,
+        FormRequest.KIND,
+        FormSubmission.KIND,
     ] == [
         "chat.message",
         "deploy.status",
         "todo.change",
         "todo.change",
         "incident.reminder",
+        "deploy.form",
+        "deploy.form.submitted",
     ]
 
 
