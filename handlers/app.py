@@ -34,6 +34,7 @@ from bot.clients.alertmanager import AlertmanagerClient
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
 from bot.clients.github_ci import GitHubCi
+from bot.clients.github_hooks import GitHubHookDeliveries
 from bot.clients.github_issues import GitHubIssues
 from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.gitlab_ci import GitLabCi
@@ -68,6 +69,8 @@ from bot.memory.commands import MEMORY_COMMANDS, MemoryCommands
 from bot.memory.memories import Memories
 from bot.model import Place, Platform, SlackThread
 from bot.ports import Chat, IssueTracker
+from bot.redelivery.outages import OutageWatch
+from bot.redelivery.recovery import PASS_TIME, WebhookRecovery
 from bot.settings import Settings
 from bot.stores.alerts import RedisAlertGroupStore
 from bot.stores.approvals import RedisApprovalStore
@@ -80,6 +83,7 @@ from bot.stores.memory import RedisMemoryStore
 from bot.stores.mutex import RedisMutexes
 from bot.stores.queue import RedisJobQueue
 from bot.stores.redis import connect, ping
+from bot.stores.seen import RedisSeenEvents
 from bot.stores.stats import RedisJobStats
 from bot.stores.todos import RedisTodoStore
 from bot.telemetry.metrics import Metrics
@@ -116,8 +120,12 @@ class Runtime:
     # What the alerts feature declares incidents for and tells of its alerts (wired here, as deploy news is).
     incidents: Incidents
     model: ClaudeModel | None = None
+    # Queues a pass over GitHub's delivery log once the store is back; None when recovery is off.
+    outages: OutageWatch | None = None
 
     async def close(self) -> None:
+        if self.outages is not None:
+            await self.outages.close()
         if self.model is not None:
             await self.model.close()
         await self.redis.aclose()
@@ -152,6 +160,7 @@ class Integrations:
     rooms: Rooms | None = None
     thread_links: ThreadLinks | None = None  # `/ops todos` in a channel links its threads
     ci: dict[ForgeName, ForgeCi] = field(default_factory=dict)  # the agent's CI logs and compares
+    github: GitHubConnector | None = None
 
 
 def build_integrations(settings: Settings) -> Integrations:
@@ -163,6 +172,7 @@ def build_integrations(settings: Settings) -> Integrations:
         found.rooms = SlackRooms(client)
         found.thread_links = slack.permalink
     if (connector := github_connector(settings)) is not None:
+        found.github = connector
         github = GitHubChat(connector)
         found.chats["github"] = found.readers["github"] = github
         found.forges["github"] = GitHubForge(connector)
@@ -175,6 +185,19 @@ def build_integrations(settings: Settings) -> Integrations:
         found.trackers["gitlab"] = GitLabIssues(gitlab_api)
         found.ci["gitlab"] = GitLabCi(gitlab_api)
     return found
+
+
+def github_hook_deliveries(settings: Settings, connector: GitHubConnector | None) -> GitHubHookDeliveries | None:
+    """The webhook whose refused deliveries are asked for again after an outage, if recovery is on."""
+    target, hook = settings.github_redelivery, settings.github_hook
+    if target is None or connector is None:
+        return None
+    if target == "app":
+        return GitHubHookDeliveries.of_app(connector)
+    assert hook is not None  # "repo" and "org" come from a configured hook
+    if hook.repo is not None:
+        return GitHubHookDeliveries.of_repo(connector, hook.repo, hook.id)
+    return GitHubHookDeliveries.of_org(connector, hook.org or "", hook.id)
 
 
 def last_deploys(deploys: Deploys) -> LastDeploys:
@@ -246,12 +269,24 @@ def build_runtime(
     config = OpsConfig.load(settings.config_path)
     client, embedded = connect(settings.redis_url)
     queue = RedisJobQueue(client, embedded=embedded, clock=clock)
+    integrations = build_integrations(settings)
+    marks = RedisMarks(client)
+    hooks = github_hook_deliveries(settings, integrations.github)
+    recovery, outages = None, None
+    if hooks is not None:
+        recovery = WebhookRecovery(
+            hooks,
+            RedisSeenEvents(client),
+            marks,
+            RedisMutexes(client, hold_for=PASS_TIME, wait_for=PASS_TIME / 5),
+            clock,
+            window=settings.github_redeliver_window,
+        )
+        outages = OutageWatch(partial(ping, client), queue, clock)
     audit = RedisAuditLog(client)
     locking = Locking(RedisLockStore(client), audit, config, time.time)
-    integrations = build_integrations(settings)
     chats, forges = integrations.chats, integrations.forges
     chats.update(extra_chats or {})
-    marks = RedisMarks(client)
     replies = Replies(marks)
     reporter = Reporter(chats, replies, marks)
     model = claude_model(settings)
@@ -363,17 +398,26 @@ def build_runtime(
                 reconcile_every=settings.alert_reconcile_every,
                 clock=clock,
             ),
+            webhook_recovery=recovery,
         ),
-        intake=Intake(queue),
+        intake=Intake(queue, on_store_unavailable=outages.noticed if outages is not None else None),
         following=following,
         todos=board,
         incidents=incidents,
         model=model,
+        outages=outages,
     )
 
 
 def build_worker(runtime: Runtime) -> Worker:
     return Worker(runtime.queue, runtime.dispatcher, runtime.stats, runtime.settings.worker)
+
+
+def recover_after_start(runtime: Runtime) -> None:
+    """A worker is starting, perhaps after a crash that left webhooks refused: queue a recovery
+    pass once the store answers (a pass that finds nothing to ask for costs one listing)."""
+    if runtime.outages is not None:
+        runtime.outages.noticed("a worker started")
 
 
 def settle_heap() -> None:
@@ -419,6 +463,7 @@ def build_web_app(runtime: Runtime, *, run_worker: bool) -> tuple[Starlette, Hea
         worker_task: asyncio.Task[None] | None = None
         if run_worker:
             worker_task = asyncio.create_task(build_worker(runtime).run(stop))
+            recover_after_start(runtime)
         try:
             yield
         finally:

@@ -20,6 +20,7 @@ from bot.forges import ForgeName
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Delivery, Job, MalformedJob, UnknownJob
 from bot.model import ChatMessage, Person, Place
+from bot.redelivery.model import RecoveryDue
 from bot.todos.changes import TODO_CHANGE, ChecklistEdited, TodoChange, todo_change_from_json
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,10 @@ class AlertButtons(Protocol):
     async def reconcile(self, due: ReconcileDue) -> str: ...
 
 
+class WebhookRecoveries(Protocol):
+    async def recover(self, due: RecoveryDue) -> object: ...
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -85,8 +90,11 @@ class Dispatcher:
         incidents: IncidentReminders,
         alerts: AlertNotifications | None = None,
         alert_buttons: AlertButtons | None = None,
+        *,
+        webhook_recovery: WebhookRecoveries | None = None,
     ) -> None:
         self._alert_buttons = alert_buttons
+        self._webhook_recovery = webhook_recovery
         self._chatops = chatops
         self._deploying = deploying
         self._todos = todos
@@ -100,6 +108,7 @@ class Dispatcher:
             Notification.KIND: Route(Notification.from_json, self._alert_notification),
             AlertAction.KIND: Route(AlertAction.from_json, self._alert_action),
             ReconcileDue.KIND: Route(ReconcileDue.from_json, self._alert_reconcile),
+            RecoveryDue.KIND: Route(RecoveryDue.from_json, self._webhook_recovery_due),
         }
 
     @property
@@ -173,6 +182,13 @@ class Dispatcher:
             return
         outcome = await self._alert_buttons.reconcile(due)
         log.info("alert group reconciled", extra={"outcome": outcome})
+
+    async def _webhook_recovery_due(self, due: RecoveryDue, _: Delivery) -> None:
+        if self._webhook_recovery is None:
+            # Another process queued it with recovery on; here it is off (check-config says why).
+            log.info("webhook recovery skipped: it is off in this process", extra={"reason": due.reason})
+            return
+        await self._webhook_recovery.recover(due)
 
     async def _todo_change(self, change: TodoChange, _: Delivery) -> None:
         if isinstance(change, ChecklistEdited):

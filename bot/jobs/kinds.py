@@ -11,6 +11,7 @@ back. Each payload type lives beside the feature it belongs to:
     alert.notification bot.alerts.model.Notification           Alertmanager (or Grafana) notified an alert group
     alert.action       bot.alerts.actions.AlertAction           someone clicked a button on an alert message
     alert.reconcile    bot.alerts.actions.ReconcileDue          time to compare a silenced group with Alertmanager
+    webhook.recovery   bot.redelivery.model.RecoveryDue         ask GitHub again for webhooks refused in an outage
 
 Kinds and payload fields are wire strings: jobs sit in Redis across deploys of
 opsbot, so a release must read what the previous one queued, and none of them
