@@ -52,6 +52,11 @@ class OutageWatch:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._watch())
 
+    @property
+    def watching(self) -> bool:
+        """A watch is on: the store hasn't answered yet, or the pass is being queued."""
+        return self._task is not None and not self._task.done()
+
     async def _watch(self) -> None:
         # A refusal noticed while a pass is being queued is covered by another round.
         while self._again:

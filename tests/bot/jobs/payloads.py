@@ -9,6 +9,7 @@ from bot.alerts.model import Alert, Notification
 from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.incidents.reminder_due import ReminderDue
 from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Person, SlackThread
+from bot.redelivery.model import RecoveryDue
 from bot.todos.changes import ChecklistEdited, TodoIssueChanged
 
 # What JSON can carry: no lone surrogates (not UTF-8), no NaN or infinities (not JSON).
@@ -59,6 +60,7 @@ notifications = st.builds(
 
 alert_actions = st.builds(AlertAction, st.sampled_from(ACTIONS), texts, texts, texts, texts, texts)
 alert_reconciles = st.builds(ReconcileDue, texts, times)
+webhook_recoveries = st.builds(RecoveryDue, times, texts)
 
 payloads = st.one_of(
     chat_messages,
@@ -69,4 +71,5 @@ payloads = st.one_of(
     notifications,
     alert_actions,
     alert_reconciles,
+    webhook_recoveries,
 )

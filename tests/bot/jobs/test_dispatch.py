@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import pytest
@@ -15,6 +16,7 @@ from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.kinds import Delivery, Job, MalformedJob, Payload, UnknownJob
 from bot.model import ChatMessage, GitHubThread, Person, Place, SlackThread
+from bot.redelivery.model import RecoveryDue
 from bot.todos.changes import ChecklistEdited, TodoIssueChanged
 from tests.bot.jobs.payloads import payloads
 from tests.bot.jobs.test_kinds import QUEUED_BEFORE
@@ -65,8 +67,12 @@ class Services:
         self.calls.append(("reconcile", due))
         return "pending"
 
+    async def recover(self, due: RecoveryDue) -> str:
+        self.calls.append(("recover", due))
+        return "asked for 0"
+
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self, self, self, self, self, self)
+        return Dispatcher(self, self, self, self, self, self, webhook_recovery=self)
 
 
 def delivered(job: Job, *, redelivered: bool = False) -> Delivery:
@@ -91,6 +97,8 @@ def handed(payload: Payload, job: Job) -> tuple[str, object]:
         return "clicked", payload
     if isinstance(payload, ReconcileDue):
         return "reconcile", payload
+    if isinstance(payload, RecoveryDue):
+        return "recover", payload
     assert isinstance(payload, ReminderDue)
     return "remind", (payload.incident, payload.due)
 
@@ -107,6 +115,7 @@ def test_the_table_knows_every_kind_opsbot_queues() -> None:
         "alert.notification",
         "alert.action",
         "alert.reconcile",
+        "webhook.recovery",
     }
 
 
@@ -138,6 +147,14 @@ async def test_without_alert_groups_a_notification_is_dropped_and_said_so(caplog
     await Dispatcher(services, services, services, services).run(delivered(Job.of(notification)))
     assert services.calls == []
     assert "alert notification dropped" in caplog.text
+
+
+async def test_without_recovery_here_a_recovery_pass_is_skipped_and_said_so(caplog: pytest.LogCaptureFixture) -> None:
+    services = Services()
+    with caplog.at_level(logging.INFO, logger="bot.jobs.dispatch"):
+        await Dispatcher(services, services, services, services).run(delivered(Job.of(RecoveryDue(1.0, "test"))))
+    assert services.calls == []
+    assert "webhook recovery skipped" in caplog.text
 
 
 async def test_a_redelivered_message_is_handled_as_one_that_may_have_answered_already() -> None:
