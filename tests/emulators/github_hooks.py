@@ -27,10 +27,15 @@ from urllib.parse import urlencode
 
 import httpx
 import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
 
 from .base import Reply, Route, route
 from .faults import ApiRequest
 from .github_state import GitHubState, Json, not_found
+from .server import Served
 
 APP = "app"  # the App's own hook; repository and organisation hooks are named by repo_hook / org_hook
 TIMEOUT = 10.0  # seconds GitHub waits for an answer before it records a delivery as failed
@@ -39,6 +44,33 @@ PUBLIC = (
     "id", "guid", "delivered_at", "redelivery", "duration", "status", "status_code", "event", "action",
     "installation_id", "repository_id", "throttled_at", "url",
 )  # fmt: skip
+
+
+class WebhookReceiver:
+    """A stand-in for opsbot's endpoint: answers ``status`` and keeps what it was sent (headers, body)."""
+
+    def __init__(self, status: int = 202) -> None:
+        self.status = status
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self._lock = threading.Lock()
+        self._served = Served(Starlette(routes=[StarletteRoute("/hook", self._handle, methods=["POST"])]))
+
+    @property
+    def url(self) -> str:
+        return self._served.url + "/hook"
+
+    def __enter__(self) -> WebhookReceiver:
+        self._served.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._served.stop()
+
+    async def _handle(self, request: Request) -> Response:
+        body = await request.body()
+        with self._lock:
+            self.received.append((dict(request.headers), body))
+        return Response(status_code=self.status)
 
 
 def stamp(at: float) -> str:

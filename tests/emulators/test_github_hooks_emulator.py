@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, BadCredentialsException, Github, GithubException, GithubIntegration, UnknownObjectException
 from github.HookDelivery import HookDeliverySummary
 from github.PaginatedList import PaginatedList
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
-from tests.emulators import GitHubEmulator, Served
+from tests.bot.clients.test_github import app_key
+from tests.emulators import GitHubEmulator
+from tests.emulators.github_hooks import WebhookReceiver
 from tests.redis_server import free_port
 
 SECRET = "hook-secret"
 REPO = "acme/api"
-
-
-@dataclass
-class Receiver:
-    """A webhook endpoint that answers ``status`` and keeps what it was sent."""
-
-    status: int = 202
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle(self, request: Request) -> Response:
-        body = await request.body()
-        with self.lock:
-            self.received.append((dict(request.headers), body))
-        return Response(status_code=self.status)
 
 
 @pytest.fixture(scope="module")
@@ -48,26 +27,21 @@ def server() -> Iterator[GitHubEmulator]:
 
 
 @pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    receiver = Receiver()
-    with Served(Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])) as served:
-        yield receiver, served.url + "/hook"
+def receiver() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiving:
+        yield receiving
 
 
 @pytest.fixture
-def github(server: GitHubEmulator, receiver: tuple[Receiver, str]) -> GitHubEmulator:
+def github(server: GitHubEmulator, receiver: WebhookReceiver) -> GitHubEmulator:
     server.reset()
     server.add_repo(REPO)
-    server.app_hook(receiver[1], SECRET)
+    server.app_hook(receiver.url, SECRET)
     return server
 
 
 def app(url: str) -> GithubIntegration:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    ).decode()
-    return GithubIntegration(auth=Auth.AppAuth(4242, pem), base_url=url, seconds_between_writes=0)
+    return GithubIntegration(auth=Auth.AppAuth(4242, app_key()), base_url=url, seconds_between_writes=0)
 
 
 def listed(integration: GithubIntegration, path: str, per_page: int) -> list[HookDeliverySummary]:
@@ -75,9 +49,9 @@ def listed(integration: GithubIntegration, path: str, per_page: int) -> list[Hoo
 
 
 def test_a_delivery_is_signed_recorded_and_listed_newest_first_page_by_page(
-    github: GitHubEmulator, receiver: tuple[Receiver, str]
+    github: GitHubEmulator, receiver: WebhookReceiver
 ) -> None:
-    got, _ = receiver
+    got = receiver
     sent = [github.deliver("issue_comment", {"action": "created", "n": n, "repository": {"id": 7}}) for n in range(5)]
     assert len(got.received) == 5
     headers, body = got.received[0]
@@ -97,9 +71,9 @@ def test_a_delivery_is_signed_recorded_and_listed_newest_first_page_by_page(
 
 
 def test_a_refused_delivery_is_redelivered_with_its_guid_and_recorded_as_a_redelivery(
-    github: GitHubEmulator, receiver: tuple[Receiver, str]
+    github: GitHubEmulator, receiver: WebhookReceiver
 ) -> None:
-    got, _ = receiver
+    got = receiver
     got.status = 503
     refused = github.deliver("issue_comment", {"action": "created"})
     assert (refused["status_code"], refused["status"]) == (503, "Invalid HTTP Response: 503")
@@ -122,8 +96,8 @@ def test_no_answer_is_recorded_without_a_status_code(github: GitHubEmulator) -> 
     assert (failed["status_code"], failed["status"]) == (0, "failed to connect to host")
 
 
-def test_a_repository_hooks_log_is_what_pygithub_reads(github: GitHubEmulator, receiver: tuple[Receiver, str]) -> None:
-    hook = github.repo_hook(REPO, receiver[1], SECRET)
+def test_a_repository_hooks_log_is_what_pygithub_reads(github: GitHubEmulator, receiver: WebhookReceiver) -> None:
+    hook = github.repo_hook(REPO, receiver.url, SECRET)
     sent = github.deliver("issue_comment", {"action": "created"}, hook=hook)
     with Github(base_url=github.url, auth=Auth.Token("ghp-emulated"), seconds_between_writes=0) as gh:
         [item] = list(gh.get_repo(REPO).get_hook_deliveries(github.hook_id(hook)))
