@@ -58,19 +58,18 @@ class OutageWatch:
         return self._task is not None and not self._task.done()
 
     async def _watch(self) -> None:
-        # A refusal noticed while a pass is being queued is covered by another round.
-        while self._again:
-            self._again = False
-            reason = self._reason
-            while True:
-                if await self._queued(reason):
-                    break
+        while True:
+            if not await self._queued():
                 await asyncio.sleep(self._poll)
+            elif not self._again:
+                return  # else refused again while the pass was being queued: another round
 
-    async def _queued(self, reason: str) -> bool:
+    async def _queued(self) -> bool:
         try:
             if not await self._store_answers():
                 return False
+            # Whatever was refused until now, the pass queued here lists.
+            self._again, reason = False, self._reason
             due = RecoveryDue(requested_at=self._clock(), reason=reason)
             await self._queue.enqueue(Job.of(due), delay=self._settle)
         except StoreUnavailable:

@@ -48,9 +48,11 @@ async def test_one_pass_is_queued_when_the_store_is_back_however_many_refusals_t
     clock, store = ManualClock(), Store()
     queue = FakeJobQueue(clock)
     watch = OutageWatch(store.answers, queue, clock, poll=0, settle=SETTLE)
-    for _ in range(20):
-        watch.noticed()
+    watch.noticed()
     await eventually(lambda: store.asked >= 3, 10, "the watch to look at the store")
+    for _ in range(20):  # the rest of the burst, refused while the watch waits
+        watch.noticed()
+        await asyncio.sleep(0)
     assert (await queue.depth()).delayed == 0, "queued while the store was down"
     back_at = clock.now
     store.up = True
