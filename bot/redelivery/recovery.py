@@ -24,9 +24,9 @@ from bot.redelivery.ports import HookDeliveries, SeenEvents
 log = logging.getLogger(__name__)
 
 MUTEX = "webhook-recovery:github"
-# Marks: "redeliver:github:" + GUID, an event asked for; LATEST_RUN, when the last whole pass began.
+# Marks: "redeliver:github:" + GUID, an event asked for; LATEST_RUN, when the latest whole pass began.
 ASKED = "redeliver:github:"
-LATEST_RUN = "redeliver:github:last-pass"
+LATEST_RUN = "redeliver:github:latest-run"
 LATEST_RUN_TTL = 24 * 3600.0
 # An asked-for mark outlives the window it was chosen in: nothing older is ever chosen again.
 ASKED_MARGIN = 3600.0
@@ -63,6 +63,14 @@ class RecoveryPass:
         }
 
 
+def _began(mark: str | None) -> float:
+    """When the latest whole pass began; never, for a mark that is missing or doesn't read."""
+    try:
+        return float(mark) if mark is not None else float("-inf")
+    except ValueError:
+        return float("-inf")
+
+
 class WebhookRecovery:
     def __init__(
         self,
@@ -86,8 +94,7 @@ class WebhookRecovery:
 
     async def recover(self, due: RecoveryDue) -> RecoveryPass:
         async with self._mutexes.hold(MUTEX):
-            last = await self._marks.get(LATEST_RUN)
-            if last is not None and float(last) >= due.requested_at:
+            if _began(await self._marks.get(LATEST_RUN)) >= due.requested_at:
                 outcome = RecoveryPass(self._hooks.hook, skipped=True)
             else:
                 began = self._clock()

@@ -14,7 +14,7 @@ from bot.jobs.kinds import Job
 from bot.model import ChatMessage, ConsoleThread, Person
 from bot.redelivery.fakes import FakeHookDeliveries, FakeSeenEvents
 from bot.redelivery.model import NO_ANSWER, RecoveryDue, github_event_key
-from bot.redelivery.recovery import WebhookRecovery
+from bot.redelivery.recovery import LATEST_RUN, WebhookRecovery
 
 WINDOW = 3 * 3600.0
 
@@ -169,3 +169,11 @@ async def test_two_passes_at_once_ask_for_each_event_once() -> None:
     due = s.due()
     await asyncio.gather(s.recovery.recover(due), s.recovery.recover(RecoveryDue(due.requested_at + 1, "other")))
     assert sorted(s.asked_guids()) == [f"refused-{n}" for n in range(4)]
+
+
+async def test_a_mark_of_the_latest_pass_that_does_not_read_means_a_pass_runs() -> None:
+    s = Setting()
+    s.hook.delivered("refused", 503, at=s.clock() - 10)
+    await s.marks.set(LATEST_RUN, 60, "not a time")
+    outcome = await s.recovery.recover(s.due())
+    assert (outcome.skipped, outcome.asked) == (False, ("refused",))
