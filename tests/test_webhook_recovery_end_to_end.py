@@ -15,10 +15,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bot.incidents.reminder_due import ReminderDue
+from bot.jobs.kinds import Job
+from bot.redelivery.model import RecoveryDue, github_event_key
 from tests.bot.clients.test_github import app_key
 from tests.emulators import GitHubEmulator
+from tests.emulators.github_hooks import WebhookReceiver
 from tests.fleet import Fleet, Process
-from tests.harness import GITHUB_SECRET, Emulators, bot_env
+from tests.harness import GITHUB_SECRET, BotUnderTest, Emulators, bot_env
 from tests.redis_restarts import RestartableRedis
 from tests.test_end_to_end import REPO, by_bot, github_comment
 from tests.waiting import eventually
@@ -119,3 +123,30 @@ async def test_webhooks_refused_while_redis_was_down_are_redelivered_once_and_an
     finally:
         fleet.close()
         redis.close()
+
+
+async def test_a_repository_webhook_named_by_its_id_is_recovered_with_the_token(
+    redis_url: str, redis_client: object, emulators: Emulators
+) -> None:
+    github = emulators.github
+    github.add_repo(REPO)
+    with WebhookReceiver(status=503) as door:
+        hook = github.repo_hook(REPO, door.url, GITHUB_SECRET)
+        env = bot_env(
+            redis_url, emulators, GITHUB_WEBHOOK_HOOK_ID=str(github.hook_id(hook)), GITHUB_WEBHOOK_HOOK_REPO=REPO
+        )
+        async with BotUnderTest(env) as bot:
+            assert bot.settings.github_redelivery == "repo"
+            refused = github.deliver("issue_comment", mention(github, 1), hook=hook)
+            taken = github.deliver("issue_comment", mention(github, 2), hook=hook)  # 503 too, but queued since:
+            await bot.runtime.intake.accept(github_event_key(taken["guid"]), Job.of(ReminderDue("inc-1", 1.0)))
+            door.status = 202
+            await bot.runtime.queue.enqueue(Job.of(RecoveryDue(time.time(), "test")))
+            await bot.run_jobs()
+            github.redeliveries_sent()
+    [asked] = github.requests_to("POST", r"/hooks/\d+/deliveries/\d+/attempts$")
+    assert asked.path == f"/repos/{REPO}/hooks/{github.hook_id(hook)}/deliveries/{refused['id']}/attempts"
+    assert asked.headers["authorization"] == f"token {github.token}"
+    newest = github.deliveries(hook)[0]
+    assert (newest["guid"], newest["redelivery"], newest["status_code"]) == (refused["guid"], True, 202)
+    assert not github.requests_to("GET", r"^/app/"), "a token's webhook is not the App's"
