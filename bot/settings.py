@@ -120,6 +120,35 @@ class HttpLimits:
 
 
 @dataclass(frozen=True)
+class GitHubHook:
+    """A repository (``owner/name``) or organisation webhook, by its id."""
+
+    id: int
+    repo: str | None = None
+    org: str | None = None
+
+
+def _github_hook(env: Mapping[str, str], problems: list[str]) -> GitHubHook | None:
+    raw_id = _text(env, "GITHUB_WEBHOOK_HOOK_ID")
+    repo = _text(env, "GITHUB_WEBHOOK_HOOK_REPO")
+    org = _text(env, "GITHUB_WEBHOOK_HOOK_ORG")
+    if raw_id is None:
+        if repo or org:
+            problems.append("GITHUB_WEBHOOK_HOOK_REPO and GITHUB_WEBHOOK_HOOK_ORG need GITHUB_WEBHOOK_HOOK_ID")
+        return None
+    if not raw_id.isdigit():
+        problems.append(f"GITHUB_WEBHOOK_HOOK_ID must be the webhook's numeric id, got {raw_id!r}")
+        return None
+    if (repo is None) == (org is None):
+        problems.append("GITHUB_WEBHOOK_HOOK_ID needs one of GITHUB_WEBHOOK_HOOK_REPO (owner/name) or _ORG")
+        return None
+    if repo is not None and (repo.count("/") != 1 or not all(repo.split("/"))):
+        problems.append(f"GITHUB_WEBHOOK_HOOK_REPO must be owner/name, got {repo!r}")
+        return None
+    return GitHubHook(int(raw_id), repo=repo, org=org)
+
+
+@dataclass(frozen=True)
 class Settings:
     redis_url: str | None
     config_path: Path | None
@@ -156,6 +185,10 @@ class Settings:
     alert_reconcile_every: float = 180.0
     # Seconds a refresh of the Slack Homes waits for the rest of a burst of changes (one refresh per burst).
     home_refresh_delay: float = 3.0
+    # A repository or organisation webhook whose refused deliveries are asked for again after an
+    # outage (GITHUB_WEBHOOK_HOOK_ID with _REPO or _ORG); without it, the App's own webhook.
+    github_hook: GitHubHook | None = None
+    github_redeliver_window: float = 3 * 3600.0  # seconds back a recovery pass looks; 0 turns it off
 
     @property
     def slack_enabled(self) -> bool:
@@ -170,6 +203,18 @@ class Settings:
         """Which GitHub credential is configured: "token", "app" or None."""
         if self.github_token is not None:
             return "token"
+        if self.github_app_id and self.github_app_private_key is not None:
+            return "app"
+        return None
+
+    @property
+    def github_redelivery(self) -> str | None:
+        """Whose refused deliveries opsbot asks GitHub for again after an outage: "repo" or "org"
+        (a configured hook, read with the token), "app" (the App's own), or None (off)."""
+        if not self.github_webhook_enabled or self.github_redeliver_window == 0:
+            return None
+        if self.github_hook is not None:
+            return "repo" if self.github_hook.repo else "org"
         if self.github_app_id and self.github_app_private_key is not None:
             return "app"
         return None
@@ -282,6 +327,13 @@ class Settings:
         elif raw_interval:
             write_interval = _number(env, "OPSBOT_GITHUB_WRITE_INTERVAL", 1.0, problems)
 
+        github_hook = _github_hook(env, problems)
+        if github_hook is not None and _secret(env, "GITHUB_TOKEN") is None:
+            problems.append(
+                "GITHUB_WEBHOOK_HOOK_ID needs GITHUB_TOKEN: a repository or organisation webhook is read with it"
+            )
+        redeliver_window = _number(env, "OPSBOT_GITHUB_REDELIVER_WINDOW", 3 * 3600.0, problems, zero_allowed=True)
+
         alertmanager_url, alertmanager_token = _endpoint(env, "ALERTMANAGER", problems)
         prometheus_url, prometheus_token = _endpoint(env, "PROMETHEUS", problems)
         kubeconfig = _text(env, "KUBECONFIG")
@@ -325,4 +377,6 @@ class Settings:
             prometheus_token=prometheus_token,
             kubeconfig=kubeconfig,
             home_refresh_delay=home_refresh_delay,
+            github_hook=github_hook,
+            github_redeliver_window=redeliver_window,
         )

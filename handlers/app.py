@@ -34,6 +34,7 @@ from bot.clients.alertmanager import AlertmanagerClient
 from bot.clients.claude import ClaudeModel
 from bot.clients.github import GitHubChat, GitHubConnector, GitHubForge
 from bot.clients.github_ci import GitHubCi
+from bot.clients.github_hooks import GitHubHookDeliveries
 from bot.clients.github_issues import GitHubIssues
 from bot.clients.gitlab import GitLabChat, GitLabForge
 from bot.clients.gitlab_ci import GitLabCi
@@ -72,6 +73,8 @@ from bot.memory.commands import MEMORY_COMMANDS, MemoryCommands
 from bot.memory.memories import Memories
 from bot.model import Place, Platform, SlackThread
 from bot.ports import Chat, IssueTracker
+from bot.redelivery.outages import OutageWatch
+from bot.redelivery.recovery import PASS_TIME, WebhookRecovery
 from bot.settings import Settings
 from bot.stores.alerts import RedisAlertGroupStore
 from bot.stores.audit import RedisAuditLog
@@ -80,6 +83,7 @@ from bot.stores.memory import RedisMemoryStore
 from bot.stores.mutex import RedisMutexes
 from bot.stores.queue import RedisJobQueue
 from bot.stores.redis import connect, ping
+from bot.stores.seen import RedisSeenEvents
 from bot.stores.stats import RedisJobStats
 from bot.telemetry.metrics import Metrics
 from bot.todos.board import TodoBoard
@@ -116,8 +120,12 @@ class Runtime:
     # What the alerts feature declares incidents for and tells of its alerts (wired here, as deploy news is).
     incidents: Incidents
     model: ClaudeModel | None = None
+    # Queues a pass over GitHub's delivery log once the store is back; None when recovery is off.
+    outages: OutageWatch | None = None
 
     async def close(self) -> None:
+        if self.outages is not None:
+            await self.outages.close()
         if self.model is not None:
             await self.model.close()
         await self.redis.aclose()
@@ -155,6 +163,7 @@ class Integrations:
     home_tab: SlackHomeTab | None = None  # the Slack App Home
     modals: SlackModals | None = None  # the deploy form
     branches: dict[ForgeName, BranchLister] = field(default_factory=dict)  # what the deploy form offers
+    github: GitHubConnector | None = None
 
 
 def build_integrations(settings: Settings) -> Integrations:
@@ -168,6 +177,7 @@ def build_integrations(settings: Settings) -> Integrations:
         found.home_tab = SlackHomeTab(client)
         found.modals = SlackModals(client)
     if (connector := github_connector(settings)) is not None:
+        found.github = connector
         github = GitHubChat(connector)
         found.chats["github"] = found.readers["github"] = github
         found.forges["github"] = found.branches["github"] = GitHubForge(connector)
@@ -180,6 +190,19 @@ def build_integrations(settings: Settings) -> Integrations:
         found.trackers["gitlab"] = GitLabIssues(gitlab_api)
         found.ci["gitlab"] = GitLabCi(gitlab_api)
     return found
+
+
+def github_hook_deliveries(settings: Settings, connector: GitHubConnector | None) -> GitHubHookDeliveries | None:
+    """The webhook whose refused deliveries are asked for again after an outage, if recovery is on."""
+    target, hook = settings.github_redelivery, settings.github_hook
+    if target is None or connector is None:
+        return None
+    if target == "app":
+        return GitHubHookDeliveries.of_app(connector)
+    assert hook is not None  # "repo" and "org" come from a configured hook
+    if hook.repo is not None:
+        return GitHubHookDeliveries.of_repo(connector, hook.repo, hook.id)
+    return GitHubHookDeliveries.of_org(connector, hook.org or "", hook.id)
 
 
 def last_deploys(deploys: Deploys) -> LastDeploys:
@@ -253,11 +276,23 @@ def build_runtime(
     config = OpsConfig.load(settings.config_path)
     client, embedded = connect(settings.redis_url)
     queue = RedisJobQueue(client, embedded=embedded, clock=clock)
-    audit = RedisAuditLog(client)
     integrations = integrations if integrations is not None else build_integrations(settings)
+    marks = RedisMarks(client)
+    hooks = github_hook_deliveries(settings, integrations.github)
+    recovery, outages = None, None
+    if hooks is not None:
+        recovery = WebhookRecovery(
+            hooks,
+            RedisSeenEvents(client),
+            marks,
+            RedisMutexes(client, hold_for=PASS_TIME, wait_for=PASS_TIME / 5),
+            clock,
+            window=settings.github_redeliver_window,
+        )
+        outages = OutageWatch(partial(ping, client), queue, clock)
+    audit = RedisAuditLog(client)
     chats, forges = integrations.chats, integrations.forges
     chats.update(extra_chats or {})
-    marks = RedisMarks(client)
     # The stores, told when something a Slack Home shows changes.
     home = build_home(
         client, config, marks, queue, integrations.home_tab, integrations.thread_links, clock,
@@ -381,17 +416,26 @@ def build_runtime(
             ),
             home=home.homes,
             forms=forms,
+            webhook_recovery=recovery,
         ),
-        intake=Intake(queue),
+        intake=Intake(queue, on_store_unavailable=outages.noticed if outages is not None else None),
         following=following,
         todos=board,
         incidents=incidents,
         model=model,
+        outages=outages,
     )
 
 
 def build_worker(runtime: Runtime) -> Worker:
     return Worker(runtime.queue, runtime.dispatcher, runtime.stats, runtime.settings.worker)
+
+
+def recover_after_start(runtime: Runtime) -> None:
+    """A worker is starting, perhaps after a crash that left webhooks refused: queue a recovery
+    pass once the store answers (a pass that finds nothing to ask for costs one listing)."""
+    if runtime.outages is not None:
+        runtime.outages.noticed("a worker started")
 
 
 def settle_heap() -> None:
@@ -437,6 +481,7 @@ def build_web_app(runtime: Runtime, *, run_worker: bool) -> tuple[Starlette, Hea
         worker_task: asyncio.Task[None] | None = None
         if run_worker:
             worker_task = asyncio.create_task(build_worker(runtime).run(stop))
+            recover_after_start(runtime)
         try:
             yield
         finally:

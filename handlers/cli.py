@@ -70,7 +70,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _run_worker(settings: Settings) -> None:
-    from handlers.app import build_runtime, build_worker, settle_heap, use_blocking_pool
+    from handlers.app import build_runtime, build_worker, recover_after_start, settle_heap, use_blocking_pool
 
     use_blocking_pool()
     runtime = build_runtime(settings)
@@ -79,6 +79,7 @@ async def _run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    recover_after_start(runtime)
     try:
         await build_worker(runtime).run(stop)
     finally:
@@ -242,6 +243,7 @@ def check_config(args: argparse.Namespace) -> int:
             f"github: webhook {'on' if settings.github_webhook_enabled else 'off'}, "
             f"credentials {settings.github_credentials or 'none'}"
         )
+        print(f"github redelivery: {_redelivery(settings)}")
         print(
             f"gitlab: webhook {'on' if settings.gitlab_webhook_enabled else 'off'}, "
             f"credentials {'token' if settings.gitlab_token else 'none'}"
@@ -256,6 +258,26 @@ def check_config(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"problem: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _redelivery(settings: Settings) -> str:
+    """Whether webhooks refused during an outage are asked for again, from which hook, or why not."""
+    hook, window = settings.github_hook, settings.github_redeliver_window
+    if settings.github_redelivery is not None:
+        which = (
+            "the App's webhook" if hook is None else f"webhook {hook.id} of {hook.repo or hook.org} (with GITHUB_TOKEN)"
+        )
+        return f"on, {which}: deliveries refused in the last {window / 3600:g} h are asked for again after an outage"
+    if not settings.github_webhook_enabled:
+        return "off (the GitHub webhook is off)"
+    if window == 0:
+        return "off (OPSBOT_GITHUB_REDELIVER_WINDOW is 0)"
+    if settings.github_token is not None:
+        return (
+            "off (a GITHUB_TOKEN alone names no webhook: set GITHUB_WEBHOOK_HOOK_ID with "
+            "GITHUB_WEBHOOK_HOOK_REPO or GITHUB_WEBHOOK_HOOK_ORG)"
+        )
+    return "off (no GitHub credentials)"
 
 
 def _redacted_url(url: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +30,7 @@ from bot.deploys.status_report import DeployStatusReport
 from bot.jobs.intake import Intake
 from bot.jobs.kinds import Job
 from bot.model import GitHubThread, Person
+from bot.redelivery.model import github_event_key
 from bot.secrets import Secret
 from bot.telemetry.metrics import Metrics
 from bot.todos.changes import ChecklistEdited, TodoIssueChanged
@@ -46,6 +48,8 @@ from handlers.github_events import (
 )
 from handlers.http_payloads import MalformedPayload
 from handlers.web import Door, answer, same_secret, single_header
+
+log = logging.getLogger(__name__)
 
 SOURCE = "github"
 SIGNATURE_HEADER = "x-hub-signature-256"
@@ -159,7 +163,13 @@ class GitHubWebhook:
         if isinstance(job, Ignored):
             return self._door.ignore(job.reason, job.detail)
         job.trace.update(delivery=delivery, event=event)
-        return await self._door.admit_webhook(f"github:{delivery}", job)
+        response = await self._door.admit_webhook(github_event_key(delivery), job)
+        if response.status_code == 503:
+            # GitHub won't send it again by itself; the recovery pass asks it to once the store is back.
+            log.warning(
+                "GitHub delivery refused: the store is unavailable", extra={"delivery": delivery, "event": event}
+            )
+        return response
 
     def _job(self, event: str, parsed: GitHubEvent | None) -> Job | Ignored:
         if isinstance(parsed, DeploymentStatusEvent):

@@ -9,6 +9,8 @@ with a good token that doesn't fit is 400.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -43,9 +45,12 @@ from handlers.gitlab_events import (
 from handlers.http_payloads import MalformedPayload
 from handlers.web import Door, same_secret, single_header
 
+log = logging.getLogger(__name__)
+
 SOURCE = "gitlab"
 TOKEN_HEADER = "x-gitlab-token"  # noqa: S105 - a header name, not a secret
 EVENT_HEADER = "x-gitlab-event"
+EVENT_UUID_HEADER = "x-gitlab-event-uuid"  # one per event, kept by GitLab's "Resend request"
 
 
 def comment_from(hook: NoteHook) -> ForgeComment | None:
@@ -129,6 +134,15 @@ def todo_issue_event_job(hook: IssueHook, bot_name: str) -> tuple[str, Job] | No
     return f"gitlab:issue:{project}:{attributes.iid}:{attributes.action}:{at}", job
 
 
+def project_of(hook: GitLabEvent | None) -> str:
+    """The event's project for the logs: its path, or its id when the note names only that."""
+    if hook is None:
+        return ""
+    if isinstance(hook, NoteHook):
+        return hook.project.path_with_namespace or str(hook.project.id or "")
+    return hook.project.path_with_namespace
+
+
 class GitLabWebhook:
     def __init__(self, secret: Secret | None, bot_name: str, intake: Intake, metrics: Metrics) -> None:
         self._secret = secret.reveal().encode() if secret else None
@@ -143,18 +157,25 @@ class GitLabWebhook:
             return body
         event = request.headers.get(EVENT_HEADER, "")
         try:
-            found = self._job(parse_event(body), event)
+            hook = parse_event(body)
+            found = self._job(hook, event)
         except MalformedPayload as exc:
             return self._door.reject(400, "malformed", f"malformed {event or 'GitLab'} payload: {exc}")
         self._door.received()
         if isinstance(found, Ignored):
             return self._door.ignore(found.reason, found.detail)
         event_key, job = found
-        job.trace.update(
-            event=event,
-            delivery=request.headers.get("idempotency-key") or request.headers.get("x-gitlab-event-uuid") or "",
-        )
-        return await self._door.admit_webhook(event_key, job)
+        event_uuid = single_header(request, EVENT_UUID_HEADER) or ""
+        job.trace.update(event=event, delivery=request.headers.get("idempotency-key") or event_uuid)
+        response = await self._door.admit_webhook(event_key, job)
+        if response.status_code == 503:
+            # GitLab's API can't redeliver and GitLab doesn't retry a 5xx: this line is what an
+            # operator finds the event by, in the hook's Recent events, to press Resend request.
+            log.warning(
+                "GitLab delivery refused: the store is unavailable; resend it from the webhook's Recent events",
+                extra={"event_uuid": event_uuid, "event": event, "project": project_of(hook)},
+            )
+        return response
 
     def _job(self, hook: GitLabEvent | None, event: str) -> tuple[str, Job] | Ignored:
         """The job for this event and the key that makes its redeliveries harmless."""

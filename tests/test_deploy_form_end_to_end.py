@@ -219,7 +219,10 @@ async def test_deploy_with_words_and_a_mention_of_deploy_are_as_before(bot: BotU
     mention = {"type": "app_mention", "user": "U_ALICE", "text": "<@UBOT> deploy", "ts": "1.000100", "channel": "C_OPS"}
     assert (await bot.slack(event_callback(mention), "application/json")).status_code == 200
     await bot.run_jobs()
-    assert "Usage: `/ops deploy &lt;service&gt;[@&lt;ref&gt;] to &lt;env&gt; [--dry-run]`" in slack_answers(emulators)[-1]["text"]
+    assert (
+        "Usage: `/ops deploy &lt;service&gt;[@&lt;ref&gt;] to &lt;env&gt; [--dry-run]`"
+        in slack_answers(emulators)[-1]["text"]
+    )
     assert emulators.slack.open_views() == []
 
 

@@ -89,7 +89,18 @@ class GitHubConnector:
         self._by_installation: dict[int, Github] = {}
         self._token_client = self._client(Auth.Token(token)) if token else None
         self._app_auth = Auth.AppAuth(int(app_id), private_key) if app_id and private_key else None
-        self._integration = GithubIntegration(auth=self._app_auth, base_url=base_url) if self._app_auth else None
+        self._integration = (
+            GithubIntegration(
+                auth=self._app_auth,
+                base_url=base_url,
+                timeout=15,
+                retry=None,
+                seconds_between_requests=None,
+                seconds_between_writes=write_interval,
+            )
+            if self._app_auth
+            else None
+        )
 
     def _client(self, auth: Auth.Auth) -> Github:
         # GitHub asks integrators to space out writes to stay clear of its
@@ -104,6 +115,16 @@ class GitHubConnector:
             seconds_between_requests=None,
             seconds_between_writes=self._write_interval,
         )
+
+    @property
+    def app(self) -> GithubIntegration | None:
+        """The App itself, authenticated by a JWT, for its own endpoints under ``/app``; None with a token."""
+        return self._integration
+
+    @property
+    def token_client(self) -> Github | None:
+        """The client of ``GITHUB_TOKEN``, when that is the credential."""
+        return self._token_client
 
     def for_repo(self, repo: str) -> Github:
         """Blocking: call from a worker thread."""

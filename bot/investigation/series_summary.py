@@ -17,7 +17,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from statistics import fmean, median
+from statistics import median
 
 from bot.investigation.metrics_source import Series
 from bot.investigation.shown import compact, labels_text, utc_minute
@@ -77,12 +77,17 @@ def _threshold(values: Sequence[float]) -> float:
     return max(6 * _noise(values), 0.1 * (max(values) - min(values)), 0.02 * scale, 1e-12)
 
 
+def _mean(values: Sequence[float]) -> float:
+    # Each value divided first: a sum of values near the largest float would overflow (fmean raises).
+    return math.fsum(v / len(values) for v in values)
+
+
 def trend(values: Sequence[float]) -> str:
     """up / down / flat: the mean of the last third against the first third's."""
     if len(values) < 3:
         return "flat"
     third = max(1, len(values) // 3)
-    change = fmean(values[-third:]) - fmean(values[:third])
+    change = _mean(values[-third:]) - _mean(values[:third])
     scale = max(abs(v) for v in values) or 1.0
     if abs(change) <= max(3 * _noise(values), 0.02 * scale, 1e-12):
         return "flat"

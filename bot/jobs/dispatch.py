@@ -22,6 +22,7 @@ from bot.home.model import HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Delivery, Job, MalformedJob, UnknownJob
 from bot.model import ChatMessage, Person, Place
+from bot.redelivery.model import RecoveryDue
 from bot.todos.changes import TODO_CHANGE, ChecklistEdited, TodoChange, todo_change_from_json
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ class HomeJobs(Protocol):
     async def failed(self, action: HomeAction, text: str) -> None: ...
 
 
+class WebhookRecoveries(Protocol):
+    async def recover(self, due: RecoveryDue) -> object: ...
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -105,10 +110,13 @@ class Dispatcher:
         alert_buttons: AlertButtons | None = None,
         home: HomeJobs | None = None,
         forms: DeployFormJobs | None = None,
+        *,
+        webhook_recovery: WebhookRecoveries | None = None,
     ) -> None:
         self._home = home
         self._alert_buttons = alert_buttons
         self._forms = forms
+        self._webhook_recovery = webhook_recovery
         self._chatops = chatops
         self._deploying = deploying
         self._todos = todos
@@ -126,6 +134,7 @@ class Dispatcher:
             HomeAction.KIND: Route(HomeAction.from_json, self._home_action, self._home_action_failed),
             FormRequest.KIND: Route(FormRequest.from_json, self._deploy_form),
             FormSubmission.KIND: Route(FormSubmission.from_json, self._deploy_form_submitted, self._deploy_form_failed),
+            RecoveryDue.KIND: Route(RecoveryDue.from_json, self._webhook_recovery_due),
         }
 
     @property
@@ -233,6 +242,13 @@ class Dispatcher:
         # The person is looking at the form: the failure goes there, as a refusal would.
         if self._forms is not None:
             await self._forms.refused(submission, text)
+
+    async def _webhook_recovery_due(self, due: RecoveryDue, _: Delivery) -> None:
+        if self._webhook_recovery is None:
+            # Another process queued it with recovery on; here it is off (check-config says why).
+            log.info("webhook recovery skipped: it is off in this process", extra={"reason": due.reason})
+            return
+        await self._webhook_recovery.recover(due)
 
     async def _todo_change(self, change: TodoChange, _: Delivery) -> None:
         if isinstance(change, ChecklistEdited):

@@ -121,6 +121,10 @@ class FakeJobQueue:
     async def depth(self) -> QueueDepth:
         return QueueDepth(ready=len(self._ready), in_flight=len(self._pending), delayed=len(self._delayed))
 
+    def accepted(self, dedupe_key: str) -> bool:
+        """Whether an event was queued under ``dedupe_key`` (within the week its record lasts)."""
+        return dedupe_key in self._seen
+
 
 def _by_receipt(item: tuple[str, _Pending]) -> tuple[int, int]:
     first, _, second = item[0].partition("-")

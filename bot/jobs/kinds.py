@@ -15,6 +15,7 @@ back. Each payload type lives beside the feature it belongs to:
     home.action        bot.home.model.HomeAction                someone clicked a button on their Home
     deploy.form        bot.deploys.form.FormRequest             show the deploy form (again, for a new choice)
     deploy.form.submitted  bot.deploys.form.FormSubmission      a person submitted the deploy form
+    webhook.recovery   bot.redelivery.model.RecoveryDue         ask GitHub again for webhooks refused in an outage
 
 Kinds and payload fields are wire strings: jobs sit in Redis across deploys of
 opsbot, so a release must read what the previous one queued, and none of them

@@ -8,9 +8,11 @@ strings: change one and it is lost.
 MARK, MUTEX and SEEN are namespaces whose names the core chooses, since it
 can't see this module: marks ``sent:`` (bot.conversation.replies),
 ``follow:`` (bot.conversation.following), ``todos-body:`` and ``todo-…:``
-(bot.todos), ``agent-answer:`` and ``agent-action:`` (bot.agent), ``home-…:`` (bot.home); mutexes
-``todos:`` and ``alert-group:`` (bot.todos, bot.alerts); dedupe keys ``slack:``, ``github:``, ``gitlab:``,
-``alertmanager:``, ``console:`` (handlers) and ``incident-reminder:`` (bot.incidents).
+(bot.todos), ``agent-answer:`` and ``agent-action:`` (bot.agent), ``home-…:`` (bot.home), ``redeliver:``
+(bot.redelivery); mutexes ``todos:``, ``alert-group:`` and ``webhook-recovery:``
+(bot.todos, bot.alerts, bot.redelivery); dedupe keys ``slack:``, ``github:`` (named by
+bot.redelivery.model), ``gitlab:``, ``alertmanager:``, ``console:`` (handlers) and
+``incident-reminder:`` (bot.incidents).
 """
 
 PREFIX = "opsbot:"

@@ -87,3 +87,55 @@ def test_progress_pacing_is_read_and_zero_shows_every_step() -> None:
     with pytest.raises(ConfigError) as caught:
         Settings.from_env({"OPSBOT_PROGRESS_FORGE_INTERVAL": "-1"})
     assert "OPSBOT_PROGRESS_FORGE_INTERVAL must be 0 or more" in str(caught.value)
+
+
+HOOKED = {"GITHUB_WEBHOOK_SECRET": "w", "GITHUB_TOKEN": "ghp_x", "GITHUB_WEBHOOK_HOOK_ID": "12"}
+
+
+@pytest.mark.parametrize(
+    ("env", "recovered"),
+    [
+        ({"GITHUB_WEBHOOK_SECRET": "w", "GITHUB_APP_ID": "4242", "GITHUB_APP_PRIVATE_KEY": "pem"}, "app"),
+        ({**HOOKED, "GITHUB_WEBHOOK_HOOK_REPO": "acme/api"}, "repo"),
+        ({**HOOKED, "GITHUB_WEBHOOK_HOOK_ORG": "acme"}, "org"),
+        # The App's key beside a token: the App's own webhook is still the one GitHub delivers from.
+        (
+            {"GITHUB_WEBHOOK_SECRET": "w", "GITHUB_TOKEN": "t", "GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": "k"},
+            "app",
+        ),
+        ({"GITHUB_WEBHOOK_SECRET": "w", "GITHUB_TOKEN": "ghp_x"}, None),  # a token names no webhook
+        ({"GITHUB_APP_ID": "4242", "GITHUB_APP_PRIVATE_KEY": "pem"}, None),  # no endpoint, nothing refused
+        ({**HOOKED, "GITHUB_WEBHOOK_HOOK_REPO": "acme/api", "OPSBOT_GITHUB_REDELIVER_WINDOW": "0"}, None),
+    ],
+    ids=["app", "repo-hook", "org-hook", "app-and-token", "token-alone", "no-webhook", "window-0"],
+)
+def test_whose_refused_webhooks_are_asked_for_again(env: dict[str, str], recovered: str | None) -> None:
+    assert Settings.from_env(env).github_redelivery == recovered
+
+
+def test_a_hook_is_named_by_its_id_and_where_it_is() -> None:
+    settings = Settings.from_env({**HOOKED, "GITHUB_WEBHOOK_HOOK_REPO": "acme/api"})
+    assert settings.github_hook is not None
+    assert (settings.github_hook.id, settings.github_hook.repo, settings.github_hook.org) == (12, "acme/api", None)
+    assert settings.github_redeliver_window == 3 * 3600
+    assert Settings.from_env({"OPSBOT_GITHUB_REDELIVER_WINDOW": "900"}).github_redeliver_window == 900
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({**HOOKED, "GITHUB_WEBHOOK_HOOK_ID": "hook-12", "GITHUB_WEBHOOK_HOOK_REPO": "a/b"}, "numeric id"),
+        (HOOKED, "needs one of GITHUB_WEBHOOK_HOOK_REPO"),
+        ({**HOOKED, "GITHUB_WEBHOOK_HOOK_REPO": "a/b", "GITHUB_WEBHOOK_HOOK_ORG": "a"}, "needs one of"),
+        ({**HOOKED, "GITHUB_WEBHOOK_HOOK_REPO": "acme"}, "must be owner/name"),
+        ({**HOOKED, "GITHUB_WEBHOOK_HOOK_REPO": "acme/api/x"}, "must be owner/name"),
+        ({"GITHUB_WEBHOOK_HOOK_REPO": "acme/api"}, "need GITHUB_WEBHOOK_HOOK_ID"),
+        ({"GITHUB_WEBHOOK_HOOK_ID": "12", "GITHUB_WEBHOOK_HOOK_ORG": "acme"}, "needs GITHUB_TOKEN"),
+        ({"OPSBOT_GITHUB_REDELIVER_WINDOW": "-1"}, "OPSBOT_GITHUB_REDELIVER_WINDOW must be 0 or more"),
+        ({"OPSBOT_GITHUB_REDELIVER_WINDOW": "3h"}, "OPSBOT_GITHUB_REDELIVER_WINDOW must be a number"),
+    ],
+)
+def test_a_hook_half_named_is_a_problem(env: dict[str, str], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert any(problem in line for line in caught.value.problems), caught.value.problems

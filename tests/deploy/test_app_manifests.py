@@ -216,6 +216,14 @@ ENDPOINTS = (
     Endpoint("GET", f"{REPO}/actions/runs/{{run_id}}/jobs", ACTIONS_READ),
     Endpoint("GET", f"{REPO}/actions/jobs/{{job_id}}/logs", ACTIONS_READ),
     Endpoint("GET", f"{REPO}/compare/{{basehead}}", (("contents", "read"),)),
+    # Webhook recovery after an outage: the App's own hook, with its JWT.
+    Endpoint("GET", "/app/hook/deliveries", NONE),
+    Endpoint("POST", "/app/hook/deliveries/{delivery_id}/attempts", NONE),
+    # A repository's or organisation's hook: read only with GITHUB_TOKEN, never as the App.
+    Endpoint("GET", f"{REPO}/hooks/{{hook_id}}/deliveries", NONE),
+    Endpoint("POST", f"{REPO}/hooks/{{hook_id}}/deliveries/{{delivery_id}}/attempts", NONE),
+    Endpoint("GET", "/orgs/{org}/hooks/{hook_id}/deliveries", NONE),
+    Endpoint("POST", "/orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts", NONE),
 )
 # Endpoints opsbot calls that the emulator does not serve, with the PyGithub call in bot/ that sends each.
 NOT_EMULATED = (

@@ -18,6 +18,7 @@ from .faults import ApiRequest
 from .github_actions import BLOBS, ActionsRoutes
 from .github_comments import CommentRoutes
 from .github_deploys import DeployRoutes
+from .github_hooks import HookRoutes
 from .github_state import Json, fake_sha, invalid, not_found, reply
 
 TITLE_LIMIT = 256  # GitHub refuses longer issue titles with a 422
@@ -41,7 +42,7 @@ def issue_problem(body: Json) -> Reply | None:
 ROLES = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read", "none": "none"}
 
 
-class GitHubEmulator(ActionsRoutes, CommentRoutes, DeployRoutes):
+class GitHubEmulator(ActionsRoutes, CommentRoutes, DeployRoutes, HookRoutes):
     # -- test-side setup and inspection -----------------------------------------------------
     def add_repo(self, full_name: str, default_branch: str = "main", branches: dict[str, str] | None = None) -> None:
         """``branches`` maps names to head SHAs; the default branch gets one if not given."""
@@ -135,6 +136,7 @@ class GitHubEmulator(ActionsRoutes, CommentRoutes, DeployRoutes):
             route("GET", f"{repo}/pulls/{{number}}/files", self._pull_files),
             *self.deploy_routes(repo),
             *self.actions_routes(repo),
+            *self.hook_routes(),
         ]
 
     # -- users, repositories, the app ---------------------------------------------------------

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.fakes import RecordingChat
 from bot.model import ChatMessage, ConsoleThread, Person
@@ -122,6 +123,7 @@ def test_check_config_lists_integrations_and_hides_secrets(tmp_path: Path, emula
     assert "todos: mirror checklist, at most 10 todo issues per conversation" in out
     assert "memory writers: 0 (the deployers and approvers)" in out
     assert "github: webhook on, credentials token" in out
+    assert "github redelivery: off (a GITHUB_TOKEN alone names no webhook: set GITHUB_WEBHOOK_HOOK_ID" in out
     assert "alerts: webhook off, 0 routes, default channel none, incidents for critical" in out
     assert "slack: off" in out
     for secret in ("very-secret-value", "ghp_tokenvalue", "hunter2"):
@@ -150,6 +152,38 @@ def test_check_config_says_which_agent_tools_are_on_and_why_the_others_are_off(t
     assert "  list_alerts: off (ALERTMANAGER_URL is not set)" in out
     assert "  ci_logs: off (no GitHub or GitLab credentials)" in out
     assert "prom-secret-token" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        (
+            {"GITHUB_APP_ID": "4242", "GITHUB_APP_PRIVATE_KEY": "pem"},
+            "on, the App's webhook: deliveries refused in the last 3 h are asked for again after an outage",
+        ),
+        (
+            {"GITHUB_TOKEN": "ghp_x", "GITHUB_WEBHOOK_HOOK_ID": "12", "GITHUB_WEBHOOK_HOOK_REPO": "acme/api"},
+            "on, webhook 12 of acme/api (with GITHUB_TOKEN): deliveries refused in the last 3 h",
+        ),
+        (
+            {"GITHUB_TOKEN": "ghp_x", "GITHUB_WEBHOOK_HOOK_ID": "7", "GITHUB_WEBHOOK_HOOK_ORG": "acme",
+             "OPSBOT_GITHUB_REDELIVER_WINDOW": "1800"},
+            "on, webhook 7 of acme (with GITHUB_TOKEN): deliveries refused in the last 0.5 h",
+        ),
+        (
+            {"GITHUB_APP_ID": "4242", "GITHUB_APP_PRIVATE_KEY": "pem", "OPSBOT_GITHUB_REDELIVER_WINDOW": "0"},
+            "off (OPSBOT_GITHUB_REDELIVER_WINDOW is 0)",
+        ),
+    ],
+    ids=["app", "repository-hook", "organisation-hook", "window-0"],
+)  # fmt: skip
+def test_check_config_says_whose_refused_webhooks_are_asked_for_again(env: dict[str, str], said: str) -> None:
+    env = {"OPSBOT_CONFIG": str(OPS_CONFIG), "GITHUB_WEBHOOK_SECRET": "w", **env}
+    process = opsbot(["check-config"], env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = (part.decode() for part in process.communicate(timeout=60))
+    assert process.returncode == 0, err
+    [line] = [line for line in out.splitlines() if line.startswith("github redelivery: ")]
+    assert said in line
 
 
 def test_check_config_exits_1_with_one_line_per_problem(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from handlers.github import signature_matches
 from tests import fixtures
 from tests.handlers import hostile
 from tests.harness import BotUnderTest, Emulators, bot_env, github_headers
+from tests.redis_server import free_port
 
 MENTION = fixtures.load("github/issue_comment.created.on_issue.json")
 MENTION["comment"]["body"] = "@opsbot help"
@@ -189,3 +191,16 @@ async def test_events_not_handled_are_not_checked(bot: BotUnderTest) -> None:
     assert (response.status_code, response.json()["message"]) == (202, "ignored: push is not handled")
     opened = await bot.github("issues", with_(fixtures.load("github/issues.opened.json"), "issue", "not an object"))
     assert opened.status_code == 202
+
+
+async def test_a_delivery_refused_while_the_store_is_down_is_logged_by_its_guid(
+    emulators: Emulators, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with BotUnderTest(bot_env(f"redis://127.0.0.1:{free_port()}/0", emulators)) as cut_off:
+        with caplog.at_level(logging.WARNING, logger="handlers.github"):
+            response = await cut_off.github("issue_comment", MENTION, delivery="72d3162e-cc78-11e3-81ab-4c9367dc0958")
+    assert response.status_code == 503
+    [refused] = [r for r in caplog.records if r.name == "handlers.github"]
+    assert refused.levelno == logging.WARNING
+    assert vars(refused)["delivery"] == "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+    assert vars(refused)["event"] == "issue_comment"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from handlers import gitlab_events
 from tests import fixtures
 from tests.handlers import hostile
 from tests.harness import BotUnderTest, Emulators, bot_env
+from tests.redis_server import free_port
 
 EVENT_HEADER = {
     "note": "Note Hook",
@@ -187,3 +189,31 @@ async def test_events_not_handled_are_not_checked(bot: BotUnderTest) -> None:
     opened = fixtures.load("gitlab/docs/issue_hook.json")
     opened["object_attributes"]["action"] = "open"
     assert (await bot.gitlab("Issue Hook", with_(opened, "user", "not an object"))).status_code == 202
+
+
+async def test_a_delivery_refused_while_the_store_is_down_is_logged_with_what_finds_it_in_gitlab(
+    emulators: Emulators, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GitLab doesn't retry a 5xx and its API can't redeliver: the log line is how an operator finds
+    the event in the webhook's Recent events to press Resend request."""
+    async with BotUnderTest(bot_env(f"redis://127.0.0.1:{free_port()}/0", emulators)) as cut_off:
+        with caplog.at_level(logging.WARNING, logger="handlers.gitlab"):
+            response = await cut_off.gitlab(
+                "Note Hook",
+                mention_note(),
+                **{"x-gitlab-event-uuid": "3c6d4a0c-0b9c-4a5e-9f3e-1d7e2b6f8a91", "idempotency-key": "k-9"},
+            )
+    assert response.status_code == 503
+    [refused] = [r for r in caplog.records if r.name == "handlers.gitlab"]
+    assert refused.levelno == logging.WARNING
+    assert "Recent events" in refused.getMessage()
+    assert vars(refused)["event_uuid"] == "3c6d4a0c-0b9c-4a5e-9f3e-1d7e2b6f8a91"
+    assert vars(refused)["event"] == "Note Hook"
+    assert vars(refused)["project"] == mention_note()["project"]["path_with_namespace"]
+
+
+async def test_a_delivery_that_is_queued_logs_no_refusal(bot: BotUnderTest, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="handlers.gitlab"):
+        response = await bot.gitlab("Note Hook", mention_note(), **{"x-gitlab-event-uuid": "e-1"})
+    assert response.status_code == 202
+    assert not [r for r in caplog.records if r.name == "handlers.gitlab"]

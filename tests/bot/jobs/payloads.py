@@ -11,6 +11,7 @@ from bot.deploys.status_report import DeployedCommit, DeployStatusReport
 from bot.home.model import HOME_ACTIONS, HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
 from bot.model import ChatMessage, ConsoleThread, GitHubThread, GitLabThread, Person, SlackThread
+from bot.redelivery.model import RecoveryDue
 from bot.todos.changes import ChecklistEdited, TodoIssueChanged
 
 # What JSON can carry: no lone surrogates (not UTF-8), no NaN or infinities (not JSON).
@@ -68,6 +69,7 @@ views = st.builds(OpenView, texts, st.none() | texts)
 choices = st.builds(Choices, st.none() | texts, st.none() | texts, st.none() | texts)
 form_requests = st.builds(FormRequest, views, people, places, choices)
 form_submissions = st.builds(FormSubmission, texts, views, people, places, choices)
+webhook_recoveries = st.builds(RecoveryDue, times, texts)
 
 payloads = st.one_of(
     chat_messages,
@@ -82,4 +84,5 @@ payloads = st.one_of(
     home_actions,
     form_requests,
     form_submissions,
+    webhook_recoveries,
 )

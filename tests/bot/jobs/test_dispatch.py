@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import pytest
@@ -17,6 +18,7 @@ from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.dispatch import Dispatcher
 from bot.jobs.kinds import Delivery, Job, MalformedJob, Payload, UnknownJob
 from bot.model import ChatMessage, GitHubThread, Person, Place, SlackThread
+from bot.redelivery.model import RecoveryDue
 from bot.todos.changes import ChecklistEdited, TodoIssueChanged
 from tests.bot.jobs.payloads import payloads
 from tests.bot.jobs.test_kinds import QUEUED_BEFORE
@@ -77,8 +79,14 @@ class Services:
     async def refused(self, submission: FormSubmission, why: str) -> None:
         self.calls.append(("refused", (submission, why)))
 
+    async def recover(self, due: RecoveryDue) -> str:
+        self.calls.append(("recover", due))
+        return "asked for 0"
+
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self, self, self, self, self, self, HomeServices(self.calls), forms=self)
+        return Dispatcher(
+            self, self, self, self, self, self, HomeServices(self.calls), forms=self, webhook_recovery=self
+        )
 
 
 class HomeServices:
@@ -127,6 +135,8 @@ def handed(payload: Payload, job: Job) -> tuple[str, object]:
         return "show", payload
     if isinstance(payload, FormSubmission):
         return "submit", payload
+    if isinstance(payload, RecoveryDue):
+        return "recover", payload
     assert isinstance(payload, ReminderDue)
     return "remind", (payload.incident, payload.due)
 
@@ -147,6 +157,7 @@ def test_the_table_knows_every_kind_opsbot_queues() -> None:
         "home.action",
         "deploy.form",
         "deploy.form.submitted",
+        "webhook.recovery",
     }
 
 
@@ -199,6 +210,14 @@ async def test_a_home_click_that_failed_is_reported_on_the_home() -> None:
     assert services.calls == [("home_failed", (click, "GitHub is not answering (error id E-1)"))]
     await services.dispatcher().report(delivered(Job.of(HomeRefresh())), "it failed")  # nobody asked: nobody told
     assert len(services.calls) == 1
+
+
+async def test_without_recovery_here_a_recovery_pass_is_skipped_and_said_so(caplog: pytest.LogCaptureFixture) -> None:
+    services = Services()
+    with caplog.at_level(logging.INFO, logger="bot.jobs.dispatch"):
+        await Dispatcher(services, services, services, services).run(delivered(Job.of(RecoveryDue(1.0, "test"))))
+    assert services.calls == []
+    assert "webhook recovery skipped" in caplog.text
 
 
 async def test_a_redelivered_message_is_handled_as_one_that_may_have_answered_already() -> None:

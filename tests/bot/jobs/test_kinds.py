@@ -18,6 +18,7 @@ from bot.home.model import HomeAction, HomeRefresh
 from bot.incidents.reminder_due import ReminderDue
 from bot.jobs.kinds import Job, Payload
 from bot.model import ChatMessage, GitHubThread, GitLabThread, Person, SlackThread
+from bot.redelivery.model import RecoveryDue
 from bot.todos.changes import ChecklistEdited, TodoIssueChanged, todo_change_from_json
 from tests.bot.jobs.payloads import payloads
 
@@ -86,6 +87,11 @@ QUEUED_BEFORE: list[tuple[bytes, Payload]] = [
         b'"id":"5f22","attempt":1,"enqueued_at":1764768006.0,"trace":{}}',
         ReminderDue("inc-20261203-checkout-is-down", 1764769800.0),
     ),
+    (
+        b'{"kind":"webhook.recovery","payload":{"requested_at":1764768007.5,"reason":"a worker started"},'
+        b'"id":"5f23","attempt":1,"enqueued_at":1764768007.5,"trace":{}}',
+        RecoveryDue(1764768007.5, "a worker started"),
+    ),
 ]
 
 
@@ -103,6 +109,7 @@ def read(kind: str, payload: dict[str, Any]) -> Payload:
         HomeAction.KIND: HomeAction.from_json,
         FormRequest.KIND: FormRequest.from_json,
         FormSubmission.KIND: FormSubmission.from_json,
+        RecoveryDue.KIND: RecoveryDue.from_json,
     }
     value: Payload = readers[kind](payload)
     return value
