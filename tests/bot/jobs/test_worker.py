@@ -83,7 +83,7 @@ class Rig:
         s = self.services
         # A short wait for jobs lets the worker notice a stop at once.
         tuning = replace(self.tuning, take_wait=0.002)
-        return Worker(self.queue, Dispatcher(s, s, s, s), self.stats, tuning, name="w-1")
+        return Worker(self.queue, Dispatcher(s, s, s, s), self.stats, tuning, name="w-1", clock=self.clock)
 
     async def stint(self) -> None:
         """Run a worker until nothing is ready or being worked on, then stop it."""
