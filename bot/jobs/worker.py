@@ -42,6 +42,9 @@ class _Held:
     delivery: Delivery
     task: asyncio.Task[None]
     confirmed: float
+    # Its outcome is written (completed, retried, dead-lettered): only counting it is left,
+    # so it is neither kept alive by heartbeats nor handed back on stop.
+    settled: bool = False
 
 
 class Worker:
@@ -119,6 +122,8 @@ class Worker:
         # Stopped for certain before anyone else may start them.
         await asyncio.gather(*(held.task for held in late), return_exceptions=True)
         for held in late:
+            if held.settled:
+                continue
             try:
                 await self._queue.give_back(held.delivery)
             except StoreUnavailable:
@@ -133,7 +138,7 @@ class Worker:
         refused = 0
         while not stop.is_set():
             try:
-                held = list(self._in_flight.values())
+                held = [h for h in self._in_flight.values() if not h.settled]
                 sent_at = self._clock()
                 await self._queue.heartbeat(self.name, [h.delivery for h in held])
                 for h in held:
@@ -191,7 +196,9 @@ class Worker:
             return
         await self._record(delivery, "failed", started)
 
-    async def _settle(self, delivery: Delivery, step: str, write: Callable[[], Awaitable[object]]) -> bool:
+    async def _settle(
+        self, delivery: Delivery, step: str, write: Callable[[], Awaitable[object]], *, outcome: bool = True
+    ) -> bool:
         """Write what became of a job, waiting out a store that doesn't answer; False if it never did.
 
         The job stays in flight meanwhile, so once the store is back its
@@ -199,7 +206,8 @@ class Worker:
         its work is completed, not run again. It is held only while the
         queue's last word of it (taken, or a heartbeat) is less than
         ``reclaim_after`` old; past that another worker may have taken it
-        over, and this one lets go, as if it had died.
+        over, and this one lets go, as if it had died. ``outcome`` is False
+        for a write that doesn't decide the job's fate (its report, its count).
         """
         extra = {"job_id": delivery.job.id, "step": step, "worker": self.name}
         refused = 0
@@ -215,7 +223,10 @@ class Worker:
                 held = self._in_flight.get(delivery.receipt)
                 last_word = min(first_refusal, held.confirmed) if held is not None else first_refusal
                 if now + pause - last_word >= self._tuning.reclaim_after:
-                    log.warning("could not record a job's outcome; it will run again", extra=extra)
+                    if outcome:
+                        log.warning("could not record a job's outcome; it will run again", extra=extra)
+                    else:
+                        log.warning("store unavailable for too long; a step of a job was left out", extra=extra)
                     return False
                 if refused == 1:
                     log.warning("store unavailable; holding the job until its outcome is recorded", extra=extra)
@@ -223,12 +234,16 @@ class Worker:
                 continue
             if refused:
                 log.info("job outcome recorded once the store was back", extra=extra)
+            if outcome and (held := self._in_flight.get(delivery.receipt)) is not None:
+                held.settled = True
             return True
 
     async def _record(self, delivery: Delivery, outcome: str, started: float) -> None:
         """Count the outcome; a count the store never takes is lost, not the job."""
         seconds = time.perf_counter() - started
-        await self._settle(delivery, "stats", lambda: self._stats.record(delivery.job.kind, outcome, seconds))
+        await self._settle(
+            delivery, "stats", lambda: self._stats.record(delivery.job.kind, outcome, seconds), outcome=False
+        )
 
     async def _give_up(self, delivery: Delivery, exc: Exception, context: dict[str, object]) -> None:
         error_id = new_error_id()
@@ -236,7 +251,7 @@ class Worker:
         text = explain(exc, error_id=error_id, attempts=delivery.job.attempt)
         try:
             # A report's reply is keyed, so saying it again after a store outage says it once.
-            await self._settle(delivery, "report", lambda: self._dispatcher.report(delivery, text))
+            await self._settle(delivery, "report", lambda: self._dispatcher.report(delivery, text), outcome=False)
         except Exception as report_exc:  # the place we'd report to may be what failed
             log.error(
                 "could not report the failure to the asker",
