@@ -38,6 +38,7 @@ class ForgetfulRelay:
         self.port = free_port()
         self.resets = 0  # forgotten connections a client then sent something on
         self._carried: set[_Carried] = set()
+        self._relaying: set[asyncio.Task[None]] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="tcp-relay", daemon=True)
         self._server: asyncio.Server | None = None
@@ -79,6 +80,11 @@ class ForgetfulRelay:
         for carried in list(self._carried):
             carried.client.transport.abort()
             carried.server.transport.abort()
+        for task in self._relaying:
+            task.cancel()
+        await asyncio.gather(*self._relaying, return_exceptions=True)
+        # A transport closes its socket a loop iteration after abort(): let that happen before the loop stops.
+        await asyncio.sleep(0.01)
 
     async def _forget(self) -> None:
         for carried in self._carried:
@@ -86,6 +92,10 @@ class ForgetfulRelay:
             carried.server.transport.abort()
 
     async def _relay(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._relaying.add(task)
+        task.add_done_callback(self._relaying.discard)
         try:
             server_reader, server = await asyncio.open_connection("127.0.0.1", self._target)
         except OSError:
@@ -97,6 +107,9 @@ class ForgetfulRelay:
             await asyncio.gather(self._to_server(client_reader, carried), self._to_client(server_reader, carried))
         finally:
             self._carried.discard(carried)
+            for writer in (client, server):
+                if not writer.transport.is_closing():
+                    writer.transport.abort()
 
     async def _to_server(self, reader: asyncio.StreamReader, carried: _Carried) -> None:
         while data := await _read(reader):
