@@ -1,6 +1,6 @@
 """The worker when the store goes away and comes back (a Redis restart): the worker holding a job writes its
 outcome once Redis answers again, instead of leaving it for another worker's reclaim a minute later; it lets go
-only when that reclaim may have begun. (tests/test_store_outages.py does it to real processes and a real Redis.)"""
+only when that reclaim may have begun. (tests/test_redis_outages.py does it to real processes and a real Redis.)"""
 
 from __future__ import annotations
 
