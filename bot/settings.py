@@ -73,6 +73,11 @@ class WorkerTuning:
     max_attempts: int = 5
     retry_base_delay: float = 2.0
     retry_max_delay: float = 60.0
+    # How soon a worker asks the store again when it didn't answer (a Redis restart, a
+    # failover): to record a job's outcome, to take jobs, to send heartbeats. Short, so the
+    # jobs of a one-second blip are settled a moment after Redis is back.
+    store_retry_base_delay: float = 0.2
+    store_retry_max_delay: float = 2.0
     # Seconds in-flight jobs get to finish after SIGTERM before they are handed
     # back to the queue; keep it under the orchestrator's termination grace.
     stop_grace: float = 20.0
@@ -293,6 +298,8 @@ class Settings:
             max_attempts=int(_number(env, "OPSBOT_MAX_ATTEMPTS", 5, problems)),
             retry_base_delay=_number(env, "OPSBOT_RETRY_BASE_DELAY", 2.0, problems),
             retry_max_delay=_number(env, "OPSBOT_RETRY_MAX_DELAY", 60.0, problems),
+            store_retry_base_delay=_number(env, "OPSBOT_STORE_RETRY_BASE_DELAY", 0.2, problems),
+            store_retry_max_delay=_number(env, "OPSBOT_STORE_RETRY_MAX_DELAY", 2.0, problems),
             stop_grace=_number(env, "OPSBOT_STOP_GRACE", 20.0, problems),
         )
 

@@ -140,7 +140,7 @@ class HomeAction:
 
     @property
     def text(self) -> str:
-        return f"{self.action} {self.value}".strip()
+        return " ".join([self.action, *self.value.split()])  # the words as the grammar reads them
 
     def to_json(self) -> dict[str, Any]:
         return {"user": self.user, "action": self.action, "value": self.value, "click_id": self.click_id}

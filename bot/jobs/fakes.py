@@ -6,6 +6,9 @@ goes without a heartbeat for ``idle_for`` can be reclaimed by another
 worker. Delayed jobs come due on the injected clock; a dedupe key is
 remembered for a week. One process only, which is what tests and the rules
 need; production shares the Redis one.
+
+Both can lose their store for a while (:class:`Outage`), as Redis does when
+it restarts: a call then raises StoreUnavailable having done nothing.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 
+from bot.errors import StoreUnavailable
 from bot.fakes import Clock, Expiring
 from bot.jobs.kinds import Delivery, Job
 from bot.jobs.ports import QueueDepth
@@ -22,6 +27,37 @@ from bot.jobs.ports import QueueDepth
 DEDUPE_TTL = 7 * 24 * 3600
 DEAD_LETTER_LEN = 10_000
 PROMOTE_BATCH = 100
+
+
+@dataclass
+class Outage:
+    """The store going away and coming back, shared by the fakes that sit on one store.
+
+    While it lasts, every call (or only the calls named in ``only``) raises
+    StoreUnavailable before doing anything; ``calls`` ends it by itself after
+    that many refusals. ``refused`` names each refused call, in order.
+    """
+
+    down: bool = False
+    calls_left: int | None = None
+    only: frozenset[str] = frozenset()
+    refused: list[str] = field(default_factory=list)
+
+    def begin(self, *, calls: int | None = None, only: Collection[str] = ()) -> None:
+        self.down, self.calls_left, self.only = True, calls, frozenset(only)
+
+    def end(self) -> None:
+        self.down, self.calls_left, self.only = False, None, frozenset()
+
+    def check(self, call: str) -> None:
+        if not self.down or (self.only and call not in self.only):
+            return
+        self.refused.append(call)
+        if self.calls_left is not None:
+            self.calls_left -= 1
+            if self.calls_left <= 0:
+                self.end()
+        raise StoreUnavailable(f"the store refused {call} (an outage)")
 
 
 @dataclass
@@ -33,8 +69,9 @@ class _Pending:
 
 
 class FakeJobQueue:
-    def __init__(self, clock: Clock = time.time) -> None:
+    def __init__(self, clock: Clock = time.time, outage: Outage | None = None) -> None:
         self._clock = clock
+        self.outage = outage or Outage()
         self._seen: Expiring[str, bool] = Expiring(clock)
         self._ready: list[tuple[str, Job, bool]] = []
         self._pending: dict[str, _Pending] = {}
@@ -54,6 +91,7 @@ class FakeJobQueue:
         self._delayed.append((due, encoded))
 
     async def enqueue(self, job: Job, *, dedupe_key: str | None = None, delay: float = 0.0) -> bool:
+        self.outage.check("enqueue")
         if dedupe_key is not None:
             if dedupe_key in self._seen:
                 return False
@@ -65,6 +103,7 @@ class FakeJobQueue:
         return True
 
     async def take(self, consumer: str, *, count: int, wait: float) -> list[Delivery]:
+        self.outage.check("take")
         if not self._ready and wait > 0:
             self._arrived.clear()
             try:
@@ -81,22 +120,27 @@ class FakeJobQueue:
         self._pending.pop(delivery.receipt, None)
 
     async def complete(self, delivery: Delivery) -> None:
+        self.outage.check("complete")
         self._finish(delivery)
 
     async def retry_later(self, delivery: Delivery, delay: float) -> None:
+        self.outage.check("retry_later")
         self._finish(delivery)
         self._delay(delivery.job.next_attempt(), self._clock() + delay)
 
     async def give_back(self, delivery: Delivery) -> None:
+        self.outage.check("give_back")
         self._finish(delivery)
         self._add(delivery.job, handed_back=True)
 
     async def dead_letter(self, delivery: Delivery, reason: str) -> None:
+        self.outage.check("dead_letter")
         self._finish(delivery)
         self.dead.append((delivery.job, reason))
         del self.dead[:-DEAD_LETTER_LEN]
 
     async def heartbeat(self, consumer: str, deliveries: list[Delivery]) -> None:
+        self.outage.check("heartbeat")
         now = self._clock()
         for delivery in deliveries:
             pending = self._pending.get(delivery.receipt)
@@ -104,6 +148,7 @@ class FakeJobQueue:
                 pending.consumer, pending.since = consumer, now
 
     async def reclaim(self, consumer: str, *, idle_for: float, count: int) -> list[Delivery]:
+        self.outage.check("reclaim")
         now = self._clock()
         idle = [p for _, p in sorted(self._pending.items(), key=_by_receipt) if now - p.since >= idle_for][:count]
         for pending in idle:
@@ -111,6 +156,7 @@ class FakeJobQueue:
         return [replace(_delivery(p.entry, claimed=True), deliveries=p.deliveries) for p in idle]
 
     async def promote_due(self) -> int:
+        self.outage.check("promote_due")
         now = self._clock()
         due = sorted(d for d in self._delayed if d[0] <= now)[:PROMOTE_BATCH]
         for entry in due:
@@ -119,6 +165,7 @@ class FakeJobQueue:
         return len(due)
 
     async def depth(self) -> QueueDepth:
+        self.outage.check("depth")
         return QueueDepth(ready=len(self._ready), in_flight=len(self._pending), delayed=len(self._delayed))
 
     def accepted(self, dedupe_key: str) -> bool:
@@ -139,10 +186,12 @@ def _delivery(entry: tuple[str, Job, bool], *, claimed: bool) -> Delivery:
 class FakeJobStats:
     """Counts and summed seconds per kind and outcome, under the names the Redis hash uses."""
 
-    def __init__(self) -> None:
+    def __init__(self, outage: Outage | None = None) -> None:
         self.recorded: list[tuple[str, str, float]] = []
+        self.outage = outage or Outage()
 
     async def record(self, kind: str, outcome: str, seconds: float) -> None:
+        self.outage.check("record")
         self.recorded.append((kind, outcome, seconds))
 
     async def snapshot(self) -> dict[str, float]:

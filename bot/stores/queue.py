@@ -23,6 +23,7 @@ import redis.asyncio as redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
+from bot.errors import StoreUnavailable
 from bot.jobs.kinds import Delivery, Job
 from bot.jobs.ports import QueueDepth
 from bot.stores import keys
@@ -125,16 +126,27 @@ class RedisJobQueue:
                 if not added.done():  # the request may have been cancelled meanwhile
                     added.set_result(result == ord("1"))
 
+    def _group_gone(self, exc: ResponseError) -> StoreUnavailable:
+        """A Redis that came back without its data (run without persistence) has no group:
+        it is made again at the next take, and meanwhile the queue is as good as unavailable."""
+        if not str(exc).startswith("NOGROUP"):
+            raise exc
+        self._group_ready = False
+        return StoreUnavailable("the job queue's consumer group is gone: Redis lost its data")
+
     @translating
     async def take(self, consumer: str, *, count: int, wait: float) -> list[Delivery]:
         await self.ensure_group()
-        reply: Any = await self._redis.xreadgroup(
-            keys.JOBS_GROUP,
-            consumer,
-            {keys.JOBS: ">"},
-            count=count,
-            block=None if self._embedded else int(wait * 1000),
-        )
+        try:
+            reply: Any = await self._redis.xreadgroup(
+                keys.JOBS_GROUP,
+                consumer,
+                {keys.JOBS: ">"},
+                count=count,
+                block=None if self._embedded else int(wait * 1000),
+            )
+        except ResponseError as exc:
+            raise self._group_gone(exc) from exc
         streams = reply.items() if isinstance(reply, dict) else reply or []  # RESP3 answers with a map
         deliveries = [self._delivery(entry_id, fields, False) for _, entries in streams for entry_id, fields in entries]
         if not deliveries and self._embedded:
@@ -182,16 +194,22 @@ class RedisJobQueue:
     async def heartbeat(self, consumer: str, deliveries: list[Delivery]) -> None:
         if deliveries:
             # Claiming our own entries with min-idle 0 resets their idle time.
-            await self._redis.xclaim(
-                keys.JOBS, keys.JOBS_GROUP, consumer, 0, [d.receipt for d in deliveries], justid=True
-            )
+            try:
+                await self._redis.xclaim(
+                    keys.JOBS, keys.JOBS_GROUP, consumer, 0, [d.receipt for d in deliveries], justid=True
+                )
+            except ResponseError as exc:
+                raise self._group_gone(exc) from exc
 
     @translating
     async def reclaim(self, consumer: str, *, idle_for: float, count: int) -> list[Delivery]:
         await self.ensure_group()
-        reply = await self._redis.xautoclaim(
-            keys.JOBS, keys.JOBS_GROUP, consumer, min_idle_time=int(idle_for * 1000), start_id="0-0", count=count
-        )
+        try:
+            reply = await self._redis.xautoclaim(
+                keys.JOBS, keys.JOBS_GROUP, consumer, min_idle_time=int(idle_for * 1000), start_id="0-0", count=count
+            )
+        except ResponseError as exc:
+            raise self._group_gone(exc) from exc
         claimed = [(entry_id, fields) for entry_id, fields in (reply[1] if len(reply) > 1 else []) if fields]
         if not claimed:
             return []

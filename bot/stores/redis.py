@@ -15,6 +15,8 @@ from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -40,6 +42,24 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def retry_once() -> Retry:
+    """How a command meets a broken connection: sent once more, at once, on a fresh one.
+
+    A pooled connection can be dead without the client knowing: Redis restarted
+    on a host that vanished, or behind a proxy or NAT that forgot the connection.
+    Its next command fails with a ConnectionError (reset, closed by the server)
+    although Redis is up again; redis-py's ``from_url`` clients retry nothing, so
+    that request would be answered 503. Once more on a new connection is enough
+    for that, and costs nothing when Redis is down (refused at once). Timeouts
+    are not retried: a second wait of SOCKET_TIMEOUT would only make a real
+    outage slower to report. A command whose reply was lost after Redis ran it
+    runs twice, which the queue's writes mostly shrug off (a dedupe key already
+    set, an entry already acknowledged, a delayed job already in its set); a job
+    handed back twice runs twice, as a redelivery that checks what it did.
+    """
+    return Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+
+
 def connect(url: str | None) -> tuple[redis.Redis, bool]:
     """A client for ``url``, or for a fresh embedded store; and whether it is embedded."""
     if url is None:
@@ -53,6 +73,7 @@ def connect(url: str | None) -> tuple[redis.Redis, bool]:
             connect_timeout=CONNECT_TIMEOUT,
             socket_timeout=SOCKET_TIMEOUT,
             health_check_interval=HEALTH_CHECK_INTERVAL,
+            retry=retry_once(),
         )
         return master, False
     client = redis.Redis.from_url(
@@ -60,6 +81,7 @@ def connect(url: str | None) -> tuple[redis.Redis, bool]:
         socket_connect_timeout=CONNECT_TIMEOUT,
         socket_timeout=SOCKET_TIMEOUT,
         health_check_interval=HEALTH_CHECK_INTERVAL,
+        retry=retry_once(),
     )
     return client, False
 

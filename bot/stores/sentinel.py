@@ -20,6 +20,7 @@ from typing import Any
 
 import redis.asyncio as redis
 from redis.asyncio.connection import AbstractConnection
+from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -70,7 +71,7 @@ class SentinelMaster(redis.Redis):
 
 
 def sentinel_master(
-    url: SentinelUrl, *, connect_timeout: float, socket_timeout: float, health_check_interval: int
+    url: SentinelUrl, *, connect_timeout: float, socket_timeout: float, health_check_interval: int, retry: Retry
 ) -> redis.Redis:
     to_sentinels: dict[str, Any] = {
         "socket_connect_timeout": SENTINEL_TIMEOUT,
@@ -87,10 +88,12 @@ def sentinel_master(
         socket_connect_timeout=connect_timeout,
         socket_timeout=socket_timeout,
         health_check_interval=health_check_interval,
+        retry=retry,
     )
     # A write refused as READONLY (the server was demoted) also drops its
-    # connection: redis-py raises it as a ConnectionError, so the store
-    # reports StoreUnavailable and the retry reaches the new master.
+    # connection: redis-py raises it as a ConnectionError, so ``retry`` sends it
+    # once more on a connection to the master the Sentinels name now; while
+    # they name none, the store reports StoreUnavailable and the job retries.
     master: redis.Redis = sentinels.master_for(
         url.service,
         redis_class=SentinelMaster,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.errors import Busy, CommandError, StoreUnavailable, UpstreamRejected, UpstreamUnavailable
 from bot.forges import ForgeName
 from bot.jobs.dispatch import Dispatcher
-from bot.jobs.fakes import FakeJobQueue, FakeJobStats
+from bot.jobs.fakes import FakeJobQueue, FakeJobStats, Outage
 from bot.jobs.kinds import Job
 from bot.jobs.worker import Worker
 from bot.model import ChatMessage, Person, Place, SlackThread
@@ -73,17 +73,19 @@ class Rig:
     services: Services = field(default_factory=Services)
     tuning: WorkerTuning = field(default_factory=lambda: WorkerTuning(max_attempts=3, stop_grace=0.05))
     clock: Time = field(default_factory=Time)
-    stats: FakeJobStats = field(default_factory=FakeJobStats)
+    outage: Outage = field(default_factory=Outage)  # the store's: the queue and the stats go away together
+    stats: FakeJobStats = field(init=False)
     queue: FakeJobQueue = field(init=False)
 
     def __post_init__(self) -> None:
-        self.queue = FakeJobQueue(self.clock)
+        self.queue = FakeJobQueue(self.clock, self.outage)
+        self.stats = FakeJobStats(self.outage)
 
     def worker(self) -> Worker:
         s = self.services
         # A short wait for jobs lets the worker notice a stop at once.
         tuning = replace(self.tuning, take_wait=0.002)
-        return Worker(self.queue, Dispatcher(s, s, s, s), self.stats, tuning, name="w-1")
+        return Worker(self.queue, Dispatcher(s, s, s, s), self.stats, tuning, name="w-1", clock=self.clock)
 
     async def stint(self) -> None:
         """Run a worker until nothing is ready or being worked on, then stop it."""

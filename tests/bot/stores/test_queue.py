@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import redis.asyncio as redis
 
+from bot.errors import StoreUnavailable
 from bot.jobs.kinds import Job
 from bot.stores.queue import RedisJobQueue
 
@@ -128,3 +130,25 @@ async def test_a_failed_round_trip_fails_every_waiting_enqueue(redis_url: str) -
     queue = RedisJobQueue(redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0"))
     outcomes = await asyncio.gather(*(queue.enqueue(job(n)) for n in range(5)), return_exceptions=True)
     assert all(isinstance(o, StoreUnavailable) for o in outcomes)
+
+
+async def test_a_redis_that_lost_its_data_gets_the_group_again_and_the_queue_goes_on(redis_client: redis.Redis) -> None:
+    """As a Redis restarted without persistence comes back: each call that meets the missing group says the
+    store is unavailable (the worker waits and asks again), and the next call makes the group again."""
+    queue = RedisJobQueue(redis_client)
+    await queue.enqueue(job(1))
+    [held] = await queue.take("w1", count=1, wait=0.1)
+    await redis_client.flushall()
+    with pytest.raises(StoreUnavailable, match="consumer group is gone"):
+        await queue.heartbeat("w1", [held])
+    assert await queue.reclaim("w1", idle_for=0, count=1) == []
+    await redis_client.flushall()
+    with pytest.raises(StoreUnavailable, match="consumer group is gone"):
+        await queue.reclaim("w1", idle_for=0, count=1)
+    assert await queue.take("w1", count=1, wait=0.01) == []
+    await redis_client.flushall()
+    with pytest.raises(StoreUnavailable, match="consumer group is gone"):
+        await queue.take("w1", count=1, wait=0.01)
+    await queue.enqueue(job(2))
+    [again] = await queue.take("w1", count=1, wait=0.1)
+    assert again.job.payload == {"n": 2}
