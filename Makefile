@@ -28,7 +28,8 @@ run: $(RUN_STAMP)
 
 ## make test: lints, then the whole suite against a redis-server it starts itself
 test: $(TEST_STAMP) redis-server alerting-servers lint
-	@$(BIN)/pytest
+	@# Two at a time: most of the suite waits on servers and processes, not on the CPU.
+	@$(BIN)/pytest -n 2
 
 ## make unit: the unit layer alone (rules on in-memory fakes): no redis-server, no emulators, no ASGI app
 unit: $(TEST_STAMP)
