@@ -25,7 +25,6 @@ FAILED = {"failure", "timed_out", "startup_failure"}
 COMMITS_READ = 1_000  # newest commits of a compare read (10 pages)
 MAX_FILES = 300  # GitHub lists at most this many files of a comparison
 LOG_TIMEOUT = 15.0  # seconds to connect and between chunks of a log
-LOG_CHUNK_BYTES = 256 * 1024  # a log is read in chunks this big: per-chunk work is a fraction of the reading
 
 
 class GitHubCi:
@@ -75,7 +74,7 @@ class GitHubCi:
                         raise UpstreamUnavailable(SERVICE, f"the job log answered {answer.status_code}")
                     if answer.status_code >= 400:
                         raise UpstreamRejected(SERVICE, "the job log is gone (logs expire)", status=answer.status_code)
-                    return reader(answer.iter_content(chunk_size=LOG_CHUNK_BYTES))
+                    return reader(answer.iter_content(chunk_size=64 * 1024))
             except requests.RequestException as exc:
                 raise UpstreamUnavailable(SERVICE, f"the job log did not arrive ({exc.__class__.__name__})") from exc
 

@@ -15,7 +15,6 @@ from bot.investigation.forge_ports import ChangedCommit, ChangedFile, Comparison
 T = TypeVar("T")
 PIPELINES_READ = 10  # newest pipelines of a commit looked through
 MAX_DIFFS = 1_000  # GitLab's own cap on a compare's diffs (Commit.max_diff_options)
-TRACE_CHUNK_BYTES = 256 * 1024  # a trace is read in chunks this big: per-chunk work is a fraction of the reading
 
 
 def _diff_counts(diff: str) -> tuple[int, int]:
@@ -79,7 +78,7 @@ class GitLabCi:
     async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[bytes]], T]) -> T:
         def run() -> T:
             found = self._project(repo).jobs.get(int(job.id), lazy=True)
-            return reader(found.trace(streamed=True, iterator=True, chunk_size=TRACE_CHUNK_BYTES))
+            return reader(found.trace(streamed=True, iterator=True, chunk_size=64 * 1024))
 
         return await off_loop(gitlab_call(run))
 

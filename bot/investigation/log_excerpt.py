@@ -32,6 +32,7 @@ MAX_PASSAGE_LINES = 14  # a passage that keeps finding errors stops growing here
 TAIL_LINES = 20
 MAX_FINGERPRINTS = 10_000  # distinct error lines remembered for de-duplication
 SHOWN_LINE_LIMIT = 200  # characters of a line shown
+BLOCK_BYTES = 64 * 1024  # a log is searched in blocks of at least this much, however small its chunks
 # Bytes of an unfinished line kept while its end has not arrived: RAW_LINE_LIMIT characters at most
 # 4 bytes each, and the bytes one more needs, so a character cut there is past what clean() keeps.
 KEPT_LINE_BYTES = 4 * RAW_LINE_LIMIT + 4
@@ -102,7 +103,7 @@ class _Reading:
             taken = max(min(self.after, MAX_PASSAGE_LINES - len(self.current), count), 0)
             self.current += _entries(lines, start, start + taken, first)
             self.after -= taken
-            if self.after == 0 or taken < count:
+            if self.after == 0:  # else it is full, or still taking lines after this run
                 self.current = None
         self.before.extend(_entries(lines, max(start + taken, end - CONTEXT_BEFORE), end, first))
         self.tail.extend(_entries(lines, max(start, end - TAIL_LINES), end, first))
@@ -125,29 +126,36 @@ def _entries(lines: list[str], start: int, end: int, first: int) -> list[Numbere
     return [(first + i, text) for i in range(start, end) if (text := clean(lines[i])) is not None]
 
 
-def excerpt(log: Iterable[bytes]) -> Excerpt:
+def excerpt(log: Iterable[bytes], *, block_bytes: int = BLOCK_BYTES) -> Excerpt:
     """Read ``log``, the bytes of a log in chunks cut anywhere, keeping only what :func:`render` may show.
 
-    Lines end at newlines and are decoded as UTF-8, an invalid byte read as U+FFFD."""
+    Lines end at newlines and are decoded as UTF-8, an invalid byte read as U+FFFD. The lines are
+    searched a block of at least ``block_bytes`` at a time (and the unfinished line after it)."""
     reading = _Reading()
-    unfinished = b""  # the start of a line whose end is still to come
-    skipping = False  # past the part of that line that is kept
+    pending: list[bytes] = []  # chunks not read yet, the first one perhaps the start of an unfinished line
+    size = 0
+    skipping = False  # past the part of an unfinished line that is kept
     for chunk in log:
         if skipping:
             end = chunk.find(b"\n")
             if end < 0:
                 continue
             chunk, skipping = chunk[end:], False
-        pending = unfinished + chunk
+        pending.append(chunk)
+        size += len(chunk)
+        if size < block_bytes:
+            continue
+        joined = b"".join(pending)
         # A newline byte is never part of a longer UTF-8 sequence: the lines before it decode alone.
-        cut = pending.rfind(b"\n") + 1
+        cut = joined.rfind(b"\n") + 1
         if cut:
-            reading.block(pending[:cut])
-        unfinished = pending[cut:]
+            reading.block(joined[:cut])
+        unfinished = joined[cut:]
         if len(unfinished) > KEPT_LINE_BYTES:
             unfinished, skipping = unfinished[:KEPT_LINE_BYTES], True
-    if unfinished:
-        reading.block(unfinished + b"\n")
+        pending, size = [unfinished], len(unfinished)
+    if rest := b"".join(pending):
+        reading.block(rest if rest.endswith(b"\n") else rest + b"\n")
     found = reading.found
     found.lines = reading.number
     found.tail = list(reading.tail)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import pairwise
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.investigation.log_excerpt import MAX_PASSAGES, Excerpt, excerpt, render
-from bot.investigation.log_lines import clean
+from bot.investigation.log_excerpt import KEPT_LINE_BYTES, MAX_PASSAGES, Excerpt, excerpt, render
+from bot.investigation.log_lines import RAW_LINE_LIMIT
+from tests.bot.investigation.line_by_line import line_by_line_excerpt, lines_of
+from tests.bot.investigation.log_strategies import logs
 
 NOISE = [f"2024-01-01T00:00:{i % 60:02d}.0000000Z step {i}: compiling module {i}" for i in range(500)]
 
@@ -26,13 +29,6 @@ def test_an_error_line_is_shown_with_its_context_and_the_tail() -> None:
     assert "step 200: compiling" in text  # and after
     assert "step 499: compiling" in text  # the tail
     assert "2024-01-01T00:00" not in text  # timestamps stripped
-
-
-def test_colour_codes_group_markers_and_gitlab_sections_are_noise() -> None:
-    assert clean("\x1b[31;1mERROR: boom\x1b[0m") == "ERROR: boom"
-    assert clean("2024-01-01T00:00:00.0000000Z ##[endgroup]") is None
-    assert clean("2024-01-01T00:00:00.1234567Z ##[group]Run npm test") == "Run npm test"
-    assert clean("section_start:1700000000:step_script\r\x1b[0KExecuting step") == "Executing step"
 
 
 def test_a_secret_in_a_log_line_is_redacted() -> None:
@@ -85,3 +81,39 @@ def test_a_huge_log_is_read_once_into_bounded_state() -> None:
     assert found.lines == 50_000
     assert len(found.passages) <= MAX_PASSAGES
     assert len(render(found, 4_500)) <= 4_500
+
+
+# Bytes that are no UTF-8: a stray continuation, a sequence cut short, an encoded surrogate.
+INVALID = (b"\xff", b"\x80", b"\xe2\x82", b"\xc3", b"\xed\xa0\x80", b"\xf0\x9f\x98")
+
+
+@settings(max_examples=300)
+@given(
+    logs(),
+    st.booleans(),
+    st.lists(st.tuples(st.integers(min_value=0), st.sampled_from(INVALID)), max_size=3),
+    st.lists(st.integers(min_value=0), max_size=30),
+    st.integers(min_value=1, max_value=300),
+)
+def test_a_log_in_chunks_cut_anywhere_reads_as_it_does_line_by_line(
+    lines: list[str], final_newline: bool, invalid: list[tuple[int, bytes]], cuts: list[int], block_bytes: int
+) -> None:
+    log = "\n".join(lines).encode() + (b"\n" if final_newline else b"")
+    for at, junk in invalid:
+        at %= len(log) + 1
+        log = log[:at] + junk + log[at:]
+    # Cuts fall anywhere: mid-line, mid-character, twice at one place (an empty chunk); small blocks
+    # make the search start and stop at them.
+    edges = [0, *sorted(cut % (len(log) + 1) for cut in cuts), len(log)]
+    chunks = [log[start:end] for start, end in pairwise(edges)]
+    assert excerpt(iter(chunks), block_bytes=block_bytes) == line_by_line_excerpt(lines_of(log))
+
+
+def test_a_line_longer_than_is_kept_over_many_chunks_is_one_line_cut() -> None:
+    huge = b"error: " + "😀".encode() * KEPT_LINE_BYTES  # four times the bytes kept of a line still arriving
+    log = [b"start\n", *(huge[i : i + 1_000] for i in range(0, len(huge), 1_000)), b"\nend\n"]
+    found = excerpt(iter(log), block_bytes=1_000)
+    assert found.lines == 3
+    assert found.passages == [[(1, "start"), (2, "error: " + "😀" * (RAW_LINE_LIMIT - 7)), (3, "end")]]
+    assert found.tail[-1] == (3, "end")
+    assert found == line_by_line_excerpt(lines_of(b"".join(log)))
