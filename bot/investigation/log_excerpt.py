@@ -129,8 +129,8 @@ def _entries(lines: list[str], start: int, end: int, first: int) -> list[Numbere
 def excerpt(log: Iterable[bytes], *, block_bytes: int = BLOCK_BYTES) -> Excerpt:
     """Read ``log``, the bytes of a log in chunks cut anywhere, keeping only what :func:`render` may show.
 
-    Lines end at newlines and are decoded as UTF-8, an invalid byte read as U+FFFD. The lines are
-    searched a block of at least ``block_bytes`` at a time (and the unfinished line after it)."""
+    Lines end at newlines and are decoded as UTF-8, an invalid byte read as U+FFFD. They are searched
+    in blocks of whole lines, each from at least ``block_bytes`` bytes of chunks gathered."""
     reading = _Reading()
     pending: list[bytes] = []  # chunks not read yet, the first one perhaps the start of an unfinished line
     size = 0
