@@ -1,7 +1,7 @@
 """GitHub Actions and the compare API as a :class:`bot.investigation.forge_ports.ForgeCi`, over PyGithub.
 
 A job's log is a 302 to a short-lived URL of a plain-text file: the redirect comes
-from the configured API, and the file is streamed line by line from there.
+from the configured API, and the file is streamed from there in large chunks, as it arrives.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class GitHubCi:
 
         return await off_loop(github_call(run))
 
-    async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[str]], T]) -> T:
+    async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[bytes]], T]) -> T:
         def run() -> T:
             # PyGithub asks without following the redirect and hands back its Location.
             location = _logs_location(self._repo(repo), int(job.id))
@@ -74,8 +74,7 @@ class GitHubCi:
                         raise UpstreamUnavailable(SERVICE, f"the job log answered {answer.status_code}")
                     if answer.status_code >= 400:
                         raise UpstreamRejected(SERVICE, "the job log is gone (logs expire)", status=answer.status_code)
-                    lines = answer.iter_lines(chunk_size=64 * 1024, decode_unicode=False)
-                    return reader(line.decode("utf-8", "replace") for line in lines)
+                    return reader(answer.iter_content(chunk_size=64 * 1024))
             except requests.RequestException as exc:
                 raise UpstreamUnavailable(SERVICE, f"the job log did not arrive ({exc.__class__.__name__})") from exc
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import codecs
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -16,19 +15,6 @@ from bot.investigation.forge_ports import ChangedCommit, ChangedFile, Comparison
 T = TypeVar("T")
 PIPELINES_READ = 10  # newest pipelines of a commit looked through
 MAX_DIFFS = 1_000  # GitLab's own cap on a compare's diffs (Commit.max_diff_options)
-
-
-def lines_of(chunks: Iterable[bytes]) -> Iterator[str]:
-    """The lines of a byte stream, decoded as they come; a line never spans more than it must."""
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    rest = ""
-    for chunk in chunks:
-        rest += decoder.decode(chunk)
-        *complete, rest = rest.split("\n")
-        yield from complete
-    rest += decoder.decode(b"", final=True)
-    if rest:
-        yield rest
 
 
 def _diff_counts(diff: str) -> tuple[int, int]:
@@ -89,10 +75,10 @@ class GitLabCi:
 
         return await off_loop(gitlab_call(run))
 
-    async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[str]], T]) -> T:
+    async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[bytes]], T]) -> T:
         def run() -> T:
             found = self._project(repo).jobs.get(int(job.id), lazy=True)
-            return reader(lines_of(found.trace(streamed=True, iterator=True, chunk_size=64 * 1024)))
+            return reader(found.trace(streamed=True, iterator=True, chunk_size=64 * 1024))
 
         return await off_loop(gitlab_call(run))
 

@@ -1,9 +1,9 @@
 """What the forges give the CI and change looks: failing jobs and their logs, and compares.
 
 Plain values in the core's words, and the one port each forge's adapter implements.
-A job's log is read where it streams: the adapter hands its lines to the reader it
-is given, so a log of any size is never held whole in memory, and the reader's
-bounded state is all that remains of it.
+A job's log is read where it streams: the adapter hands its bytes, chunk by chunk
+as they arrive, to the reader it is given, so a log of any size is never held
+whole in memory, and the reader's bounded state is all that remains of it.
 """
 
 from __future__ import annotations
@@ -70,8 +70,8 @@ class ForgeCi(Protocol):
     async def failed_jobs(self, repo: str, sha: str, limit: int) -> list[FailedJob]:
         """At most ``limit`` jobs of ``sha``'s CI that failed, the newest runs first."""
 
-    async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[str]], T]) -> T:
-        """What ``reader`` makes of ``job``'s log, given as a stream of lines without their ends."""
+    async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[bytes]], T]) -> T:
+        """What ``reader`` makes of ``job``'s log, given as its bytes in chunks cut anywhere."""
 
     async def compare(self, repo: str, base: str, head: str) -> Comparison:
         """The commits and files from ``base`` (excluded) to ``head``."""

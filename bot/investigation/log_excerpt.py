@@ -1,26 +1,28 @@
 """The relevant part of a CI job's log: its error-looking passages with some context, and its tail.
 
-A log may be tens of megabytes, so it is read once, line by line, keeping only
+A log may be tens of megabytes, so it is read once as it arrives, keeping only
 bounded state: a few lines before the current one (the context of an error that
 comes next), the passages kept so far (a fixed number of a fixed length), a
 fingerprint per distinct error line (so the same failure repeated a thousand
 times is shown once), and the last lines. After the passage cap, error lines
 are only counted, and the tail is still kept to the end.
 
-Lines are cleaned first: ANSI colour codes, GitHub Actions' timestamp prefixes
-and ``##[group]`` markers, GitLab's section markers and carriage-return
-progress redraws are noise to a reader. Secrets are redacted on whole passages
+Only lines that may be errors or markers are read one by one
+(:mod:`bot.investigation.log_scan` finds them in each block of the log); the
+plain lines between them are context or tail by their position alone, so at
+most a few of each run are cleaned. Secrets are redacted on whole passages
 before anything is cut, so a cut can't leave half a token a detector no longer
 recognises.
 """
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bot.investigation.log_lines import RAW_LINE_LIMIT, clean, fingerprint, looks_like_error
+from bot.investigation.log_scan import lines_to_read
 from bot.redaction import redact
 
 CONTEXT_BEFORE = 3  # lines shown before an error line
@@ -29,62 +31,11 @@ MAX_PASSAGES = 6  # error passages kept per log; later error lines are only coun
 MAX_PASSAGE_LINES = 14  # a passage that keeps finding errors stops growing here
 TAIL_LINES = 20
 MAX_FINGERPRINTS = 10_000  # distinct error lines remembered for de-duplication
-RAW_LINE_LIMIT = 4_000  # characters of a line kept at all; far more than is ever shown
 SHOWN_LINE_LIMIT = 200  # characters of a line shown
-
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]")
-GITHUB_TIMESTAMP = re.compile(r"^\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ?")
-GITHUB_COMMAND = re.compile(r"^##\[(group|command|debug|notice|warning|section)\]")
-GITHUB_ERROR = re.compile(r"^##\[error\]")
-GITHUB_NOISE = re.compile(r"^##\[endgroup\]\s*$")
-GITLAB_SECTION = re.compile(r"section_(start|end):\d+:[A-Za-z0-9_.-]+(\[[^\]]*\])?")
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Searched in the lowered line: a case-insensitive search of this alternation costs ten times more.
-ERROR = re.compile(
-    r"(\berror\b|\berr!|\bfail(ed|ure|s)?\b|\bfatal\b|exception|traceback|\bpanic|"
-    r"exit (code|status) [1-9]|exited with|assert|segmentation fault|core dumped|\bkilled\b|oomkilled|"
-    r"out of memory|timed out|\bdenied\b|undefined reference|cannot find|could not|\bunable to\b)"
-)
-DIGITS = re.compile(r"\d+")
-
-
-def clean(line: str) -> str | None:
-    """A log line as a reader wants it; None for a line that is only a marker."""
-    line = line[:RAW_LINE_LIMIT]
-    if "\r" in line:  # a progress bar redrawn in place: what was left on screen is the last part
-        line = line.rstrip("\r").rsplit("\r", 1)[-1]
-    # Each pattern runs only where its cue is: a 50 MB log is mostly plain lines.
-    if line[:1].isdigit() or line[:1] == "\ufeff":
-        line = GITHUB_TIMESTAMP.sub("", line)
-    if line.startswith("##["):
-        if GITHUB_NOISE.match(line):
-            return None
-        line = GITHUB_COMMAND.sub("", GITHUB_ERROR.sub("Error: ", line))
-    if "\x1b" in line:
-        line = ANSI.sub("", line)
-    if "section_" in line:
-        line = GITLAB_SECTION.sub("", line)
-    if not line.isprintable():
-        line = CONTROL.sub("", line)
-    return line.rstrip()
-
-
-# Every match of ERROR contains one of these; plain substring tests skip the regex for most lines.
-ERROR_CUES = (
-    "err", "fail", "fatal", "exception", "traceback", "panic", "exit", "assert", "segmentation", "dumped",
-    "killed", "memory", "timed out", "denied", "undefined", "cannot", "could not", "unable",
-)  # fmt: skip
-
-
-def looks_like_error(line: str) -> bool:
-    lowered = line.lower()
-    return any(cue in lowered for cue in ERROR_CUES) and ERROR.search(lowered) is not None
-
-
-def _fingerprint(line: str) -> int:
-    # Numbers differ between repeats of one failure (line numbers, durations, ids).
-    return hash(DIGITS.sub("#", line.strip().lower()))
-
+BLOCK_BYTES = 64 * 1024  # a log is searched in blocks of at least this much, however small its chunks
+# Bytes of an unfinished line kept while its end has not arrived: RAW_LINE_LIMIT characters at most
+# 4 bytes each, and the bytes one more needs, so a character cut there is past what clean() keeps.
+KEPT_LINE_BYTES = 4 * RAW_LINE_LIMIT + 4
 
 Numbered = tuple[int, str]  # line number (from 1) and text
 
@@ -97,46 +48,117 @@ class Excerpt:
     tail: list[Numbered] = field(default_factory=list)
 
 
-def excerpt(lines: Iterable[str]) -> Excerpt:
-    """Read ``lines`` once, keeping only what :func:`render` may show."""
-    found = Excerpt()
-    before: deque[Numbered] = deque(maxlen=CONTEXT_BEFORE)
-    tail: deque[Numbered] = deque(maxlen=TAIL_LINES)
-    seen: set[int] = set()
-    current: list[Numbered] | None = None  # the passage still taking lines after its error
-    after = 0
-    number = 0
-    for raw in lines:
-        number += 1
+class _Reading:
+    """What is kept of a log so far, the lines given in order."""
+
+    def __init__(self) -> None:
+        self.found = Excerpt()
+        self.before: deque[Numbered] = deque(maxlen=CONTEXT_BEFORE)
+        self.tail: deque[Numbered] = deque(maxlen=TAIL_LINES)
+        self.seen: set[int] = set()
+        self.current: list[Numbered] | None = None  # the passage still taking lines after its error
+        self.after = 0  # lines it still takes, while it is not None
+        self.number = 0  # lines read
+
+    def line(self, raw: str) -> None:
+        """Read the next line, whatever it is."""
+        self.number += 1
         text = clean(raw)
         if text is None:
-            continue
-        entry = (number, text)
-        tail.append(entry)
+            return
+        entry = (self.number, text)
+        self.tail.append(entry)
         error = looks_like_error(text)
         if error:
-            mark = _fingerprint(text)
-            if mark in seen:
-                continue  # a repeat says nothing new, and is no one's context either
-            if len(seen) < MAX_FINGERPRINTS:
-                seen.add(mark)
-        if current is not None and len(current) < MAX_PASSAGE_LINES and (after > 0 or error):
-            current.append(entry)
-            after = CONTEXT_AFTER if error else after - 1
-            if after == 0:
-                current = None
-            continue
-        current = None
+            mark = fingerprint(text)
+            if mark in self.seen:
+                return  # a repeat says nothing new, and is no one's context either
+            if len(self.seen) < MAX_FINGERPRINTS:
+                self.seen.add(mark)
+        if self.current is not None and len(self.current) < MAX_PASSAGE_LINES and (self.after > 0 or error):
+            self.current.append(entry)
+            self.after = CONTEXT_AFTER if error else self.after - 1
+            if self.after == 0:
+                self.current = None
+            return
+        self.current = None
         if error:
-            if len(found.passages) < MAX_PASSAGES:
-                current = [*before, entry]
-                found.passages.append(current)
-                after = CONTEXT_AFTER
+            if len(self.found.passages) < MAX_PASSAGES:
+                self.current = [*self.before, entry]
+                self.found.passages.append(self.current)
+                self.after = CONTEXT_AFTER
             else:
-                found.more_errors += 1
-        before.append(entry)
-    found.lines = number
-    found.tail = list(tail)
+                self.found.more_errors += 1
+        self.before.append(entry)
+
+    def plain(self, lines: list[str], start: int, end: int) -> None:
+        """Read ``lines[start:end]``, none of them a marker or an error once cleaned: as :meth:`line`
+        would one by one, but cleaning only those a passage, the context before or the tail keeps."""
+        count = end - start
+        if count <= 0:
+            return
+        first = self.number + 1 - start  # the number of lines[i] is first + i
+        taken = 0
+        if self.current is not None:  # its context after
+            taken = max(min(self.after, MAX_PASSAGE_LINES - len(self.current), count), 0)
+            self.current += _entries(lines, start, start + taken, first)
+            self.after -= taken
+            if self.after == 0:  # else it is full, or still taking lines after this run
+                self.current = None
+        self.before.extend(_entries(lines, max(start + taken, end - CONTEXT_BEFORE), end, first))
+        self.tail.extend(_entries(lines, max(start, end - TAIL_LINES), end, first))
+        self.number += count
+
+    def block(self, block: bytes) -> None:
+        """Read the lines of ``block``, which ends with a newline."""
+        text = block.decode("utf-8", "replace")
+        lines = text.split("\n")
+        lines.pop()  # what follows the last newline: nothing
+        done = 0
+        for index in lines_to_read(block, text, lines):
+            self.plain(lines, done, index)
+            self.line(lines[index])
+            done = index + 1
+        self.plain(lines, done, len(lines))
+
+
+def _entries(lines: list[str], start: int, end: int, first: int) -> list[Numbered]:
+    return [(first + i, text) for i in range(start, end) if (text := clean(lines[i])) is not None]
+
+
+def excerpt(log: Iterable[bytes], *, block_bytes: int = BLOCK_BYTES) -> Excerpt:
+    """Read ``log``, the bytes of a log in chunks cut anywhere, keeping only what :func:`render` may show.
+
+    Lines end at newlines and are decoded as UTF-8, an invalid byte read as U+FFFD. They are searched
+    in blocks of whole lines, each from at least ``block_bytes`` bytes of chunks gathered."""
+    reading = _Reading()
+    pending: list[bytes] = []  # chunks not read yet, the first one perhaps the start of an unfinished line
+    size = 0
+    skipping = False  # past the part of an unfinished line that is kept
+    for chunk in log:
+        if skipping:
+            end = chunk.find(b"\n")
+            if end < 0:
+                continue
+            chunk, skipping = chunk[end:], False
+        pending.append(chunk)
+        size += len(chunk)
+        if size < block_bytes:
+            continue
+        joined = b"".join(pending)
+        # A newline byte is never part of a longer UTF-8 sequence: the lines before it decode alone.
+        cut = joined.rfind(b"\n") + 1
+        if cut:
+            reading.block(joined[:cut])
+        unfinished = joined[cut:]
+        if len(unfinished) > KEPT_LINE_BYTES:
+            unfinished, skipping = unfinished[:KEPT_LINE_BYTES], True
+        pending, size = [unfinished], len(unfinished)
+    if rest := b"".join(pending):
+        reading.block(rest if rest.endswith(b"\n") else rest + b"\n")
+    found = reading.found
+    found.lines = reading.number
+    found.tail = list(reading.tail)
     return found
 
 

@@ -10,11 +10,13 @@ from bot.clients.gitlab_ci import GitLabCi
 from bot.config import OpsConfig
 from bot.errors import CommandError, UpstreamError
 from bot.investigation.ci_logs import CiLogs
+from bot.investigation.log_excerpt import excerpt
 from bot.investigation.looks import RESULT_LIMIT
 from bot.investigation.what_changed import DeployPoint, WhatChanged
 from bot.model import ChatMessage, GitHubThread, GitLabThread, Person, Place, SlackThread
 from handlers.app import gitlab_client
 from tests.bot.investigation.fakes import FakeHistory
+from tests.bot.investigation.line_by_line import line_by_line_excerpt, lines_of
 from tests.emulators.github_actions import log_text
 from tests.harness import Emulators
 
@@ -82,6 +84,31 @@ async def test_github_failing_job_shows_the_error_with_context_and_the_tail(emul
     assert "2024-01-01T" not in text
     assert "##[" not in text
     assert emulators.github.requests_to("GET", r"/_blobs/job-logs/")  # the redirect was followed
+
+
+def a_messy_log() -> bytes:
+    """1.6 MB of what job logs hold: Windows line ends, colours, redraws, markers, bad UTF-8, errors among them."""
+    shapes = (
+        "2024-01-01T00:00:00.1234567Z step {i}: compiling src/m{i}.c -Wall -Werror\r",
+        "\x1b[32;1mok {i}\x1b[0m", "downloading {i}%\r\rdone {i}", "##[group]Run make {i}", "##[endgroup]",
+        "section_start:1700000000:step_{i}\r\x1b[0Ktesting {i}", "\x1b[31mFAILED\x1b[0m test_{i} (ünïcödé İ)",
+        "error: undefined symbol sym_{nine}x{seven}", "plain line {i}", "plain line {i} again",
+    )  # fmt: skip
+    lines = [
+        shapes[(i * 7) % len(shapes)].format(i=i, nine="abcdefghi"[i % 9], seven="jklmnop"[i % 7]).encode()
+        for i in range(40_000)
+    ]
+    for i in range(0, len(lines), 997):
+        lines[i] += b"\xff\xe2\x82"  # a stray byte and a character cut short
+    return b"\n".join(lines)
+
+
+async def test_github_a_log_read_over_http_is_excerpted_as_it_reads_line_by_line(emulators: Emulators) -> None:
+    log = a_messy_log()
+    sha = seed_github_failure(emulators, log)
+    ci = github_ci(emulators)
+    (job,) = await ci.failed_jobs("acme/api", sha, 5)
+    assert await ci.read_log("acme/api", job, excerpt) == line_by_line_excerpt(lines_of(log))
 
 
 async def test_github_no_failing_jobs_says_so(emulators: Emulators) -> None:
@@ -188,6 +215,15 @@ async def test_gitlab_failing_job_trace_on_a_merge_request(emulators: Emulators)
     assert "\x1b" not in text
     assert "section_start" not in text
     assert "build" not in text
+
+
+async def test_gitlab_a_trace_read_over_http_is_excerpted_as_it_reads_line_by_line(emulators: Emulators) -> None:
+    log = a_messy_log()
+    emulators.gitlab.add_project("acme/shop", 7)
+    emulators.gitlab.add_ci_job(emulators.gitlab.add_pipeline_run(7, "d" * 40), "go test", trace=log)
+    ci = gitlab_ci(emulators)
+    (job,) = await ci.failed_jobs("acme/shop", "d" * 40, 5)
+    assert await ci.read_log("acme/shop", job, excerpt) == line_by_line_excerpt(lines_of(log))
 
 
 async def test_gitlab_what_changed_between_two_refs(emulators: Emulators) -> None:

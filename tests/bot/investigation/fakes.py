@@ -18,10 +18,9 @@ class FakeForgeCi:
     heads: dict[str, str] = field(default_factory=lambda: {"main": "a" * 40})  # ref → sha
     changes: dict[int, str] = field(default_factory=dict)  # PR number → head sha
     jobs: dict[str, list[FailedJob]] = field(default_factory=dict)  # sha → failed jobs
-    logs: dict[str, list[str]] = field(default_factory=dict)  # job id → lines
+    logs: dict[str, list[str]] = field(default_factory=dict)  # job id → lines, streamed a line a chunk
     comparisons: dict[tuple[str, str], Comparison] = field(default_factory=dict)
     asked: list[tuple[str, str]] = field(default_factory=list)  # (what, repo)
-    lines_read: int = 0
 
     async def head(self, repo: str, ref: str | None, change: int | None) -> tuple[str, str]:
         self.asked.append(("head", repo))
@@ -38,13 +37,8 @@ class FakeForgeCi:
         self.asked.append(("jobs", repo))
         return self.jobs.get(sha, [])[:limit]
 
-    async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[str]], T]) -> T:
-        def counted() -> Iterator[str]:
-            for line in self.logs.get(job.id, []):
-                self.lines_read += 1
-                yield line
-
-        return reader(counted())
+    async def read_log(self, repo: str, job: FailedJob, reader: Callable[[Iterator[bytes]], T]) -> T:
+        return reader(f"{line}\n".encode() for line in self.logs.get(job.id, []))
 
     async def compare(self, repo: str, base: str, head: str) -> Comparison:
         self.asked.append(("compare", repo))
