@@ -3,7 +3,7 @@ keeps and refuses what Slack refuses; users.conversations lists a person's chann
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -12,26 +12,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.emulators import SlackEmulator
 
-TOKEN = "xoxb-emulated"
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SlackEmulator]:
-    with SlackEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
 @pytest.fixture
-def slack(server: SlackEmulator) -> SlackEmulator:
-    server.reset()
-    server.add_user("U_CAROL", "carol")
-    return server
-
-
-@pytest.fixture
-def client(slack: SlackEmulator) -> AsyncWebClient:
-    return AsyncWebClient(token=TOKEN, base_url=slack.url + "/api/")
+def slack(slack: SlackEmulator) -> SlackEmulator:
+    slack.add_user("U_CAROL", "carol")
+    return slack
 
 
 async def refusal(call: Awaitable[object]) -> dict[str, Any]:
@@ -40,21 +27,23 @@ async def refusal(call: Awaitable[object]) -> dict[str, Any]:
     return dict(caught.value.response.data)
 
 
-async def test_a_published_home_is_what_the_person_sees(slack: SlackEmulator, client: AsyncWebClient) -> None:
-    first = await client.views_publish(user_id="U_CAROL", view={"type": "home", "blocks": [SECTION]})
+async def test_a_published_home_is_what_the_person_sees(slack: SlackEmulator, slack_client: AsyncWebClient) -> None:
+    first = await slack_client.views_publish(user_id="U_CAROL", view={"type": "home", "blocks": [SECTION]})
     assert first["view"]["type"] == "home"
     second = {"type": "home", "blocks": [SECTION, {"type": "divider"}]}
-    await client.views_publish(user_id="U_CAROL", view=second)
+    await slack_client.views_publish(user_id="U_CAROL", view=second)
     assert [len(v["blocks"]) for v in slack.homes("U_CAROL")] == [1, 2]
     assert slack.home("U_CAROL")["blocks"] == second["blocks"]
     with pytest.raises(KeyError):
         slack.home("U_BOT")
 
 
-async def test_publishing_refuses_what_slack_refuses(client: AsyncWebClient) -> None:
-    missing = await refusal(client.api_call("views.publish", json={"view": {"type": "home", "blocks": [SECTION]}}))
+async def test_publishing_refuses_what_slack_refuses(slack_client: AsyncWebClient) -> None:
+    missing = await refusal(
+        slack_client.api_call("views.publish", json={"view": {"type": "home", "blocks": [SECTION]}})
+    )
     assert (missing["error"], missing["response_metadata"]["messages"]) == ("invalid_arguments", ["missing user_id"])
-    nobody = await refusal(client.views_publish(user_id="U_NOBODY", view={"type": "home", "blocks": [SECTION]}))
+    nobody = await refusal(slack_client.views_publish(user_id="U_NOBODY", view={"type": "home", "blocks": [SECTION]}))
     assert nobody["error"] == "user_not_found"
     too_long = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}
     unknown = {"type": "carousel"}
@@ -71,13 +60,13 @@ async def test_publishing_refuses_what_slack_refuses(client: AsyncWebClient) -> 
         {"type": "home", "blocks": []},
         {"type": "home", "blocks": [SECTION], "private_metadata": "x" * 3001},
     ):
-        refused = await refusal(client.views_publish(user_id="U_CAROL", view=view))
+        refused = await refusal(slack_client.views_publish(user_id="U_CAROL", view=view))
         assert refused["error"] == "invalid_arguments", view
-    accepted = await client.views_publish(user_id="U_CAROL", view={"type": "home", "blocks": [SECTION] * 100})
+    accepted = await slack_client.views_publish(user_id="U_CAROL", view={"type": "home", "blocks": [SECTION] * 100})
     assert accepted["ok"]
 
 
-async def test_a_persons_channels_come_a_page_at_a_time(slack: SlackEmulator, client: AsyncWebClient) -> None:
+async def test_a_persons_channels_come_a_page_at_a_time(slack: SlackEmulator, slack_client: AsyncWebClient) -> None:
     ids = [slack.add_channel(f"team-{n}", members=("U_CAROL",)) for n in range(5)]
     secret = slack.add_channel("secret", members=("U_CAROL",), is_private=True)
     slack.add_channel("without-carol")
@@ -85,7 +74,7 @@ async def test_a_persons_channels_come_a_page_at_a_time(slack: SlackEmulator, cl
     seen: list[str] = []
     cursor = None
     for _ in range(10):
-        page = await client.users_conversations(
+        page = await slack_client.users_conversations(
             user="U_CAROL", types="public_channel,private_channel", limit=2, cursor=cursor
         )
         seen += [c["id"] for c in page["channels"]]
@@ -94,7 +83,7 @@ async def test_a_persons_channels_come_a_page_at_a_time(slack: SlackEmulator, cl
             break
     assert seen == [*ids, secret]  # not a private channel opsbot isn't in
     assert hidden not in seen
-    public = await client.users_conversations(user="U_CAROL")  # public channels by default
+    public = await slack_client.users_conversations(user="U_CAROL")  # public channels by default
     assert [c["id"] for c in public["channels"]] == ids
-    assert (await refusal(client.users_conversations(user="U_NOBODY")))["error"] == "user_not_found"
-    assert (await refusal(client.users_conversations(user="U_CAROL", types="dm")))["error"] == "invalid_types"
+    assert (await refusal(slack_client.users_conversations(user="U_NOBODY")))["error"] == "user_not_found"
+    assert (await refusal(slack_client.users_conversations(user="U_CAROL", types="dm")))["error"] == "invalid_types"

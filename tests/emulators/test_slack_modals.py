@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
 from typing import Any
 
 import pytest
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.emulators import SlackEmulator
-
-TOKEN = "xoxb-emulated"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SlackEmulator]:
-    with SlackEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def slack(server: SlackEmulator) -> SlackEmulator:
-    server.reset()
-    return server
-
-
-@pytest.fixture
-def client(slack: SlackEmulator) -> AsyncWebClient:
-    return AsyncWebClient(token=TOKEN, base_url=slack.url + "/api/")
-
-
-async def slack_error(call: Awaitable[object]) -> str:
-    with pytest.raises(SlackApiError) as caught:
-        await call
-    return str(caught.value.response["error"])
+from tests.emulators.conftest import slack_error
 
 
 def option(value: str, text: str | None = None) -> dict[str, Any]:
@@ -61,27 +35,34 @@ def modal(*blocks: dict[str, Any], submit: bool = True) -> dict[str, Any]:
 GOOD = modal(select_block([option("a"), option("b")]))
 
 
-async def test_a_trigger_opens_one_modal_which_updates_by_id(slack: SlackEmulator, client: AsyncWebClient) -> None:
-    opened = await client.views_open(trigger_id=slack.trigger("U_ALICE"), view=GOOD)
+async def test_a_trigger_opens_one_modal_which_updates_by_id(
+    slack: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
+    opened = await slack_client.views_open(trigger_id=slack.trigger("U_ALICE"), view=GOOD)
     view = opened["view"]
     assert view["id"].startswith("V")
     assert view["private_metadata"] == "kept"
     assert view["state"] == {"values": {}}
     changed = modal(select_block([option("c")]))
-    updated = await client.views_update(view_id=view["id"], hash=view["hash"], view=changed)
+    updated = await slack_client.views_update(view_id=view["id"], hash=view["hash"], view=changed)
     assert updated["view"]["hash"] != view["hash"]
     assert slack.view(view["id"])["blocks"][0]["element"]["options"] == [option("c")]
     # The hash of the view before the update no longer matches: a stale change is refused.
-    assert await slack_error(client.views_update(view_id=view["id"], hash=view["hash"], view=GOOD)) == "hash_conflict"
+    assert (
+        await slack_error(slack_client.views_update(view_id=view["id"], hash=view["hash"], view=GOOD))
+        == "hash_conflict"
+    )
 
 
-async def test_triggers_slack_would_not_take_are_refused(slack: SlackEmulator, client: AsyncWebClient) -> None:
-    assert await slack_error(client.views_open(trigger_id="12345.98765.made-up", view=GOOD)) == "invalid_arguments"
+async def test_triggers_slack_would_not_take_are_refused(slack: SlackEmulator, slack_client: AsyncWebClient) -> None:
+    assert (
+        await slack_error(slack_client.views_open(trigger_id="12345.98765.made-up", view=GOOD)) == "invalid_arguments"
+    )
     stale = slack.trigger(age=3.5)
-    assert await slack_error(client.views_open(trigger_id=stale, view=GOOD)) == "expired_trigger_id"
+    assert await slack_error(slack_client.views_open(trigger_id=stale, view=GOOD)) == "expired_trigger_id"
     once = slack.trigger()
-    await client.views_open(trigger_id=once, view=GOOD)
-    assert await slack_error(client.views_open(trigger_id=once, view=GOOD)) == "exchanged_trigger_id"
+    await slack_client.views_open(trigger_id=once, view=GOOD)
+    assert await slack_error(slack_client.views_open(trigger_id=once, view=GOOD)) == "exchanged_trigger_id"
 
 
 @pytest.mark.parametrize(
@@ -103,25 +84,30 @@ async def test_triggers_slack_would_not_take_are_refused(slack: SlackEmulator, c
     ],
 )
 async def test_views_slack_would_refuse_are_refused(
-    slack: SlackEmulator, client: AsyncWebClient, view: dict[str, Any]
+    slack: SlackEmulator, slack_client: AsyncWebClient, view: dict[str, Any]
 ) -> None:
-    assert await slack_error(client.views_open(trigger_id=slack.trigger(), view=view)) == "invalid_arguments"
+    assert await slack_error(slack_client.views_open(trigger_id=slack.trigger(), view=view)) == "invalid_arguments"
     assert slack.open_views() == []
 
 
-async def test_a_view_too_large_is_refused(slack: SlackEmulator, client: AsyncWebClient) -> None:
+async def test_a_view_too_large_is_refused(slack: SlackEmulator, slack_client: AsyncWebClient) -> None:
     sections = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2_900}} for _ in range(99)]
-    assert await slack_error(client.views_open(trigger_id=slack.trigger(), view=modal(*sections))) == "view_too_large"
+    assert (
+        await slack_error(slack_client.views_open(trigger_id=slack.trigger(), view=modal(*sections)))
+        == "view_too_large"
+    )
 
 
-async def test_a_closed_view_is_not_found(slack: SlackEmulator, client: AsyncWebClient) -> None:
-    view = (await client.views_open(trigger_id=slack.trigger(), view=GOOD))["view"]
+async def test_a_closed_view_is_not_found(slack: SlackEmulator, slack_client: AsyncWebClient) -> None:
+    view = (await slack_client.views_open(trigger_id=slack.trigger(), view=GOOD))["view"]
     slack.close_view(view["id"])
-    assert await slack_error(client.views_update(view_id=view["id"], view=GOOD)) == "not_found"
+    assert await slack_error(slack_client.views_update(view_id=view["id"], view=GOOD)) == "not_found"
 
 
-async def test_payloads_about_a_view_carry_its_state_and_opener(slack: SlackEmulator, client: AsyncWebClient) -> None:
-    view = (await client.views_open(trigger_id=slack.trigger("U_BOB"), view=GOOD))["view"]
+async def test_payloads_about_a_view_carry_its_state_and_opener(
+    slack: SlackEmulator, slack_client: AsyncWebClient
+) -> None:
+    view = (await slack_client.views_open(trigger_id=slack.trigger("U_BOB"), view=GOOD))["view"]
     action = slack.view_action(view["id"], "pick", "b")
     assert action["type"] == "block_actions"
     assert action["user"]["id"] == "U_BOB"
@@ -136,4 +122,4 @@ async def test_payloads_about_a_view_carry_its_state_and_opener(slack: SlackEmul
     }
     # A new trigger id with each payload, good for opening one more view.
     assert submitted["trigger_id"] != action["trigger_id"]
-    await client.views_open(trigger_id=submitted["trigger_id"], view=GOOD)
+    await slack_client.views_open(trigger_id=submitted["trigger_id"], view=GOOD)
