@@ -92,11 +92,15 @@ class RestartableRedis:
         self.start()
         return self
 
+    def close(self) -> None:
+        """Kill it for good and remove its data."""
+        self.kill()
+        shutil.rmtree(Path(self._workdir), ignore_errors=True)
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.kill()
-        shutil.rmtree(Path(self._workdir), ignore_errors=True)
+        self.close()
 
 
 @contextmanager

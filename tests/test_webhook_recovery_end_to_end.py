@@ -23,7 +23,7 @@ from tests.emulators import GitHubEmulator
 from tests.emulators.github_hooks import WebhookReceiver
 from tests.fleet import Fleet, Process
 from tests.harness import GITHUB_SECRET, BotUnderTest, Emulators, bot_env
-from tests.redis_restarts import RestartableRedis
+from tests.redis_server import RestartableRedis
 from tests.test_end_to_end import REPO, by_bot, github_comment
 from tests.waiting import eventually
 
@@ -60,7 +60,7 @@ async def test_webhooks_refused_while_redis_was_down_are_redelivered_once_and_an
     emulators: Emulators, tmp_path: Path
 ) -> None:
     github = emulators.github
-    redis = RestartableRedis(tmp_path / "redis")
+    redis = RestartableRedis()
     redis.start()
     env = bot_env(
         redis.url, emulators, GITHUB_TOKEN="", GITHUB_APP_ID="4242", GITHUB_APP_PRIVATE_KEY=app_key(),
