@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException, GithubIntegration
@@ -89,32 +89,23 @@ class GitHubConnector:
         self._by_installation: dict[int, Github] = {}
         self._token_client = self._client(Auth.Token(token)) if token else None
         self._app_auth = Auth.AppAuth(int(app_id), private_key) if app_id and private_key else None
-        self._integration = (
-            GithubIntegration(
-                auth=self._app_auth,
-                base_url=base_url,
-                timeout=15,
-                retry=None,
-                seconds_between_requests=None,
-                seconds_between_writes=write_interval,
-            )
-            if self._app_auth
-            else None
-        )
+        self._integration = GithubIntegration(auth=self._app_auth, **self._http_options()) if self._app_auth else None
 
     def _client(self, auth: Auth.Auth) -> Github:
         # GitHub asks integrators to space out writes to stay clear of its
         # secondary rate limits; PyGithub does the spacing per client.
-        return Github(
-            base_url=self._base_url,
-            auth=auth,
-            timeout=15,
-            retry=None,
-            lazy=True,
-            per_page=PER_PAGE,
-            seconds_between_requests=None,
-            seconds_between_writes=self._write_interval,
-        )
+        return Github(auth=auth, lazy=True, per_page=PER_PAGE, **self._http_options())
+
+    def _http_options(self) -> dict[str, Any]:
+        """How every client of this connector talks to GitHub, the App's own included: no retries
+        of PyGithub's (the worker retries jobs), a timeout, and writes spaced out."""
+        return {
+            "base_url": self._base_url,
+            "timeout": 15,
+            "retry": None,
+            "seconds_between_requests": None,
+            "seconds_between_writes": self._write_interval,
+        }
 
     @property
     def app(self) -> GithubIntegration | None:
